@@ -1,0 +1,38 @@
+# The two commands of the README's quick start are `make run` and `make test`.
+VENV ?= .venv
+KB_DIR ?= .kb/corpus
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run install install-dev kb test test-fast lint bench clean-kb
+
+run: install kb
+	$(VENV)/bin/kb --kb $(KB_DIR) search "¿Qué se acordó sobre el control migratorio conjunto en Desaguadero?" -k 5
+	$(VENV)/bin/kb --kb $(KB_DIR) search "joint patrols on a river border" -k 5
+
+install:
+	scripts/install.sh
+
+install-dev:
+	scripts/install.sh --dev
+
+kb:
+	$(VENV)/bin/kb --kb $(KB_DIR) ingest corpus/documents
+
+test: install-dev
+	$(VENV)/bin/python -m pytest -q --durations 20 -p no:cacheprovider
+
+test-fast:
+	$(VENV)/bin/python -m pytest -q -m "not slow and not browser" -x
+
+lint:
+	$(VENV)/bin/ruff check kb ingest index tests bench app.py
+	$(VENV)/bin/ruff format --check kb ingest index
+	$(VENV)/bin/mypy kb ingest index
+
+bench:
+	$(PY) bench/run_all.py
+
+clean-kb:
+	rm -rf $(KB_DIR)

@@ -1,0 +1,1 @@
+"""Embeddings, FAISS dense index, BM25 sparse index and fusion. Knows nothing of files."""

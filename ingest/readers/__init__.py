@@ -1,0 +1,1 @@
+"""Readers, one module per format, behind a sniffing registry."""

@@ -1,0 +1,86 @@
+"""One configuration object, from defaults, an optional ``kb.toml`` and ``KB_*`` environment variables.
+
+A single registry of settings (:data:`SETTINGS`) drives parsing, the environment overrides and
+the README's settings table, so the three never drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import tomllib
+from platformdirs import user_data_dir
+
+#: name -> (help text). The defaults live on :class:`Config`.
+SETTINGS: dict[str, str] = {
+    "embedder": "embedder: e5 (default), e5-engine, e5-int8, use, minilm, or st:/path/to/model",
+    "chunk_words": "target words per chunk (chunks stay well under the embedder's 512 tokens)",
+    "chunk_max_words": "hard cap of words per chunk",
+    "use_ner": "run spaCy NER besides the gazetteer (PERSON, ORG, PLACE)",
+    "ocr": "OCR image-only PDF pages with Tesseract when it is installed",
+    "ocr_langs": "Tesseract languages",
+    "max_file_mb": "files larger than this are skipped as too_large",
+    "max_pages": "PDFs with more pages are skipped as too_large",
+    "file_timeout_s": "per-file parsing time budget; a slower file is skipped as timeout",
+    "rrf_k": "reciprocal-rank-fusion constant",
+    "dense_weight": "weight of the dense ranking in fusion",
+    "sparse_weight": "weight of the BM25 ranking in fusion when the query language matches the passage",
+    "candidates": "candidates taken from each ranking before fusion",
+    "compact_segments": "compact automatically when more live segments than this exist",
+    "ivf_threshold": "segments with more chunks than this use an approximate IVF index",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    embedder: str = "e5"
+    chunk_words: int = 160
+    chunk_max_words: int = 220
+    use_ner: bool = True
+    ocr: bool = True
+    ocr_langs: str = "spa+eng+por+fra"
+    max_file_mb: int = 200
+    max_pages: int = 2000
+    file_timeout_s: float = 180.0
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    sparse_weight: float = 1.0
+    candidates: int = 100
+    compact_segments: int = 8
+    ivf_threshold: int = 200_000
+
+    @classmethod
+    def load(cls, kb_dir: Path | None = None, **overrides: Any) -> Config:
+        """Defaults, then ``<kb_dir>/kb.toml``, then ``KB_<NAME>`` variables, then ``overrides``."""
+        cfg = cls()
+        values: dict[str, Any] = {}
+        if kb_dir is not None and (kb_dir / "kb.toml").is_file():
+            with open(kb_dir / "kb.toml", "rb") as fh:
+                values.update(tomllib.load(fh))
+        for f in fields(cls):
+            env = os.environ.get(f"KB_{f.name.upper()}")
+            if env is not None:
+                values[f.name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        typed = {f.name: _coerce(values[f.name], type(getattr(cfg, f.name))) for f in fields(cls) if f.name in values}
+        return replace(cfg, **typed)
+
+
+def _coerce(value: Any, kind: type) -> Any:
+    if kind is bool and isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return kind(value)
+
+
+def default_kb_path() -> Path:
+    """``KB_PATH`` if set, else a per-user data directory."""
+    env = os.environ.get("KB_PATH")
+    if env:
+        return Path(env).expanduser()
+    return Path(user_data_dir("kb", appauthor=False)) / "default"

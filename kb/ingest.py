@@ -1,0 +1,414 @@
+"""Ingest runs, removal and compaction: every write to a knowledge base goes through here.
+
+Each batch of new documents becomes one new segment. Order of a commit: segment files and
+originals are written and fsynced first, then one SQLite transaction records documents, chunks,
+mentions, tombstones, the segment and the new generation, then the manifest is replaced. See
+``kb.store`` for why a kill at any point leaves a consistent, openable knowledge base.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kb.pipeline import Analysed, document_id, file_sha256
+
+if TYPE_CHECKING:
+    from kb.service import IngestReport, KnowledgeBase, Progress, ReportRow
+
+BATCH_DOCS = 200  # documents per segment commit: bounds memory and the work a crash can lose
+SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
+
+
+def expand(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files under the given paths, recursively, in a stable order; hidden files are left out."""
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            for sub in sorted(p.rglob("*")):
+                rel = sub.relative_to(p).parts
+                if any(part.startswith(".") or part in SKIP_DIRS for part in rel):
+                    continue
+                if sub.is_file() and sub.resolve() not in seen:
+                    seen.add(sub.resolve())
+                    yield sub.resolve()
+        elif p.exists() or p.is_symlink():
+            if p.resolve() not in seen:
+                seen.add(p.resolve())
+                yield p.resolve()
+        else:
+            yield p.absolute()  # reported as missing
+
+
+def _limits(kb: KnowledgeBase, passwords: Sequence[str]) -> Any:
+    from ingest.readers import ReadLimits
+
+    c = kb.config
+    return ReadLimits(
+        max_bytes=c.max_file_mb * 1024 * 1024,
+        max_pages=c.max_pages,
+        timeout_s=c.file_timeout_s,
+        ocr=c.ocr,
+        ocr_langs=c.ocr_langs,
+        passwords=tuple(passwords),
+    )
+
+
+def run_ingest(
+    kb: KnowledgeBase,
+    paths: Iterable[str | Path],
+    collection: str | None,
+    *,
+    passwords: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> IngestReport:
+    from kb.service import IngestReport, ReportRow
+
+    files = list(expand(paths))
+    store = kb.store
+    db = store.db
+    rows: list[ReportRow] = []
+    with store.writer_lock():
+        cleanup_orphans(kb)
+        run = int(db.execute("SELECT COALESCE(MAX(run), 0) + 1 FROM report").fetchone()[0])
+        todo: list[tuple[str, Path, str, int, str | None]] = []  # doc_id, path, sha, size, replaces
+        batch_sha: dict[str, str] = {}
+        for i, path in enumerate(files):
+            if progress:
+                progress("scan", i + 1, len(files))
+            if not path.is_file():
+                rows.append(ReportRow(str(path), "skipped", "unsupported", "not a regular file or missing"))
+                continue
+            try:
+                size = path.stat().st_size
+                sha = file_sha256(path)
+            except OSError as exc:
+                rows.append(ReportRow(str(path), "skipped", "damaged", f"cannot read file: {exc.strerror}"))
+                continue
+            doc_id = document_id(path, collection)
+            known = db.execute(
+                "SELECT d.id, d.sha256 FROM document_paths p JOIN documents d ON d.id = p.doc_id "
+                "WHERE p.path=? AND p.collection IS ?",
+                (str(path), collection),
+            ).fetchone()
+            if known and known["sha256"] == sha:
+                rows.append(ReportRow(str(path), "unchanged", doc_id=known["id"]))
+                continue
+            dup = db.execute("SELECT id FROM documents WHERE sha256=? LIMIT 1", (sha,)).fetchone()
+            dup_id = dup["id"] if dup else batch_sha.get(sha)
+            if dup_id and not known:
+                rows.append(ReportRow(str(path), "duplicate", None, f"same content as {dup_id}", dup_id))
+                continue
+            batch_sha.setdefault(sha, doc_id)
+            todo.append((known["id"] if known else doc_id, path, sha, size, known["id"] if known else None))
+
+        for start in range(0, len(todo), BATCH_DOCS):
+            batch = todo[start : start + BATCH_DOCS]
+            rows.extend(_ingest_batch(kb, batch, collection, passwords, progress, run, start, len(todo)))
+        # duplicates found in this run point at documents that now exist: record their paths
+        with db:
+            for r in rows:
+                if r.status == "duplicate" and r.doc_id:
+                    db.execute("INSERT OR IGNORE INTO document_paths VALUES (?,?,?)", (r.doc_id, r.path, collection))
+            db.executemany(
+                "INSERT INTO report VALUES (?,?,?,?,?,?,?)",
+                [(run, r.path, r.status, r.reason, r.detail, r.doc_id, time.time()) for r in rows],
+            )
+        if len(store.live_segments()) > kb.config.compact_segments:
+            compact(kb, locked=True)
+    return IngestReport(tuple(rows), store.generation)
+
+
+def _ingest_batch(
+    kb: KnowledgeBase,
+    batch: Sequence[tuple[str, Path, str, int, str | None]],
+    collection: str | None,
+    passwords: Sequence[str],
+    progress: Progress | None,
+    run: int,
+    offset: int,
+    total: int,
+) -> list[ReportRow]:
+    from ingest.sandbox import read_many_isolated
+
+    from kb.service import ReportRow
+    from kb.types import ReadError
+
+    rows: list[ReportRow] = []
+    by_path = {p: (doc_id, sha, size, replaces) for doc_id, p, sha, size, replaces in batch}
+    readable = []
+    for i, (path, result) in enumerate(read_many_isolated([p for _, p, *_ in batch], _limits(kb, passwords))):
+        if progress:
+            progress("read", offset + i + 1, total)
+        doc_id, sha, size, replaces = by_path[path]
+        if isinstance(result, ReadError):
+            rows.append(ReportRow(str(path), "skipped", result.code, result.message))
+            continue
+        readable.append((doc_id, path, sha, size, result))
+    if progress:
+        progress("analyse", offset + len(batch), total)
+    analysed = kb.analyser.analyse(readable)
+    done = {a.doc_id for a in analysed}
+    for doc_id, path, *_ in readable:
+        if doc_id not in done:
+            rows.append(ReportRow(str(path), "skipped", "empty", "no text to index after extraction"))
+    if not analysed:
+        return rows
+    texts = [c.text for a in analysed for c in a.chunks]
+    from index.embed import embed_cached, text_hash
+
+    vectors = np.zeros((0, 0), dtype=np.float32)
+    for s in range(0, len(texts), 256):
+        part = embed_cached(kb.embedder, texts[s : s + 256], kb.cache)
+        vectors = part if s == 0 else np.vstack([vectors, part])
+        if progress:
+            progress("embed", min(s + 256, len(texts)), len(texts))
+    store, db = kb.store, kb.store.db
+    first_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM chunks").fetchone()[0])
+    ids = np.arange(first_id, first_id + len(texts), dtype=np.int64)
+    seg_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments").fetchone()[0])
+    from kb.segments import write_segment
+
+    params = write_segment(store.segment_dir(seg_id), ids, vectors, texts, [c.lang for a in analysed for c in a.chunks])
+    files = {a.doc_id: store.keep_original(a.path, a.sha256) for a in analysed}
+    gen = store.generation + 1
+    replaced = {doc_id: replaces for doc_id, _, _, _, replaces in batch if replaces}
+    with db:
+        cid = first_id
+        for a in analysed:
+            if a.doc_id in replaced:
+                _delete_document_rows(kb, a.doc_id, gen, keep_paths=True)
+            _insert_document(kb, a, collection, files[a.doc_id], gen)
+            for chunk, mentions in zip(a.chunks, a.mentions, strict=True):
+                db.execute(
+                    "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+                    (
+                        cid,
+                        a.doc_id,
+                        chunk.ordinal,
+                        chunk.text,
+                        chunk.char_start,
+                        chunk.char_end,
+                        chunk.page_start,
+                        chunk.page_end,
+                        chunk.heading,
+                        chunk.lang,
+                        text_hash(chunk.text),
+                        seg_id,
+                    ),
+                )
+                db.executemany(
+                    "INSERT INTO mentions VALUES (?,?,?,?,?,?)",
+                    [(cid, m.entity_id, m.start, m.end, m.surface, m.value) for m in mentions],
+                )
+                cid += 1
+            status = "updated" if a.doc_id in replaced else "ingested"
+            rows.append(ReportRow(str(a.path), status, None, f"{len(a.chunks)} chunks", a.doc_id))
+        _upsert_entities(kb, {m.entity_id for a in analysed for ms in a.mentions for m in ms})
+        db.execute(
+            "INSERT INTO segments VALUES (?,?,?,1,?)", (seg_id, gen, len(texts), json.dumps(params, sort_keys=True))
+        )
+        store.set_meta("generation", str(gen))
+    kb._write_manifest(_embedder_info(kb))
+    return rows
+
+
+def _embedder_info(kb: KnowledgeBase) -> dict[str, Any]:
+    info = kb.embedder.info
+    return {"name": info.name, "family": info.family, "runtime": info.runtime, "dim": info.dim}
+
+
+def _insert_document(kb: KnowledgeBase, a: Analysed, collection: str | None, file: str, gen: int) -> None:
+    from kb.types import PAGE_JOINER
+
+    db = kb.store.db
+    raw = a.raw
+    ocr = any(p.ocr_confidence is not None for p in raw.pages)
+    meta = {"author": raw.author, "warnings": list(raw.warnings)}
+    db.execute(
+        "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            a.doc_id,
+            str(a.path),
+            a.sha256,
+            a.size,
+            raw.format,
+            a.title,
+            a.lang,
+            a.doc_type,
+            a.date,
+            collection,
+            len(raw.pages) if raw.format == "pdf" else None,
+            a.region,
+            json.dumps(a.countries),
+            json.dumps(a.crossings),
+            file,
+            int(ocr),
+            None,
+            gen,
+            json.dumps(meta),
+        ),
+    )
+    db.execute("INSERT OR REPLACE INTO document_paths VALUES (?,?,?)", (a.doc_id, str(a.path), collection))
+    offset = 0
+    for i, page in enumerate(raw.pages):
+        db.execute(
+            "INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?)",
+            (a.doc_id, i, page.number, page.text, offset, page.ocr_confidence),
+        )
+        offset += len(page.text) + len(PAGE_JOINER)
+
+
+def _upsert_entities(kb: KnowledgeBase, ids: set[str]) -> None:
+    db = kb.store.db
+    known = {r[0] for r in db.execute("SELECT id FROM entities")}
+    for eid in sorted(ids - known):
+        ent = kb.analyser.entity(eid)
+        if ent is None:
+            if not eid.startswith("date:"):
+                continue
+            name, etype, aliases, countries, lat, lon, region, origin = (
+                eid[5:],
+                "DATE",
+                [],
+                [],
+                None,
+                None,
+                None,
+                "dates",
+            )
+        else:
+            name, etype, aliases = ent.name, ent.type, list(ent.aliases)
+            countries, lat, lon, region = list(ent.countries), ent.lat, ent.lon, ent.region
+            origin = "gazetteer" if kb.gazetteer.get(eid) is not None else "ner"
+        db.execute(
+            "INSERT OR REPLACE INTO entities VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                eid,
+                name,
+                etype,
+                json.dumps(aliases, ensure_ascii=False),
+                json.dumps(countries),
+                lat,
+                lon,
+                region,
+                origin,
+            ),
+        )
+
+
+def _delete_document_rows(kb: KnowledgeBase, doc_id: str, gen: int, *, keep_paths: bool) -> None:
+    """Tombstone a document's chunks at ``gen`` and drop its rows (inside the caller's transaction)."""
+    db = kb.store.db
+    db.execute(
+        "DELETE FROM mentions WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id=? AND deleted_gen IS NULL)",
+        (doc_id,),
+    )
+    db.execute("UPDATE chunks SET deleted_gen=? WHERE doc_id=? AND deleted_gen IS NULL", (gen, doc_id))
+    db.execute("DELETE FROM pages WHERE doc_id=?", (doc_id,))
+    if not keep_paths:
+        db.execute("DELETE FROM document_paths WHERE doc_id=?", (doc_id,))
+        db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
+
+
+def remove_document(kb: KnowledgeBase, doc_id_or_path: str) -> bool:
+    """Remove a document everywhere: rows, chunks (tombstoned), unused cached vectors, its original."""
+    store, db = kb.store, kb.store.db
+    with store.writer_lock():
+        row = db.execute("SELECT id, sha256, file FROM documents WHERE id=?", (doc_id_or_path,)).fetchone()
+        if row is None:
+            p = str(Path(doc_id_or_path).expanduser().resolve())
+            row = db.execute(
+                "SELECT d.id, d.sha256, d.file FROM document_paths x JOIN documents d ON d.id=x.doc_id WHERE x.path=?",
+                (p,),
+            ).fetchone()
+        if row is None:
+            return False
+        hashes = [
+            bytes(r[0])
+            for r in db.execute("SELECT text_hash FROM chunks WHERE doc_id=? AND deleted_gen IS NULL", (row["id"],))
+        ]
+        gen = store.generation + 1
+        with db:
+            _delete_document_rows(kb, row["id"], gen, keep_paths=False)
+            store.set_meta("generation", str(gen))
+        manifest = store.read_manifest() or {}
+        kb._write_manifest(manifest.get("embedder") or {})
+        still = db.execute("SELECT COUNT(*) FROM documents WHERE sha256=?", (row["sha256"],)).fetchone()[0]
+        if not still and row["file"]:
+            (store.root / row["file"]).unlink(missing_ok=True)
+        _drop_unused_vectors(kb, hashes)
+        if len(store.live_segments()) > kb.config.compact_segments:
+            compact(kb, locked=True)
+    return True
+
+
+def _drop_unused_vectors(kb: KnowledgeBase, hashes: Sequence[bytes]) -> None:
+    db = kb.store.db
+    unused = [
+        h
+        for h in hashes
+        if not db.execute("SELECT 1 FROM chunks WHERE text_hash=? AND deleted_gen IS NULL LIMIT 1", (h,)).fetchone()
+    ]
+    if unused:
+        cache = kb.cache
+        with cache._lock:
+            cache._db.executemany("DELETE FROM vectors WHERE hash=?", [(h,) for h in unused])
+            cache._db.commit()
+
+
+def compact(kb: KnowledgeBase, *, locked: bool = False) -> dict[str, int]:
+    """Merge all live segments into one and purge tombstoned chunks."""
+    if not locked:
+        with kb.store.writer_lock():
+            return compact(kb, locked=True)
+    from kb.segments import load_segment, write_segment
+
+    store, db = kb.store, kb.store.db
+    live = store.live_segments()
+    dead = db.execute("SELECT COUNT(*) FROM chunks WHERE deleted_gen IS NOT NULL").fetchone()[0]
+    if len(live) <= 1 and not dead:
+        return {"segments_before": len(live), "segments_after": len(live), "purged": 0}
+    rows = db.execute("SELECT id, text, lang, segment FROM chunks WHERE deleted_gen IS NULL ORDER BY id").fetchall()
+    ids = np.array([r["id"] for r in rows], dtype=np.int64)
+    dim = int((store.read_manifest() or {}).get("embedder", {}).get("dim", 0) or 0)
+    vectors = np.zeros((len(rows), dim), dtype=np.float32)
+    for sid in live:
+        seg = load_segment(sid, store.segment_dir(sid))
+        mask = np.array([r["segment"] == sid for r in rows], dtype=bool)
+        if mask.any():
+            vectors[mask] = seg.dense.reconstruct(ids[mask])  # type: ignore[attr-defined]
+    seg_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments").fetchone()[0])
+    params = write_segment(
+        store.segment_dir(seg_id), ids, vectors, [r["text"] for r in rows], [r["lang"] for r in rows]
+    )
+    gen = store.generation + 1
+    with db:
+        db.execute("DELETE FROM chunks WHERE deleted_gen IS NOT NULL")
+        db.execute("UPDATE chunks SET segment=?", (seg_id,))
+        db.execute("UPDATE segments SET live=0 WHERE live=1")
+        db.execute(
+            "INSERT INTO segments VALUES (?,?,?,1,?)", (seg_id, gen, len(rows), json.dumps(params, sort_keys=True))
+        )
+        store.set_meta("generation", str(gen))
+    manifest = store.read_manifest() or {}
+    kb._write_manifest(manifest.get("embedder") or {})
+    for sid in live:
+        shutil.rmtree(store.segment_dir(sid), ignore_errors=True)
+    return {"segments_before": len(live), "segments_after": 1, "purged": int(dead)}
+
+
+def cleanup_orphans(kb: KnowledgeBase) -> None:
+    """Remove segment directories that no committed generation references (a writer died)."""
+    store = kb.store
+    live = {store.segment_dir(s).name for s in store.live_segments()}
+    for d in (store.root / "segments").iterdir():
+        if d.name not in live:
+            shutil.rmtree(d, ignore_errors=True)

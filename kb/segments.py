@@ -1,0 +1,60 @@
+"""Immutable segments: one FAISS index and one BM25 index over the chunks of one ingest batch.
+
+A segment is written once into ``segments/<id>/`` and never changed. Searches fan out over the
+live segments; deletes are tombstones in SQLite applied as an exclusion list at search time.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kb.store import atomic_write, fsync_dir
+
+
+@dataclass
+class Segment:
+    id: int
+    dense: object  # index.dense.DenseIndex (imported lazily: faiss is heavy)
+    sparse: object  # index.sparse.SparseIndex
+
+    def __len__(self) -> int:
+        return len(self.dense)  # type: ignore[arg-type]
+
+
+def write_segment(
+    directory: Path, ids: np.ndarray, vectors: np.ndarray, texts: Sequence[str], langs: Sequence[str]
+) -> dict[str, object]:
+    """Build and save both indexes into a fresh ``directory``; returns the params recorded in the manifest."""
+    from index.dense import DenseIndex
+    from index.sparse import SparseIndex
+
+    tmp = directory.with_name(directory.name + ".building")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    dense = DenseIndex.build(ids, vectors)
+    dense.save(tmp / "dense")
+    sparse = SparseIndex.build(ids, texts, langs)
+    sparse.save(tmp / "sparse")
+    params: dict[str, object] = {"n": int(len(ids)), "dense": getattr(dense, "kind", "flat")}
+    atomic_write(tmp / "segment.json", json.dumps(params, sort_keys=True).encode())
+    if directory.exists():
+        shutil.rmtree(directory)
+    tmp.rename(directory)
+    fsync_dir(directory.parent)
+    return params
+
+
+def load_segment(seg_id: int, directory: Path) -> Segment:
+    from index.dense import DenseIndex
+    from index.sparse import SparseIndex
+
+    if not (directory / "segment.json").exists():
+        raise FileNotFoundError(f"segment {seg_id} is missing or incomplete at {directory}")
+    return Segment(seg_id, DenseIndex.load(directory / "dense"), SparseIndex.load(directory / "sparse"))

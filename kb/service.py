@@ -1,0 +1,330 @@
+"""The ``KnowledgeBase`` API: the one entry point for the CLI, the app and Python users."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kb.config import Config, default_kb_path
+from kb.search import Filters, fuse, group_by_document
+from kb.store import FORMAT_VERSION, KBError, Store
+from kb.types import EntityRef, Hit, SearchResult
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """What happened to one file in one ingest run."""
+
+    path: str
+    status: str  # ingested | updated | unchanged | duplicate | skipped | removed
+    reason: str | None = None  # skip code, see kb.types.SKIP_REASONS
+    detail: str | None = None
+    doc_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    rows: tuple[ReportRow, ...]
+    generation: int
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def skipped(self) -> tuple[ReportRow, ...]:
+        return tuple(r for r in self.rows if r.status == "skipped")
+
+
+class KnowledgeBase:
+    """A knowledge base directory opened for search and ingest.
+
+    Models load lazily on first use and stay loaded: build one instance per process.
+    """
+
+    def __init__(self, root: Path, config: Config, embedder: Any = None) -> None:
+        self.root = root
+        self.config = config
+        self.store = Store(root)
+        self._embedder: Any = embedder  # an Embedder object overrides config.embedder (tests, notebooks)
+        self._analyser: Any = None
+        self._cache: Any = None
+        self._segments: dict[int, Any] = {}
+        self._view_gen = -1
+        self._tombstones = np.zeros(0, dtype=np.int64)
+        self._qcache: dict[str, np.ndarray] = {}
+        self._check_open()
+
+    # -- opening ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, embedder_impl: Any = None, **settings: Any) -> KnowledgeBase:
+        """Open (or create) the knowledge base at ``path`` (default ``KB_PATH`` / per-user dir).
+
+        ``settings`` override :class:`kb.config.Config` fields (e.g. ``embedder="use"``).
+        """
+        root = Path(path).expanduser() if path is not None else default_kb_path()
+        config = Config.load(root if root.exists() else None, **settings)
+        return cls(root, config, embedder_impl)
+
+    def _check_open(self) -> None:
+        from index.embed import expected_family
+
+        manifest = self.store.read_manifest()
+        if manifest is None:
+            if self.store.generation:
+                raise KBError(f"{self.root}: manifest.json is missing but the store has data")
+            return
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise KBError(
+                f"{self.root} has format version {manifest.get('format_version')}, this kb reads "
+                f"{FORMAT_VERSION}: run `kb reindex` to migrate it"
+            )
+        emb = manifest.get("embedder") or {}
+        want = self._embedder.info.family if self._embedder is not None else expected_family(self.config.embedder)
+        if emb and emb.get("family") != want:
+            raise KBError(
+                f"{self.root} was built with the embedder {emb.get('name')!r} ({emb.get('family')}); "
+                f"it cannot be searched with {self.config.embedder!r} ({want}). Open it with "
+                f"--embedder {emb.get('name')} (or KB_EMBEDDER), or rebuild it with `kb reindex`."
+            )
+        if not self._readonly_consistent(manifest):
+            self._recover_or_fail(manifest)
+
+    def _readonly_consistent(self, manifest: Mapping[str, Any]) -> bool:
+        return int(manifest.get("generation", 0)) == self.store.generation
+
+    def _recover_or_fail(self, manifest: Mapping[str, Any]) -> None:
+        """The store is ahead of the manifest: a writer died after its commit. Roll forward."""
+        gen = self.store.generation
+        if gen != int(manifest.get("generation", 0)) + 1:
+            raise KBError(
+                f"{self.root}: store generation {gen} does not match manifest generation "
+                f"{manifest.get('generation')}; the knowledge base is damaged"
+            )
+        for seg in self.store.live_segments():
+            if not (self.store.segment_dir(seg) / "segment.json").exists():
+                raise KBError(f"{self.root}: segment {seg} is missing; the knowledge base is damaged")
+        from kb.store import LockHeld
+
+        try:
+            with self.store.writer_lock():
+                self._write_manifest(dict(manifest.get("embedder") or {}))
+        except LockHeld:
+            pass  # the running writer will write it; the store itself is consistent
+
+    # -- manifest ---------------------------------------------------------------------------
+    def _write_manifest(self, embedder: Mapping[str, Any]) -> None:
+        counts = self.store.counts()
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "kb_version": __import__("kb").__version__,
+            "generation": self.store.generation,
+            "embedder": dict(embedder),
+            "segments": [
+                {
+                    "id": r["id"],
+                    "dir": self.store.segment_dir(r["id"]).name,
+                    "n": r["n_chunks"],
+                    "params": json.loads(r["params"] or "{}"),
+                }
+                for r in self.store.db.execute("SELECT * FROM segments WHERE live=1 ORDER BY id")
+            ],
+            "counts": counts,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        self.store.write_manifest(manifest)
+
+    # -- lazy components --------------------------------------------------------------------
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            from index.embed import load_embedder
+
+            self._embedder = load_embedder(self.config.embedder)
+        return self._embedder
+
+    @property
+    def analyser(self) -> Any:
+        if self._analyser is None:
+            from kb.pipeline import Analyser
+
+            self._analyser = Analyser(self.config)
+        return self._analyser
+
+    @property
+    def gazetteer(self) -> Any:
+        if self._analyser is not None:
+            return self._analyser.gazetteer
+        from ingest.gazetteer import Gazetteer
+
+        if not hasattr(self, "_gazetteer"):
+            self._gazetteer = Gazetteer.load()
+        return self._gazetteer
+
+    @property
+    def cache(self) -> Any:
+        if self._cache is None:
+            from index.embed import EmbeddingCache
+
+            self._cache = EmbeddingCache(self.root / "cache" / "embeddings.sqlite")
+        return self._cache
+
+    # -- reading view -----------------------------------------------------------------------
+    def _refresh(self) -> None:
+        """Load the segments of the current generation; readers always see one whole generation."""
+        from kb.segments import load_segment
+
+        manifest = self.store.read_manifest() or {}
+        gen = int(manifest.get("generation", 0))
+        if gen == self._view_gen:
+            return
+        wanted = [int(s["id"]) for s in manifest.get("segments", [])]
+        segments = {}
+        for sid in wanted:
+            segments[sid] = self._segments.get(sid) or load_segment(sid, self.store.segment_dir(sid))
+        self._segments = segments
+        rows = self.store.db.execute(
+            "SELECT id FROM chunks WHERE deleted_gen IS NOT NULL AND deleted_gen <= ?", (gen,)
+        ).fetchall()
+        self._tombstones = np.array(sorted(r[0] for r in rows), dtype=np.int64)
+        self._view_gen = gen
+
+    @property
+    def generation(self) -> int:
+        self._refresh()
+        return self._view_gen
+
+    # -- public API -------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        collection: str | None = None,
+        *,
+        passwords: Sequence[str] = (),
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders (recursively). Skips are reported, never raised."""
+        from kb.ingest import run_ingest
+
+        return run_ingest(self, paths, collection, passwords=passwords, progress=progress)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | Mapping[str, Any] | None = None,
+        *,
+        mode: str = "hybrid",
+        per_doc: int = 5,
+        snippets: bool = True,
+    ) -> list[SearchResult]:
+        """Search; results are grouped by document, best passage first in each group."""
+        from kb.query import run_search
+
+        f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
+        return run_search(self, query, k, f, mode=mode, per_doc=per_doc, snippets=snippets)
+
+    def similar(
+        self, doc_id_or_text: str, k: int = 10, filters: Filters | Mapping[str, Any] | None = None
+    ) -> list[SearchResult]:
+        """Documents most like a stored document (by id) or a pasted text, across languages."""
+        from kb.query import run_similar
+
+        f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
+        return run_similar(self, doc_id_or_text, k, f)
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        from kb.views import document_view
+
+        return document_view(self, doc_id)
+
+    def entity(self, entity_id: str) -> dict[str, Any] | None:
+        from kb.views import entity_view
+
+        return entity_view(self, entity_id)
+
+    def entities(self, type: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        from kb.views import entity_list
+
+        return entity_list(self, type, limit)
+
+    def remove(self, doc_id_or_path: str) -> bool:
+        from kb.ingest import remove_document
+
+        return remove_document(self, doc_id_or_path)
+
+    def report(self, run: int | None = None) -> list[ReportRow]:
+        db = self.store.db
+        if run is None:
+            row = db.execute("SELECT MAX(run) FROM report").fetchone()
+            run = row[0] if row and row[0] is not None else 0
+        return [
+            ReportRow(r["path"], r["status"], r["reason"], r["detail"], r["doc_id"])
+            for r in db.execute("SELECT * FROM report WHERE run=? ORDER BY rowid", (run,))
+        ]
+
+    def stats(self) -> dict[str, Any]:
+        manifest = self.store.read_manifest() or {}
+        db = self.store.db
+        by = lambda col: dict(db.execute(f"SELECT {col}, COUNT(*) FROM documents GROUP BY {col}").fetchall())  # noqa: E731
+        return {
+            "path": str(self.root),
+            "generation": manifest.get("generation", 0),
+            "embedder": manifest.get("embedder"),
+            "segments": len(manifest.get("segments", [])),
+            **self.store.counts(),
+            "languages": by("lang"),
+            "doc_types": by("doc_type"),
+            "formats": by("format"),
+        }
+
+    def hits_for(
+        self,
+        ranked: Sequence[tuple[int, float]],
+        query_terms: set[str] | None = None,
+        query_lang: str | None = None,
+        phrases: Sequence[str] = (),
+        snippets: bool = True,
+    ) -> dict[int, Hit]:
+        from kb.views import build_hits
+
+        return build_hits(self, ranked, query_terms or set(), query_lang, phrases, snippets=snippets)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The query's embedding, remembered for repeated queries (facet clicks, modes, eval)."""
+        vec = self._qcache.get(text)
+        if vec is None:
+            vec = self.embedder.embed([text], "query")
+            if len(self._qcache) > 512:
+                self._qcache.clear()
+            self._qcache[text] = vec
+        return vec
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+        self.store.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def group(results: Sequence[tuple[str, float, list[tuple[int, float]]]], hits: Mapping[int, Hit]) -> list[SearchResult]:
+    return [
+        SearchResult(doc, score, tuple(hits[c] for c, _ in items if c in hits))
+        for doc, score, items in results
+        if any(c in hits for c, _ in items)
+    ]
+
+
+__all__ = ["KnowledgeBase", "IngestReport", "ReportRow", "Filters", "KBError", "EntityRef", "fuse", "group_by_document"]

@@ -1,0 +1,71 @@
+"""Snippets around the best match, with character offsets of the query's matching words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+WORD = re.compile(r"\w[\w'’-]*", re.UNICODE)
+
+
+def match_spans(text: str, terms: set[str], lang: str | None, phrases: Iterable[str] = ()) -> list[tuple[int, int]]:
+    """Spans of words in ``text`` whose analysed form is one of the analysed query ``terms``."""
+    from index.analyze import fold, tokenize
+
+    spans: list[tuple[int, int]] = []
+    if terms:
+        for m in WORD.finditer(text):
+            toks = tokenize(m.group(0), lang)
+            if toks and any(t in terms for t in toks):
+                spans.append((m.start(), m.end()))
+    folded = fold(text)
+    for phrase in phrases:
+        p = fold(phrase).strip()
+        if not p:
+            continue
+        start = folded.find(p)
+        while start >= 0:
+            spans.append((start, start + len(p)))
+            start = folded.find(p, start + 1)
+    return merge_spans(spans)
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(e, out[-1][1]))
+        else:
+            out.append((s, e))
+    return out
+
+
+def make_snippet(text: str, spans: list[tuple[int, int]], width: int = 360) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """A window of about ``width`` characters around the densest cluster of matches.
+
+    Returns the snippet and the highlight offsets relative to it.
+    """
+    if len(text) <= width:
+        return text, tuple(spans)
+    if spans:
+        best, best_count = spans[0][0], 0
+        for s, _ in spans:
+            count = sum(1 for a, _ in spans if s <= a < s + width)
+            if count > best_count:
+                best, best_count = s, count
+        start = max(0, best - width // 4)
+    else:
+        start = 0
+    # snap to word boundaries
+    if start > 0:
+        space = text.rfind(" ", 0, start)
+        start = space + 1 if space >= 0 and start - space < 30 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start + width // 2 else end
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    shift = len(prefix) - start
+    kept = tuple((s + shift, e + shift) for s, e in spans if s >= start and e <= end)
+    return prefix + text[start:end] + suffix, kept

@@ -1,0 +1,178 @@
+"""KnowledgeBase behaviour with a fake embedder and the gazetteer-only entity path (fast tier)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.service import KnowledgeBase
+from kb.store import KBError, LockHeld
+
+DOCS = {
+    "acta-desaguadero.md": (
+        "# Acta de la reunión binacional en Desaguadero\n\n"
+        "El 12 de marzo de 2024 se reunieron en el CEBAF de Desaguadero la Policía Nacional del Perú y la "
+        "Policía Boliviana. Se acordó un protocolo de control migratorio conjunto y patrullajes binacionales "
+        "en el río Desaguadero contra el contrabando de combustible.\n\n"
+        "## Acuerdos\n\n1. Intercambiar listas de alertas migratorias cada semana.\n"
+        "2. Capacitar a los inspectores de Migraciones en detección de documentos falsos.\n"
+    ),
+    "visit-rumichaca.txt": (
+        "Technical visit report: Rumichaca border crossing\n\n"
+        "The delegation visited the Rumichaca bridge between Colombia and Ecuador on 5 June 2023. "
+        "Migración Colombia explained how travellers are registered. The National Police of Colombia "
+        "described cases of migrant smuggling and trafficking in persons along the Pan-American Highway.\n"
+    ),
+    "note-ccpd.html": (
+        "<html><head><title>Les centres de coopération policière et douanière</title></head><body>"
+        "<nav><a href='/'>Accueil</a> <a href='/news'>Actualités</a></nav><main><article>"
+        "<h1>Les centres de coopération policière et douanière</h1>"
+        "<p>Les CCPD réunissent dans un même bâtiment des policiers et des douaniers de deux pays voisins. "
+        "Ils échangent des informations sur les migrations irrégulières et la traite des êtres humains.</p>"
+        "</article></main><footer>© Ministère — mentions légales — plan du site</footer></body></html>"
+    ),
+}
+
+
+def write_docs(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def kb(tmp_path: Path, fake_embedder) -> KnowledgeBase:  # type: ignore[no-untyped-def]
+    base = KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False)
+    yield base
+    base.close()
+
+
+def test_ingest_reports_every_file_and_skips_bad_ones(kb: KnowledgeBase, tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs")
+    (docs / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj<<>>garbage")
+    (docs / "empty.txt").write_bytes(b"")
+    report = kb.ingest([docs])
+    status = {Path(r.path).name: (r.status, r.reason) for r in report.rows}
+    assert status["acta-desaguadero.md"] == ("ingested", None)
+    assert status["visit-rumichaca.txt"] == ("ingested", None)
+    assert status["note-ccpd.html"] == ("ingested", None)
+    assert status["broken.pdf"][0] == "skipped" and status["broken.pdf"][1] in ("damaged", "empty")
+    assert status["empty.txt"] == ("skipped", "empty")
+    assert kb.stats()["documents"] == 3
+    assert [r.status for r in kb.report()] == [r.status for r in report.rows]
+
+
+def test_search_groups_by_document_and_cites(kb: KnowledgeBase, tmp_path: Path) -> None:
+    kb.ingest([write_docs(tmp_path / "docs")])
+    results = kb.search("contrabando de combustible Desaguadero", k=3)
+    assert results, "expected hits"
+    best = results[0].best
+    assert Path(best.source).name == "acta-desaguadero.md"
+    assert best.lang == "es"
+    assert any(e.id == "bc:desaguadero" for e in best.entities)
+    assert best.highlights, "matching words are highlighted"
+    s, e = best.highlights[0]
+    assert best.snippet[s:e]
+    assert len({r.doc_id for r in results}) == len(results)
+
+
+def test_filters_restrict_before_ranking(kb: KnowledgeBase, tmp_path: Path) -> None:
+    kb.ingest([write_docs(tmp_path / "docs")])
+    only_fr = kb.search("migration", k=5, filters={"lang": ["fr"]})
+    assert only_fr and {r.best.lang for r in only_fr} == {"fr"}
+    crossing = kb.search("police", k=5, filters={"crossing": ["Rumichaca"]})
+    assert [Path(r.best.source).name for r in crossing] == ["visit-rumichaca.txt"]
+    none = kb.search("police", k=5, filters={"since": "2030"})
+    assert none == []
+
+
+def test_quoted_phrase_matches_exactly(kb: KnowledgeBase, tmp_path: Path) -> None:
+    kb.ingest([write_docs(tmp_path / "docs")])
+    results = kb.search('"puente de Rumichaca" OR "Pan-American Highway"', k=5)
+    assert [Path(r.best.source).name for r in results] == []  # no chunk has both phrases
+    results = kb.search('"Pan-American Highway"', k=5)
+    assert [Path(r.best.source).name for r in results] == ["visit-rumichaca.txt"]
+
+
+def test_reopen_gives_identical_hits(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    with KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False) as kb:
+        kb.ingest([write_docs(tmp_path / "docs")])
+        before = [(r.doc_id, r.best.chunk_id, round(r.score, 6)) for r in kb.search("policía migración", k=5)]
+    with KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False) as kb:
+        after = [(r.doc_id, r.best.chunk_id, round(r.score, 6)) for r in kb.search("policía migración", k=5)]
+    assert before and before == after
+
+
+def test_reingest_unchanged_does_no_work(kb: KnowledgeBase, tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    docs = write_docs(tmp_path / "docs")
+    kb.ingest([docs])
+    calls, gen = fake_embedder.calls, kb.store.generation
+    report = kb.ingest([docs])
+    assert {r.status for r in report.rows} == {"unchanged"}
+    assert fake_embedder.calls == calls
+    assert kb.store.generation == gen
+
+
+def test_changed_file_replaces_its_chunks(kb: KnowledgeBase, tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs")
+    kb.ingest([docs])
+    (docs / "visit-rumichaca.txt").write_text(
+        "Technical visit report: Rumichaca\n\nThe customs office now scans every lorry with a new x-ray scanner.\n",
+        encoding="utf-8",
+    )
+    report = kb.ingest([docs])
+    assert [r.status for r in report.rows if r.path.endswith("rumichaca.txt")] == ["updated"]
+    assert kb.stats()["documents"] == 3
+    assert kb.search('"Pan-American Highway"', k=5) == []
+    assert [Path(r.best.source).name for r in kb.search('"x-ray scanner"', k=5)] == ["visit-rumichaca.txt"]
+
+
+def test_duplicate_content_is_stored_once(kb: KnowledgeBase, tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs")
+    (docs / "copy of acta.md").write_text(DOCS["acta-desaguadero.md"], encoding="utf-8")
+    report = kb.ingest([docs])
+    dup = [r for r in report.rows if r.status == "duplicate"]
+    assert len(dup) == 1 and dup[0].doc_id
+    assert kb.stats()["documents"] == 3
+    assert len(kb.document(dup[0].doc_id)["paths"]) == 2
+
+
+def test_remove_and_compact(kb: KnowledgeBase, tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs")
+    kb.ingest([docs])
+    doc_id = kb.search("Rumichaca", k=1)[0].doc_id
+    original = Path(kb.document(doc_id)["file"])
+    assert original.exists()
+    assert kb.remove(str(docs / "visit-rumichaca.txt"))
+    assert kb.document(doc_id) is None and not original.exists()
+    assert all(r.doc_id != doc_id for r in kb.search("Rumichaca migrant smuggling", k=5))
+    from kb.ingest import compact
+
+    kb.ingest([tmp_path / "docs"])  # re-adds it: a second segment
+    out = compact(kb)
+    assert out["segments_after"] == 1 and out["purged"] > 0
+    assert kb.search('"Pan-American Highway"', k=5)
+    assert kb.stats()["tombstones"] == 0
+
+
+def test_other_embedder_is_refused(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    with KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False) as kb:
+        kb.ingest([write_docs(tmp_path / "docs")])
+    with pytest.raises(KBError, match="was built with the embedder"):
+        KnowledgeBase.open(tmp_path / "kb", embedder="use")
+
+
+def test_second_writer_is_refused(kb: KnowledgeBase, tmp_path: Path) -> None:
+    with kb.store.writer_lock(), pytest.raises(LockHeld):
+        kb.ingest([write_docs(tmp_path / "docs")])
+
+
+def test_entities_merge_aliases(kb: KnowledgeBase, tmp_path: Path) -> None:
+    kb.ingest([write_docs(tmp_path / "docs")])
+    ents = {e["id"]: e for e in kb.entities()}
+    assert "bc:desaguadero" in ents and "bc:rumichaca" in ents
+    view = kb.entity("Desaguadero")
+    assert view is not None and view["id"] == "bc:desaguadero"
+    assert view["lat"] is not None and view["documents"]
