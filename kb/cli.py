@@ -343,5 +343,52 @@ def eval_cmd(ctx: click.Context, directory: Path | None, modes: str, limit: int 
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_table(result))
 
 
+@cli.command()
+@click.option("--port", default=8501, show_default=True)
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Listen address; 0.0.0.0 exposes the app (and your documents) to the network.",
+)
+@click.option(
+    "--bootstrap",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder to ingest on first start when the knowledge base is empty.",
+)
+@click.pass_context
+def app(ctx: click.Context, port: int, address: str, bootstrap: Path | None) -> None:
+    """Open the web app on this knowledge base."""
+    import os
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "app.py"
+    if not script.exists():
+        raise click.ClickException(f"app.py not found at {script}")
+    env = dict(os.environ, KB_PATH=str(ctx.ensure_object(dict)["path"]))
+    if ctx.obj.get("embedder"):
+        env["KB_EMBEDDER"] = ctx.obj["embedder"]
+    if bootstrap:
+        env["KB_BOOTSTRAP"] = str(bootstrap.resolve())
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    click.echo(f"kb app on http://{address}:{port}  (Ctrl+C to stop)", err=True)
+    raise SystemExit(subprocess.call(cmd, env=env))
+
+
 def main() -> None:  # pragma: no cover
     cli(obj={})

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kb.faults import checkpoint
 from kb.pipeline import Analysed, document_id, file_sha256
 
 if TYPE_CHECKING:
@@ -152,6 +153,7 @@ def _ingest_batch(
             rows.append(ReportRow(str(path), "skipped", result.code, result.message))
             continue
         readable.append((doc_id, path, sha, size, result))
+    checkpoint("read")
     if progress:
         progress("analyse", offset + len(batch), total)
     analysed = kb.analyser.analyse(readable)
@@ -170,6 +172,7 @@ def _ingest_batch(
         vectors = part if s == 0 else np.vstack([vectors, part])
         if progress:
             progress("embed", min(s + 256, len(texts)), len(texts))
+        checkpoint("embed")
     store, db = kb.store, kb.store.db
     first_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM chunks").fetchone()[0])
     ids = np.arange(first_id, first_id + len(texts), dtype=np.int64)
@@ -177,6 +180,7 @@ def _ingest_batch(
     from kb.segments import write_segment
 
     params = write_segment(store.segment_dir(seg_id), ids, vectors, texts, [c.lang for a in analysed for c in a.chunks])
+    checkpoint("segment_written")
     files = {a.doc_id: store.keep_original(a.path, a.sha256) for a in analysed}
     gen = store.generation + 1
     replaced = {doc_id: replaces for doc_id, _, _, _, replaces in batch if replaces}
@@ -186,6 +190,7 @@ def _ingest_batch(
             if a.doc_id in replaced:
                 _delete_document_rows(kb, a.doc_id, gen, keep_paths=True)
             _insert_document(kb, a, collection, files[a.doc_id], gen)
+            insert_structure(kb, a, cid)
             for chunk, mentions in zip(a.chunks, a.mentions, strict=True):
                 db.execute(
                     "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
@@ -216,8 +221,46 @@ def _ingest_batch(
             "INSERT INTO segments VALUES (?,?,?,1,?)", (seg_id, gen, len(texts), json.dumps(params, sort_keys=True))
         )
         store.set_meta("generation", str(gen))
+    checkpoint("store_committed")
     kb._write_manifest(_embedder_info(kb))
+    checkpoint("manifest_written")
     return rows
+
+
+def insert_structure(kb: KnowledgeBase, a: Analysed, first_chunk_id: int) -> None:
+    """Action items (per page) and affiliations (per chunk) of one document."""
+    from ingest.structure import action_items, affiliations
+
+    db = kb.store.db
+    db.execute("DELETE FROM actions WHERE doc_id=?", (a.doc_id,))
+    db.execute("DELETE FROM affiliations WHERE doc_id=?", (a.doc_id,))
+    for page in a.raw.pages:
+        for item in action_items(page.text):
+            db.execute(
+                "INSERT INTO actions VALUES (?,?,?,?,?,?,?)",
+                (a.doc_id, page.number, item.heading, item.kind, item.text, item.owner, item.deadline),
+            )
+    for offset, (chunk, mentions) in enumerate(zip(a.chunks, a.mentions, strict=True)):
+        persons = [(m.start, m.end) for m in mentions if m.type == "PERSON"]
+        if not persons:
+            continue
+        orgs = [m for m in mentions if m.type in ("ORG", "PROGRAMME")]
+        by_span = {(m.start, m.end): m.entity_id for m in mentions}
+        found = affiliations(chunk.text, persons, [(m.start, m.end) for m in orgs])
+        for aff in found:
+            org_id = by_span.get((aff.org_start, aff.org_end)) if aff.org_start is not None else None
+            db.execute(
+                "INSERT INTO affiliations VALUES (?,?,?,?,?,?,?)",
+                (
+                    a.doc_id,
+                    first_chunk_id + offset,
+                    chunk.page_start,
+                    by_span[(aff.person_start, aff.person_end)],
+                    org_id,
+                    aff.role,
+                    aff.sentence,
+                ),
+            )
 
 
 def _embedder_info(kb: KnowledgeBase) -> dict[str, Any]:
@@ -313,6 +356,8 @@ def _delete_document_rows(kb: KnowledgeBase, doc_id: str, gen: int, *, keep_path
     )
     db.execute("UPDATE chunks SET deleted_gen=? WHERE doc_id=? AND deleted_gen IS NULL", (gen, doc_id))
     db.execute("DELETE FROM pages WHERE doc_id=?", (doc_id,))
+    db.execute("DELETE FROM actions WHERE doc_id=?", (doc_id,))
+    db.execute("DELETE FROM affiliations WHERE doc_id=?", (doc_id,))
     if not keep_paths:
         db.execute("DELETE FROM document_paths WHERE doc_id=?", (doc_id,))
         db.execute("DELETE FROM documents WHERE id=?", (doc_id,))

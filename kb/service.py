@@ -255,6 +255,12 @@ class KnowledgeBase:
 
         return entity_list(self, type, limit)
 
+    def facets(self, doc_ids: Sequence[str] | None = None, top: int = 15) -> dict[str, list[tuple[str, str, int]]]:
+        """Facet values with document counts (over ``doc_ids``, or the whole knowledge base)."""
+        from kb.views import facet_counts
+
+        return facet_counts(self, doc_ids, top)
+
     def remove(self, doc_id_or_path: str) -> bool:
         from kb.ingest import remove_document
 

@@ -62,6 +62,14 @@ CREATE TABLE IF NOT EXISTS mentions (
 CREATE INDEX IF NOT EXISTS mentions_chunk ON mentions(chunk_id);
 CREATE INDEX IF NOT EXISTS mentions_entity ON mentions(entity_id);
 CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY, gen INTEGER, n_chunks INTEGER, live INTEGER, params TEXT);
+CREATE TABLE IF NOT EXISTS actions (
+    doc_id TEXT, page INTEGER, heading TEXT, kind TEXT, text TEXT, owner TEXT, deadline TEXT
+);
+CREATE INDEX IF NOT EXISTS actions_doc ON actions(doc_id);
+CREATE TABLE IF NOT EXISTS affiliations (
+    doc_id TEXT, chunk_id INTEGER, page INTEGER, person_id TEXT, org_id TEXT, role TEXT, sentence TEXT
+);
+CREATE INDEX IF NOT EXISTS affiliations_doc ON affiliations(doc_id);
 CREATE TABLE IF NOT EXISTS report (
     run INTEGER, path TEXT, status TEXT, reason TEXT, detail TEXT, doc_id TEXT, at REAL
 );

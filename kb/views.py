@@ -208,3 +208,69 @@ def entity_view(kb: KnowledgeBase, entity_id: str) -> dict[str, Any] | None:
     view["mentions_by_year"] = dict(sorted(years.items()))
     view["doc_count"] = len(docs)
     return view
+
+
+FACETS = ("doc_type", "lang", "country", "crossing", "entity", "year", "region")
+
+
+def facet_counts(
+    kb: KnowledgeBase, doc_ids: Sequence[str] | None = None, top: int = 15
+) -> dict[str, list[tuple[str, str, int]]]:
+    """Per facet, ``(value, label, document count)`` over ``doc_ids`` (all documents when None).
+
+    ``value`` is what the matching search filter takes (an ISO code, an entity id, a year).
+    """
+    db = kb.store.db
+    if doc_ids is not None and not doc_ids:
+        return {f: [] for f in FACETS}
+    where, args = "", list(doc_ids or [])
+    if doc_ids is not None:
+        where = f"WHERE d.id IN ({','.join('?' * len(args))})"
+    docs = db.execute(
+        f"SELECT d.id, d.doc_type, d.lang, d.countries, d.crossings, d.date, d.region FROM documents d {where}", args
+    ).fetchall()
+    counters: dict[str, Counter[str]] = {f: Counter() for f in FACETS}
+    for d in docs:
+        counters["doc_type"][d["doc_type"] or "other"] += 1
+        counters["lang"][d["lang"] or "und"] += 1
+        counters["region"][d["region"] or "other"] += 1
+        if d["date"]:
+            counters["year"][d["date"][:4]] += 1
+        for c in json.loads(d["countries"] or "[]"):
+            counters["country"][c] += 1
+        for c in json.loads(d["crossings"] or "[]"):
+            counters["crossing"][c] += 1
+    ents = db.execute(
+        "SELECT m.entity_id, COUNT(DISTINCT c.doc_id) FROM mentions m JOIN chunks c ON c.id = m.chunk_id "
+        f"AND c.deleted_gen IS NULL JOIN documents d ON d.id = c.doc_id {where} "
+        f"{'AND' if where else 'WHERE'} m.entity_id NOT LIKE 'date:%' AND m.entity_id NOT LIKE 'country:%' "
+        "AND m.entity_id NOT LIKE 'bc:%' GROUP BY m.entity_id",
+        args,
+    ).fetchall()
+    for eid, n in ents:
+        counters["entity"][eid] = n
+    names = _entity_names(kb, [e for e in counters["entity"]] + [c for c in counters["crossing"]])
+    country_names = _country_names(kb)
+    out: dict[str, list[tuple[str, str, int]]] = {}
+    for facet, counter in counters.items():
+        items = counter.most_common(top) if facet in ("entity", "crossing", "country") else sorted(counter.items())
+        if facet == "year":
+            items = sorted(counter.items(), reverse=True)
+        label = {"entity": names, "crossing": names, "country": country_names}.get(facet, {})
+        out[facet] = [(v, label.get(v, v), n) for v, n in items]
+    return out
+
+
+def _entity_names(kb: KnowledgeBase, ids: Sequence[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return dict(kb.store.db.execute(f"SELECT id, name FROM entities WHERE id IN ({marks})", list(ids)).fetchall())
+
+
+def _country_names(kb: KnowledgeBase) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for ent in kb.gazetteer.entities.values():
+        if ent.type == "COUNTRY":
+            out[ent.countries[0] if ent.countries else ent.id.split(":")[-1].upper()] = ent.name
+    return out
