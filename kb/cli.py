@@ -343,6 +343,92 @@ def eval_cmd(ctx: click.Context, directory: Path | None, modes: str, limit: int 
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_table(result))
 
 
+def _emit_report(report: Any, out: Path | None, as_json: bool) -> None:
+    import dataclasses
+
+    from kb.report_types import to_docx, to_markdown
+
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=2))
+    elif out is None:
+        click.echo(to_markdown(report))
+    elif out.suffix.lower() == ".docx":
+        to_docx(report, out)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        out.write_text(to_markdown(report), encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write Markdown (.md) or Word (.docx).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def brief(ctx: click.Context, target: str, out: Path | None, as_json: bool) -> None:
+    """Visit brief for a crossing, place, institution or country (any alias, any language)."""
+    from kb.brief import build_brief
+    from kb.store import KBError
+
+    try:
+        report = build_brief(_open(ctx), target)
+    except KBError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit_report(report, out, as_json)
+
+
+@cli.command(name="compare")
+@click.argument("topic", required=False)
+@click.option("--docs", nargs=2, help="Align two documents clause by clause instead (two document ids).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write Markdown (.md) or Word (.docx).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def compare_cmd(
+    ctx: click.Context, topic: str | None, docs: tuple[str, str] | None, out: Path | None, as_json: bool
+) -> None:
+    """Compare practices on a topic, Europe beside Latin America (or two documents with --docs)."""
+    from kb.compare import align_documents, alignment_report, compare_practices, comparison_report
+    from kb.store import KBError
+
+    kb = _open(ctx)
+    try:
+        if docs:
+            report = alignment_report(kb, docs[0], docs[1], align_documents(kb, docs[0], docs[1]))
+        elif topic:
+            report = comparison_report(topic, compare_practices(kb, topic))
+        else:
+            raise click.UsageError("give a TOPIC or --docs DOC_A DOC_B")
+    except KBError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _emit_report(report, out, as_json)
+
+
+@cli.command()
+@click.pass_context
+def relink(ctx: click.Context) -> None:
+    """Re-run entity linking and metadata rules (after editing the gazetteer) without re-embedding."""
+    from kb.relink import relink as run_relink
+
+    click.echo(json.dumps(run_relink(_open(ctx))))
+
+
+@cli.command(name="set")
+@click.argument("doc_id")
+@click.argument("assignments", nargs=-1, required=True)
+@click.pass_context
+def set_cmd(ctx: click.Context, doc_id: str, assignments: tuple[str, ...]) -> None:
+    """Correct a document's metadata, e.g. `kb set DOC doc_type=agreement date=2023-05-02`."""
+    from kb.relink import set_metadata
+    from kb.store import KBError
+
+    values = dict(a.split("=", 1) for a in assignments if "=" in a)
+    try:
+        set_metadata(_open(ctx), doc_id, values)
+    except KBError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"updated {doc_id}: {values}")
+
+
 @cli.command()
 @click.option("--port", default=8501, show_default=True)
 @click.option(

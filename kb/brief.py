@@ -1,0 +1,293 @@
+"""The visit brief: everything the knowledge base knows about a crossing, place, institution or country.
+
+Extractive only: sections list documents, entities and verbatim sentences, each cited to the
+page that contains it. Nothing is paraphrased or generated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from typing import TYPE_CHECKING, Any
+
+from kb.report_types import Citation, Line, Report, Section
+
+if TYPE_CHECKING:
+    from kb.service import KnowledgeBase
+
+VISIT_TYPES = ("report", "minutes", "training", "news")
+INSTRUMENT_TYPES = ("agreement", "protocol")
+SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+
+
+def sentence_at(text: str, start: int, end: int) -> str:
+    """The sentence of ``text`` that contains the span (verbatim, whitespace collapsed)."""
+    for m in SENTENCE.finditer(text):
+        if m.start() <= start < m.end() + 1:
+            return " ".join(m.group(0).split())
+    return " ".join(text[max(0, start - 80) : end + 80].split())
+
+
+def cite(kb: KnowledgeBase, doc: Any, quote: str | None, hint_page: int | None) -> Citation:
+    """A citation whose page really contains ``quote`` (searched from the hint page on)."""
+    page = hint_page
+    if quote:
+        needle = " ".join(quote.split())
+        rows = kb.store.db.execute(
+            "SELECT number, text FROM pages WHERE doc_id=? ORDER BY idx", (doc["id"],)
+        ).fetchall()
+        ordered = sorted(rows, key=lambda r: (r["number"] != hint_page, r["number"] or 0))
+        for r in ordered:
+            if needle in " ".join(r["text"].split()):
+                page = r["number"]
+                break
+    return Citation(doc["id"], doc["title"] or "", doc["source"], page, doc["lang"] or "und")
+
+
+def _docs(kb: KnowledgeBase, ids: list[str]) -> dict[str, Any]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {r["id"]: r for r in kb.store.db.execute(f"SELECT * FROM documents WHERE id IN ({marks})", ids)}
+
+
+def _first_mention(kb: KnowledgeBase, doc_id: str, entity_id: str) -> tuple[str, int | None] | None:
+    row = kb.store.db.execute(
+        "SELECT c.text, c.page_start, m.start, m.end FROM mentions m JOIN chunks c ON c.id=m.chunk_id "
+        "WHERE c.doc_id=? AND m.entity_id=? AND c.deleted_gen IS NULL ORDER BY c.ordinal, m.start LIMIT 1",
+        (doc_id, entity_id),
+    ).fetchone()
+    if row is None:
+        return None
+    return sentence_at(row["text"], row["start"], row["end"]), row["page_start"]
+
+
+def build_brief(kb: KnowledgeBase, target: str, *, max_items: int = 12) -> Report:
+    """Brief for a crossing, place, institution or country (any alias, any language)."""
+    from kb.store import KBError
+
+    entity = kb.entity(target)
+    if entity is None:
+        raise KBError(f"nothing in the knowledge base mentions {target!r}; try another name or `kb entities`")
+    eid = entity["id"]
+    doc_rows = entity["documents"]
+    docs = _docs(kb, [d["id"] for d in doc_rows])
+    mentions_in = {d["id"]: d["mentions"] for d in doc_rows}
+    sections = [
+        _overview(kb, entity, docs),
+        _chronology(kb, eid, docs),
+        _instruments(kb, eid, docs),
+        _people(kb, docs, max_items),
+        _problems(kb, docs, max_items),
+        _actions(kb, docs, max_items),
+        _european_practices(kb, docs, max_items=5),
+        _read_first(kb, eid, docs, mentions_in),
+    ]
+    countries = ", ".join(entity.get("countries") or []) or "—"
+    subtitle = f"{entity['type'].replace('_', ' ').lower()} · {countries} · {len(docs)} documents in the knowledge base"
+    return Report(f"Visit brief: {entity['name']}", subtitle, tuple(sections))
+
+
+def _co_entities(kb: KnowledgeBase, docs: dict[str, Any], types: tuple[str, ...]) -> list[tuple[str, str, str, int]]:
+    if not docs:
+        return []
+    marks = ",".join("?" * len(docs))
+    tmarks = ",".join("?" * len(types))
+    return [
+        tuple(r)  # type: ignore[misc]
+        for r in kb.store.db.execute(
+            f"SELECT e.id, e.name, e.type, COUNT(DISTINCT c.doc_id) AS n FROM mentions m "
+            f"JOIN chunks c ON c.id=m.chunk_id AND c.deleted_gen IS NULL JOIN entities e ON e.id=m.entity_id "
+            f"WHERE c.doc_id IN ({marks}) AND e.type IN ({tmarks}) GROUP BY e.id ORDER BY n DESC, e.name",
+            [*docs, *types],
+        )
+    ]
+
+
+def _cited_entity_line(kb: KnowledgeBase, docs: dict[str, Any], eid: str, text: str) -> Line:
+    for doc_id, doc in docs.items():
+        found = _first_mention(kb, doc_id, eid)
+        if found:
+            quote, page = found
+            return Line(text, cite(kb, doc, quote, page), quote, doc["lang"])
+    return Line(text, None)
+
+
+def _overview(kb: KnowledgeBase, entity: dict[str, Any], docs: dict[str, Any]) -> Section:
+    lines = []
+    if entity.get("lat") is not None:
+        lines.append(Line(f"{entity['name']} — coordinates {entity['lat']:.4f}, {entity['lon']:.4f}", None))
+    if entity.get("aliases"):
+        lines.append(Line("Also written: " + "; ".join(entity["aliases"][:10]), None))
+    for kind, label in (("ORG", "Institution present"), ("PROGRAMME", "Programme active"), ("COUNTRY", "Country")):
+        for oid, name, _t, n in _co_entities(kb, docs, (kind,))[:8]:
+            if oid != entity["id"]:
+                lines.append(_cited_entity_line(kb, docs, oid, f"{label}: {name} ({n} documents)"))
+    return Section("Overview", tuple(lines))
+
+
+def _chronology(kb: KnowledgeBase, eid: str, docs: dict[str, Any]) -> Section:
+    visits = sorted(
+        (d for d in docs.values() if d["doc_type"] in VISIT_TYPES),
+        key=lambda d: (d["date"] or "9999", d["title"] or ""),
+    )
+    lines = []
+    for d in visits:
+        found = _first_mention(kb, d["id"], eid)
+        quote, page = found if found else (None, None)
+        lines.append(
+            Line(
+                f"{d['date'] or 'undated'} — {d['title']} ({d['doc_type']})", cite(kb, d, quote, page), quote, d["lang"]
+            )
+        )
+    return Section("Previous visits and meetings", tuple(lines), "No visit report or minutes mention it yet.")
+
+
+def _instruments(kb: KnowledgeBase, eid: str, docs: dict[str, Any]) -> Section:
+    rows = sorted(
+        (d for d in docs.values() if d["doc_type"] in INSTRUMENT_TYPES), key=lambda d: d["date"] or "", reverse=True
+    )
+    lines = []
+    for d in rows:
+        found = _first_mention(kb, d["id"], eid)
+        quote, page = found if found else (None, None)
+        lines.append(
+            Line(
+                f"{d['title']} ({d['doc_type']}, {d['date'] or 'undated'})", cite(kb, d, quote, page), quote, d["lang"]
+            )
+        )
+    return Section(
+        "Agreements and protocols", tuple(lines), "No agreement or protocol in the knowledge base concerns it."
+    )
+
+
+def _people(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
+    if not docs:
+        return Section("People met and their roles", ())
+    marks = ",".join("?" * len(docs))
+    rows = kb.store.db.execute(
+        f"SELECT a.*, p.name AS person, o.name AS org FROM affiliations a JOIN entities p ON p.id=a.person_id "
+        f"LEFT JOIN entities o ON o.id=a.org_id WHERE a.doc_id IN ({marks}) ORDER BY a.doc_id, a.chunk_id",
+        list(docs),
+    ).fetchall()
+    lines, seen = [], set()
+    for r in rows:
+        if r["person_id"] in seen:
+            continue
+        seen.add(r["person_id"])
+        role = ", ".join(x for x in (r["role"], r["org"]) if x)
+        doc = docs[r["doc_id"]]
+        lines.append(
+            Line(f"{r['person']} — {role}", cite(kb, doc, r["sentence"], r["page"]), r["sentence"], doc["lang"])
+        )
+        if len(lines) >= limit:
+            break
+    return Section("People met and their roles", tuple(lines), "No named person with a stated role was found.")
+
+
+def _problems(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
+    if not docs:
+        return Section("Recurring problems", ())
+    years = [int(d["date"][:4]) for d in docs.values() if d["date"]]
+    latest = max(years) if years else 0
+    marks = ",".join("?" * len(docs))
+    score: Counter[str] = Counter()
+    count: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    where: dict[str, list[str]] = defaultdict(list)
+    for r in kb.store.db.execute(
+        f"SELECT e.id, e.name, c.doc_id FROM mentions m JOIN chunks c ON c.id=m.chunk_id AND c.deleted_gen IS NULL "
+        f"JOIN entities e ON e.id=m.entity_id WHERE e.type='CRIME_TYPE' AND c.doc_id IN ({marks})",
+        list(docs),
+    ):
+        date = docs[r["doc_id"]]["date"]
+        age = latest - int(date[:4]) if date and latest else 3
+        score[r["id"]] += 1.0 / (1.0 + max(age, 0) / 2.0)  # recent mentions weigh more
+        count[r["id"]] += 1
+        names[r["id"]] = r["name"]
+        if r["doc_id"] not in where[r["id"]]:
+            where[r["id"]].append(r["doc_id"])
+    lines = []
+    for cid, _ in score.most_common(limit):
+        sub = {d: docs[d] for d in sorted(where[cid], key=lambda d: docs[d]["date"] or "", reverse=True)}
+        text = f"{names[cid]} — {count[cid]} mentions in {len(sub)} documents"
+        lines.append(_cited_entity_line(kb, sub, cid, text))
+    return Section("Recurring problems", tuple(lines), "No crime type is mentioned in these documents.")
+
+
+def _actions(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
+    if not docs:
+        return Section("Open action items", ())
+    marks = ",".join("?" * len(docs))
+    rows = kb.store.db.execute(
+        f"SELECT a.* FROM actions a JOIN documents d ON d.id=a.doc_id WHERE a.doc_id IN ({marks}) "
+        f"ORDER BY d.date DESC, a.rowid",
+        list(docs),
+    ).fetchall()
+    lines = []
+    for r in rows[: limit * 2]:
+        doc = docs[r["doc_id"]]
+        extra = "; ".join(
+            x for x in (r["owner"] and f"owner: {r['owner']}", r["deadline"] and f"by {r['deadline']}") if x
+        )
+        head = f"{r['heading']} — {doc['title']} ({doc['date'] or 'undated'})" + (f"; {extra}" if extra else "")
+        lines.append(Line(head, cite(kb, doc, r["text"], r["page"]), r["text"], doc["lang"]))
+    return Section("Open action items", tuple(lines[: limit * 2]), "No minutes or visit record lists action items.")
+
+
+def _european_practices(kb: KnowledgeBase, docs: dict[str, Any], max_items: int) -> Section:
+    problems = [ln.text.split(" — ")[0] for ln in _problems(kb, docs, 3).lines]
+    query = " ".join(problems) + " cross-border cooperation" if problems else "cross-border police cooperation"
+    results = kb.search(query, k=max_items * 3, filters={"region": ["europe"]}, per_doc=1)
+    picked = mmr([r.best for r in results], max_items)
+    lines = []
+    for hit in picked:
+        doc = {"id": hit.doc_id, "title": hit.title, "source": hit.source, "lang": hit.lang}
+        quote = " ".join(hit.text.split())
+        quote = quote[:400] + ("…" if len(quote) > 400 else "")
+        lines.append(Line(hit.title, cite(kb, doc, None, hit.page), quote, hit.lang))
+    return Section(
+        "Comparable European practices",
+        tuple(lines),
+        f"No European practice document matches: {query!r}.",
+    )
+
+
+def mmr(hits: list[Any], k: int, lam: float = 0.7) -> list[Any]:
+    """Maximal marginal relevance over passage texts: near-duplicates are shown once."""
+    from rapidfuzz import fuzz
+
+    chosen: list[Any] = []
+    pool = list(hits)
+    top = max((h.score for h in pool), default=1.0) or 1.0
+    while pool and len(chosen) < k:
+
+        def gain(h: Any) -> float:
+            sim = max((fuzz.token_set_ratio(h.text, c.text) / 100 for c in chosen), default=0.0)
+            return lam * h.score / top - (1 - lam) * sim
+
+        best = max(pool, key=gain)
+        pool.remove(best)
+        if all(fuzz.token_set_ratio(best.text, c.text) < 90 for c in chosen):
+            chosen.append(best)
+    return chosen
+
+
+def _read_first(kb: KnowledgeBase, eid: str, docs: dict[str, Any], mentions: dict[str, int]) -> Section:
+    weight = {"report": 1.5, "agreement": 1.4, "protocol": 1.3, "minutes": 1.2}
+    ranked = sorted(
+        docs.values(),
+        key=lambda d: (-(mentions.get(d["id"], 0) * weight.get(d["doc_type"], 1.0)), -(int((d["date"] or "0")[:4]))),
+    )
+    lines = []
+    for d in ranked[:8]:
+        found = _first_mention(kb, d["id"], eid)
+        page = found[1] if found else None
+        lines.append(
+            Line(
+                f"{d['title']} ({d['doc_type']}, {d['lang']}, {d['date'] or 'undated'}; "
+                f"{mentions.get(d['id'], 0)} mentions)",
+                cite(kb, d, found[0] if found else None, page),
+            )
+        )
+    return Section("Documents to read first", tuple(lines))

@@ -1,0 +1,96 @@
+"""The shapes of extractive reports (visit brief, practice comparison) and their exports.
+
+Every line carries a citation; quoted text is a verbatim sentence of the source, shown in its
+original language. Markdown and DOCX exports render the same structure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    doc_id: str
+    title: str
+    source: str
+    page: int | None
+    lang: str
+
+    def label(self) -> str:
+        name = Path(self.source).name
+        return f"{name}, p. {self.page}" if self.page else name
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One statement of a report: a short text of ours, or a verbatim quote, always cited."""
+
+    text: str
+    citation: Citation | None
+    quote: str | None = None  # verbatim sentence from the cited page
+    lang: str | None = None  # language of the quote
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str
+    lines: tuple[Line, ...]
+    note: str | None = None  # shown when the section is empty or needs explaining
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    title: str
+    subtitle: str
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+
+def to_markdown(report: Report) -> str:
+    out = [f"# {report.title}", "", f"_{report.subtitle}_", ""]
+    for section in report.sections:
+        out += [f"## {section.title}", ""]
+        if not section.lines:
+            out += [f"_{section.note or 'Nothing found in the knowledge base.'}_", ""]
+            continue
+        for line in section.lines:
+            cite = f" [{line.citation.label()}]" if line.citation else ""
+            out.append(f"- {line.text}{cite}")
+            if line.quote:
+                out.append(f"  > “{line.quote}” ({line.lang or '?'})")
+        out.append("")
+    return "\n".join(out)
+
+
+def to_docx(report: Report, path: Path) -> Path:
+    """A printable Word document: headings, bullets, quotes in italics, citations in grey."""
+    from docx import Document
+    from docx.shared import Pt, RGBColor
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "Calibri"
+    style.font.size = Pt(10.5)
+    doc.add_heading(report.title, level=0)
+    doc.add_paragraph(report.subtitle).italic = True
+    for section in report.sections:
+        doc.add_heading(section.title, level=1)
+        if not section.lines:
+            doc.add_paragraph(section.note or "Nothing found in the knowledge base.").italic = True
+            continue
+        for line in section.lines:
+            para = doc.add_paragraph(style="List Bullet")
+            para.add_run(line.text)
+            if line.citation:
+                run = para.add_run(f"  [{line.citation.label()}]")
+                run.font.size = Pt(9)
+                run.font.color.rgb = RGBColor(0x66, 0x66, 0x66)
+            if line.quote:
+                q = doc.add_paragraph()
+                q.paragraph_format.left_indent = Pt(24)
+                run = q.add_run(f"“{line.quote}” ({line.lang or '?'})")
+                run.italic = True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path
