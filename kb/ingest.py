@@ -143,6 +143,7 @@ def _ingest_batch(
     from kb.types import ReadError
 
     rows: list[ReportRow] = []
+    clock = Stopwatch(kb.timings)
     by_path = {p: (doc_id, sha, size, replaces) for doc_id, p, sha, size, replaces in batch}
     readable = []
     for i, (path, result) in enumerate(read_many_isolated([p for _, p, *_ in batch], _limits(kb, passwords))):
@@ -154,9 +155,11 @@ def _ingest_batch(
             continue
         readable.append((doc_id, path, sha, size, result))
     checkpoint("read")
+    clock.lap("read")
     if progress:
         progress("analyse", offset + len(batch), total)
-    analysed = kb.analyser.analyse(readable)
+    analysed = kb.analyser.analyse(readable, kb.timings)
+    clock.lap(None)
     done = {a.doc_id for a in analysed}
     for doc_id, path, *_ in readable:
         if doc_id not in done:
@@ -173,6 +176,7 @@ def _ingest_batch(
         if progress:
             progress("embed", min(s + 256, len(texts)), len(texts))
         checkpoint("embed")
+    clock.lap("embed")
     store, db = kb.store, kb.store.db
     first_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM chunks").fetchone()[0])
     ids = np.arange(first_id, first_id + len(texts), dtype=np.int64)
@@ -181,6 +185,7 @@ def _ingest_batch(
 
     params = write_segment(store.segment_dir(seg_id), ids, vectors, texts, [c.lang for a in analysed for c in a.chunks])
     checkpoint("segment_written")
+    clock.lap("index")
     files = {a.doc_id: store.keep_original(a.path, a.sha256) for a in analysed}
     gen = store.generation + 1
     replaced = {doc_id: replaces for doc_id, _, _, _, replaces in batch if replaces}
@@ -224,7 +229,22 @@ def _ingest_batch(
     checkpoint("store_committed")
     kb._write_manifest(_embedder_info(kb))
     checkpoint("manifest_written")
+    clock.lap("store")
     return rows
+
+
+class Stopwatch:
+    """Adds the time since the previous lap to ``timings[stage]`` (the benchmarks read them)."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str | None) -> None:
+        now = time.perf_counter()
+        if stage:
+            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+        self.last = now
 
 
 def insert_structure(kb: KnowledgeBase, a: Analysed, first_chunk_id: int) -> None:

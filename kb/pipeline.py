@@ -71,8 +71,13 @@ class Analyser:
         self.gazetteer = gazetteer if gazetteer is not None else Gazetteer.load()
         self.extractor = EntityExtractor(self.gazetteer, use_ner=config.use_ner)  # type: ignore[arg-type]
 
-    def analyse(self, items: Sequence[tuple[str, Path, str, int, RawDocument]]) -> list[Analysed]:
+    def analyse(
+        self, items: Sequence[tuple[str, Path, str, int, RawDocument]], timings: dict[str, float] | None = None
+    ) -> list[Analysed]:
         """Analyse ``(doc_id, path, sha256, size, raw)`` items; entity extraction runs as one batch."""
+        import time
+
+        t0 = time.perf_counter()
         from ingest.chunk import chunk_document
         from ingest.dates import document_date
         from ingest.language import document_language
@@ -88,7 +93,11 @@ class Analyser:
             staged.append((doc_id, path, sha, size, raw, chunks, lang, meta))
         texts = [c.text for s in staged for c in s[5]]
         langs = [c.lang for s in staged for c in s[5]]
+        t1 = time.perf_counter()
         found = self.extractor.extract(texts, langs) if texts else []
+        if timings is not None:
+            timings["chunk"] = timings.get("chunk", 0.0) + t1 - t0
+            timings["entities"] = timings.get("entities", 0.0) + time.perf_counter() - t1
         out: list[Analysed] = []
         pos = 0
         for doc_id, path, sha, size, raw, chunks, lang, meta in staged:

@@ -60,6 +60,7 @@ class KnowledgeBase:
         self._view_gen = -1
         self._tombstones = np.zeros(0, dtype=np.int64)
         self._qcache: dict[str, np.ndarray] = {}
+        self.timings: dict[str, float] = {}  # seconds per ingest stage, summed over this process
         self._check_open()
 
     # -- opening ----------------------------------------------------------------------------
