@@ -128,7 +128,7 @@ def read_e5(path: Path) -> E5File:
     except OSError as exc:
         raise ConversionError(f"cannot read {path}: {exc}") from exc
     cur = _Cursor(data, path)
-    if len(data) < 8 or data[:4] != MAGIC:
+    if data[:4] != MAGIC:
         raise ConversionError(f"{path}: not an e5 model file (bad magic {data[:4]!r}, expected {MAGIC!r})")
     cur.take(4, "magic")
     (version,) = cur.unpack("<I", "version")
@@ -219,7 +219,7 @@ def _precompiled_charsmap(e5: E5File) -> bytes:
     rules.update(stored)
     with _quiet_stderr():  # sentencepiece's builder logs through absl to fd 2
         spec_bytes = spm.SentencePieceNormalizer(norm_map=sorted(rules.items())).serialized_normalizer_spec()
-    spec = sentencepiece_model_pb2.NormalizerSpec()
+    spec = sentencepiece_model_pb2.NormalizerSpec()  # type: ignore[attr-defined]
     spec.ParseFromString(spec_bytes)
     return bytes(spec.precompiled_charsmap)
 
@@ -314,6 +314,7 @@ def convert(bin_path: Path, out_dir: Path) -> Path:
         _write_weights(e5, tmp / "model.safetensors")
         _write_tokenizer(e5, tmp)
         _write_configs(e5, tmp)
+        _make_readable(tmp)
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
             os.replace(out_dir, old / "x")
@@ -325,6 +326,13 @@ def convert(bin_path: Path, out_dir: Path) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
+
+
+def _make_readable(folder: Path) -> None:
+    # mkdtemp makes 0700 and safetensors writes 0600; a model cache is ordinary readable data.
+    folder.chmod(0o755)
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 _LAYER_NAMES = {
@@ -443,7 +451,6 @@ def _write_configs(e5: E5File, folder: Path) -> None:
             "pad_token_id": 0,
             "position_embedding_type": "absolute",
             "torch_dtype": "float32",
-            "_name_or_path": MODEL_ID,
         },
     )
     _write_json(

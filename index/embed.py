@@ -159,7 +159,7 @@ def load_embedder(name: str) -> Embedder:
     if name == "e5-int8":
         from index import e5onnx
 
-        return e5onnx.load_int8_embedder()  # type: ignore[no-any-return]
+        return e5onnx.load_int8_embedder()
     if name == "use":
         return UseEmbedder()
     if name == "minilm":

@@ -1,0 +1,173 @@
+"""An optional int8 ONNX Runtime copy of the converted e5 model: faster, slightly less exact.
+
+sentence-transformers' own ``backend="onnx"`` needs optimum-onnx, which pins an older
+transformers, so the converted ``BertModel`` is exported with ``torch.onnx.export`` and its
+weights quantised to int8 per output channel with ONNX Runtime's dynamic quantisation.
+Encoding needs only onnxruntime, tokenizers and numpy (no torch): mean pooling over the
+attention mask, then L2 normalisation, exactly as the sentence-transformers folder does.
+Its vectors are close to, but not interchangeable with, the fp32 ones: it is its own family.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODEL_FILE = "model_int8.onnx"
+_FLOAT_FILE = "model_fp32.onnx"
+BATCH_SIZE = 32
+
+
+def export_int8(st_folder: Path, out_dir: Path) -> Path:
+    """Export ``st_folder``'s BertModel to ONNX, quantise it to int8 and write ``out_dir``.
+
+    ``out_dir`` gets ``model_int8.onnx``, the folder's ``tokenizer.json`` and a small
+    ``onnx_e5.json`` with the prompts and maximum length; it is written beside and renamed into
+    place so a half-written export is never picked up.
+    """
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import BertModel
+
+    st_folder, out_dir = Path(st_folder), Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        model = BertModel.from_pretrained(str(st_folder), add_pooling_layer=False, attn_implementation="eager")
+        model.eval()
+        encoder = _Encoder(model)
+        ids = torch.tensor([[0, 10, 20, 30, 2], [0, 11, 2, 1, 1]], dtype=torch.long)
+        mask = (ids != 1).long()
+        # The tracer's warnings concern shapes this fixed-rank encoder never varies; keep them quiet.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                encoder,
+                (ids, mask),
+                str(tmp / _FLOAT_FILE),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "sequence"},
+                    "attention_mask": {0: "batch", 1: "sequence"},
+                    "last_hidden_state": {0: "batch", 1: "sequence"},
+                },
+                opset_version=17,
+                dynamo=False,
+            )
+        del model, encoder
+        quantize_dynamic(str(tmp / _FLOAT_FILE), str(tmp / MODEL_FILE), per_channel=True, weight_type=QuantType.QInt8)
+        (tmp / _FLOAT_FILE).unlink()
+        shutil.copyfile(st_folder / "tokenizer.json", tmp / "tokenizer.json")
+        prompts = json.loads((st_folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        max_len = json.loads((st_folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        meta = {"prompts": prompts.get("prompts", {}), "max_seq_length": max_len.get("max_seq_length", 512)}
+        (tmp / "onnx_e5.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+def _Encoder(model: Any) -> Any:
+    """Wrap the BertModel so the export sees keyword inputs and one plain tensor output."""
+    import torch
+
+    class Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    return Encoder()
+
+
+class OnnxE5:
+    """Encode with the int8 ONNX model: tokenizers for tokens, ONNX Runtime for the encoder."""
+
+    def __init__(self, folder: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        folder = Path(folder)
+        meta = json.loads((folder / "onnx_e5.json").read_text(encoding="utf-8"))
+        self.prompts: dict[str, str] = dict(meta["prompts"])
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(int(meta["max_seq_length"]))
+        pad_id = self._tokenizer.token_to_id("<pad>")
+        self._pad_id = 1 if pad_id is None else pad_id
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+        self._session = ort.InferenceSession(str(folder / MODEL_FILE), options, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
+        """Return ``(len(texts), 384)`` L2-normalised float32 vectors of ``prompt + text``.
+
+        Texts are batched by length, which saves padding work. Dynamic int8 quantisation scales
+        activations per batch, so a vector can shift slightly with its batch companions.
+        """
+        vectors = np.zeros((len(texts), 384), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch([prompt + t for t in texts])
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), BATCH_SIZE):
+            rows = order[start : start + BATCH_SIZE]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, i in enumerate(rows):
+                ids[r, : len(encodings[i].ids)] = encodings[i].ids
+                mask[r, : len(encodings[i].ids)] = 1
+            (hidden,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
+            weights = mask[:, :, None].astype(np.float32)
+            vectors[rows] = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+
+def ensure_int8(cache_dir: Path | None = None) -> Path:
+    """Convert (if needed) and export (if needed) the int8 model; returns its folder."""
+    from index import e5convert
+
+    st_folder = e5convert.ensure_converted(cache_dir)
+    out_dir = st_folder.parent / f"{st_folder.name}-onnx-int8"
+    if (out_dir / MODEL_FILE).is_file():
+        return out_dir
+    try:
+        return export_int8(st_folder, out_dir)
+    except OSError:
+        if (out_dir / MODEL_FILE).is_file():  # a concurrent export finished first
+            return out_dir
+        raise
+
+
+class OnnxE5Embedder:
+    """The ``e5-int8`` embedder: :class:`OnnxE5` behind the project's ``Embedder`` interface."""
+
+    def __init__(self, folder: Path) -> None:
+        from index.embed import E5_FAMILY, EmbedderInfo
+
+        self._model = OnnxE5(folder)
+        self.info = EmbedderInfo("e5-int8", E5_FAMILY + "#onnx-int8", "onnx-int8", 384)
+
+    def embed(self, texts: Sequence[str], kind: Any) -> np.ndarray:
+        return self._model.encode(list(texts), self._model.prompts.get(kind, ""))
+
+
+def load_int8_embedder(cache_dir: Path | None = None) -> OnnxE5Embedder:
+    """What ``index.embed.load_embedder("e5-int8")`` calls."""
+    return OnnxE5Embedder(ensure_int8(cache_dir))
