@@ -1,1 +1,5 @@
 """Readers, one module per format, behind a sniffing registry."""
+
+from ingest.readers.registry import ReadLimits, ocr_available, read_file, sniff
+
+__all__ = ["ReadLimits", "ocr_available", "read_file", "sniff"]
