@@ -23,6 +23,8 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 Kind = Literal["query", "passage"]
 
@@ -107,7 +109,8 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self._prompts = prompts if prompts is not None else dict(self._model.prompts or {})
         self._batch_size = batch_size
-        dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = int(get_dim() or 0)
         self.info = EmbedderInfo(name, family or Path(path).name, "sentence-transformers", dim)
 
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:

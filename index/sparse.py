@@ -29,8 +29,11 @@ class SparseIndex:
 
     @classmethod
     def build(cls, ids: np.ndarray, texts: Sequence[str], langs: Sequence[str]) -> SparseIndex:
+        import logging
+
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         tokens = [tokenize(t, lang) or ["\u2205"] for t, lang in zip(texts, langs, strict=True)]
         model = bm25s.BM25()
         if tokens:

@@ -33,6 +33,8 @@ def _plausible(label: str, text: str) -> bool:
     letters = sum(ch.isalpha() for ch in text)
     if letters < 3 or len(text) > 80 or "\n" in text:
         return False
+    if " " not in text and text.isupper() and len(text) > 6:
+        return False  # a shouted common word ("REUNIÓN"), not an acronym
     if label == "PERSON":
         words = text.split()
         return 2 <= len(words) <= 5 and all(w[:1].isupper() for w in words if len(w) > 3)

@@ -84,9 +84,10 @@ def read_pdf(path: Path, limits: ReadLimits) -> RawDocument:
     texts: list[str] = []
     for page in reader.pages:
         try:
-            texts.append(clean_page(page.extract_text() or ""))
+            texts.append(page.extract_text() or "")
         except Exception:  # noqa: BLE001 - one broken page must not lose the others
             texts.append("")
+    texts = [clean_page(t) for t in strip_running_lines(texts)]
     pages: list[Page] = []
     textless = [i for i, t in enumerate(texts) if _meaningful(t) < MIN_CHARS]
     ocr_text: dict[int, tuple[str, float]] = {}
@@ -150,3 +151,31 @@ def _has_images(reader: object) -> bool:
     except Exception:  # noqa: BLE001
         return False
     return False
+
+
+def strip_running_lines(texts: list[str]) -> list[str]:
+    """Drop running headers and footers: edge lines repeated on most pages (page numbers ignored)."""
+    if len(texts) < 2:
+        return texts
+
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", line.strip().lower())
+
+    def edges(text: str) -> list[str]:
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        return lines[:3] + lines[-3:]
+
+    counts: dict[str, int] = {}
+    for text in texts:
+        for k in {key(ln) for ln in edges(text)}:
+            counts[k] = counts.get(k, 0) + 1
+    running = {k for k, n in counts.items() if n >= max(2, 0.6 * len(texts)) and len(k) < 200}
+    if not running:
+        return texts
+    out = []
+    for text in texts:
+        lines = text.split("\n")
+        edge = set(edges(text))
+        kept = [ln for ln in lines if not (ln in edge and key(ln) in running)]
+        out.append("\n".join(kept).strip())
+    return out
