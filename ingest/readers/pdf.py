@@ -104,7 +104,8 @@ def read_pdf(path: Path, limits: ReadLimits) -> RawDocument:
         elif len(textless) == n and sum(_meaningful(t) for t in texts) < 8:
             raise ReadError("no_text", "no text layer; OCR not available (install tesseract-ocr)")
     for i, text in enumerate(texts):
-        if i in ocr_text and _meaningful(ocr_text[i][0]) > _meaningful(text):
+        ocr_chars = _meaningful(ocr_text[i][0]) if i in ocr_text else 0
+        if ocr_chars >= max(MIN_CHARS, 2 * _meaningful(text)):
             pages.append(Page(i + 1, clean_page(ocr_text[i][0]), (), round(ocr_text[i][1], 1)))
         else:
             pages.append(Page(i + 1, text))

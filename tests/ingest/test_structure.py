@@ -23,7 +23,8 @@ from ingest.structure import action_items, affiliations
             2,
         ),
         (
-            "Ata\n\nEncaminhamentos\n1) Enviar o relatório à Polícia Federal.\n2) Agendar nova reunião.\n3) Revisar o protocolo.\n",
+            "Ata\n\nEncaminhamentos\n1) Enviar o relatório à Polícia Federal.\n"
+            "2) Agendar nova reunião.\n3) Revisar o protocolo.\n",
             "Encaminhamentos",
             "action",
             3,
