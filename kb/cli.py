@@ -405,6 +405,22 @@ def compare_cmd(
 
 @cli.command()
 @click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild every segment with the chosen embedder (after changing embedder or format version)."""
+    from kb.ingest import reindex as run_reindex
+    from kb.service import KnowledgeBase
+
+    obj = ctx.ensure_object(dict)
+    kb = KnowledgeBase.open(obj["path"], embedder=obj.get("embedder"), migrating=True)
+    try:
+        result = run_reindex(kb, progress=_progress_printer(False))
+    finally:
+        kb.close()
+    click.echo(f"re-embedded {result['chunks']} chunks: {result['from']} -> {result['to']}")
+
+
+@cli.command()
+@click.pass_context
 def relink(ctx: click.Context) -> None:
     """Re-run entity linking and metadata rules (after editing the gazetteer) without re-embedding."""
     from kb.relink import relink as run_relink

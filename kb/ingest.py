@@ -138,7 +138,6 @@ def _ingest_batch(
     total: int,
 ) -> list[ReportRow]:
     from ingest.sandbox import read_many_isolated
-
     from kb.service import ReportRow
     from kb.types import ReadError
 
@@ -195,6 +194,7 @@ def _ingest_batch(
             if a.doc_id in replaced:
                 _delete_document_rows(kb, a.doc_id, gen, keep_paths=True)
             _insert_document(kb, a, collection, files[a.doc_id], gen)
+            _mark_near_duplicate(kb, a)
             insert_structure(kb, a, cid)
             for chunk, mentions in zip(a.chunks, a.mentions, strict=True):
                 db.execute(
@@ -245,6 +245,25 @@ class Stopwatch:
         if stage:
             self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
         self.last = now
+
+
+def _mark_near_duplicate(kb: KnowledgeBase, a: Analysed) -> None:
+    """Point a re-published text at the document it repeats (inside the caller's transaction)."""
+    from kb.neardup import THRESHOLD, signature, similarity
+
+    db = kb.store.db
+    sig = signature(a.raw.text)
+    rows = db.execute("SELECT doc_id, sig FROM fingerprints WHERE doc_id != ?", (a.doc_id,)).fetchall()
+    if rows:
+        others = np.stack([np.frombuffer(r["sig"], dtype=np.uint64) for r in rows])
+        sims = similarity(sig, others)
+        best = int(np.argmax(sims))
+        if sims[best] >= THRESHOLD:
+            target = rows[best]["doc_id"]
+            root = db.execute("SELECT near_dup_of FROM documents WHERE id=?", (target,)).fetchone()
+            target = root[0] if root and root[0] else target
+            db.execute("UPDATE documents SET near_dup_of=? WHERE id=?", (target, a.doc_id))
+    db.execute("INSERT OR REPLACE INTO fingerprints VALUES (?,?)", (a.doc_id, sig.tobytes()))
 
 
 def insert_structure(kb: KnowledgeBase, a: Analysed, first_chunk_id: int) -> None:
@@ -379,6 +398,8 @@ def _delete_document_rows(kb: KnowledgeBase, doc_id: str, gen: int, *, keep_path
     db.execute("DELETE FROM actions WHERE doc_id=?", (doc_id,))
     db.execute("DELETE FROM affiliations WHERE doc_id=?", (doc_id,))
     if not keep_paths:
+        db.execute("DELETE FROM fingerprints WHERE doc_id=?", (doc_id,))
+        db.execute("UPDATE documents SET near_dup_of=NULL WHERE near_dup_of=?", (doc_id,))
         db.execute("DELETE FROM document_paths WHERE doc_id=?", (doc_id,))
         db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
 
@@ -477,3 +498,40 @@ def cleanup_orphans(kb: KnowledgeBase) -> None:
     for d in (store.root / "segments").iterdir():
         if d.name not in live:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> dict[str, Any]:
+    """Re-embed every live chunk with the configured embedder into one new segment.
+
+    Used when the embedder or the format version changes: the store (documents, chunks,
+    entities) is kept, only vectors and BM25 arrays are rebuilt.
+    """
+    from index.embed import embed_cached
+    from kb.segments import write_segment
+
+    store, db = kb.store, kb.store.db
+    with store.writer_lock():
+        before = (store.read_manifest() or {}).get("embedder") or {}
+        rows = db.execute("SELECT id, text, lang FROM chunks WHERE deleted_gen IS NULL ORDER BY id").fetchall()
+        ids = np.array([r["id"] for r in rows], dtype=np.int64)
+        texts = [r["text"] for r in rows]
+        parts = []
+        for s in range(0, len(texts), 256):
+            parts.append(embed_cached(kb.embedder, texts[s : s + 256], kb.cache))
+            if progress:
+                progress("embed", min(s + 256, len(texts)), len(texts))
+        vectors = np.vstack(parts) if parts else np.zeros((0, kb.embedder.info.dim), np.float32)
+        live = store.live_segments()
+        seg_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments").fetchone()[0])
+        params = write_segment(store.segment_dir(seg_id), ids, vectors, texts, [r["lang"] for r in rows])
+        gen = store.generation + 1
+        with db:
+            db.execute("DELETE FROM chunks WHERE deleted_gen IS NOT NULL")
+            db.execute("UPDATE chunks SET segment=?", (seg_id,))
+            db.execute("UPDATE segments SET live=0 WHERE live=1")
+            db.execute("INSERT INTO segments VALUES (?,?,?,1,?)", (seg_id, gen, len(rows), json.dumps(params)))
+            store.set_meta("generation", str(gen))
+        kb._write_manifest(_embedder_info(kb))
+        for sid in live:
+            shutil.rmtree(store.segment_dir(sid), ignore_errors=True)
+    return {"chunks": len(rows), "from": before.get("name"), "to": kb.embedder.info.name}

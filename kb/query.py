@@ -108,7 +108,6 @@ def run_search(
     from index.analyze import query_terms
     from index.fusion import merge_topk
     from ingest.language import query_language
-
     from kb.service import group
 
     kb._refresh()
@@ -157,7 +156,17 @@ def run_search(
     wanted = [(c, s) for _, _, items in groups for c, s in items]
     terms = set(query_terms(text, qlang)) | {t for p in phrases for t in query_terms(p, qlang)}
     hits = kb.hits_for(wanted, terms, qlang, phrases, snippets=snippets)
-    return group(groups, hits)
+    return group(groups, hits, near_duplicates(kb, [d for d, _, _ in groups]))
+
+
+def near_duplicates(kb: KnowledgeBase, doc_ids: list[str]) -> dict[str, str]:
+    if not doc_ids:
+        return {}
+    marks = ",".join("?" * len(doc_ids))
+    rows = kb.store.db.execute(
+        f"SELECT id, near_dup_of FROM documents WHERE id IN ({marks}) AND near_dup_of IS NOT NULL", doc_ids
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
 
 
 def chunk_langs(kb: KnowledgeBase, ids: np.ndarray) -> dict[int, str]:
@@ -181,7 +190,6 @@ def _column(kb: KnowledgeBase, column: str, ids: list[int]) -> dict[int, str]:
 def run_similar(kb: KnowledgeBase, doc_id_or_text: str, k: int, f: Filters) -> list[SearchResult]:
     """More like this: the mean of a document's chunk vectors (or a pasted text's) as the query."""
     from index.fusion import merge_topk
-
     from kb.service import group
 
     kb._refresh()
@@ -202,7 +210,6 @@ def run_similar(kb: KnowledgeBase, doc_id_or_text: str, k: int, f: Filters) -> l
         skip_doc: str | None = doc_id_or_text
     else:
         from ingest.chunk import chunk_document
-
         from kb.types import Page, RawDocument
 
         raw = RawDocument("<text>", "text", (Page(None, doc_id_or_text),))

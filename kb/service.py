@@ -49,7 +49,7 @@ class KnowledgeBase:
     Models load lazily on first use and stay loaded: build one instance per process.
     """
 
-    def __init__(self, root: Path, config: Config, embedder: Any = None) -> None:
+    def __init__(self, root: Path, config: Config, embedder: Any = None, *, migrating: bool = False) -> None:
         self.root = root
         self.config = config
         self.store = Store(root)
@@ -61,18 +61,21 @@ class KnowledgeBase:
         self._tombstones = np.zeros(0, dtype=np.int64)
         self._qcache: dict[str, np.ndarray] = {}
         self.timings: dict[str, float] = {}  # seconds per ingest stage, summed over this process
-        self._check_open()
+        if not migrating:
+            self._check_open()
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | Path | None = None, *, embedder_impl: Any = None, **settings: Any) -> KnowledgeBase:
+    def open(
+        cls, path: str | Path | None = None, *, embedder_impl: Any = None, migrating: bool = False, **settings: Any
+    ) -> KnowledgeBase:
         """Open (or create) the knowledge base at ``path`` (default ``KB_PATH`` / per-user dir).
 
         ``settings`` override :class:`kb.config.Config` fields (e.g. ``embedder="use"``).
         """
         root = Path(path).expanduser() if path is not None else default_kb_path()
         config = Config.load(root if root.exists() else None, **settings)
-        return cls(root, config, embedder_impl)
+        return cls(root, config, embedder_impl, migrating=migrating)
 
     def _check_open(self) -> None:
         from index.embed import expected_family
@@ -326,12 +329,28 @@ class KnowledgeBase:
         self.close()
 
 
-def group(results: Sequence[tuple[str, float, list[tuple[int, float]]]], hits: Mapping[int, Hit]) -> list[SearchResult]:
-    return [
-        SearchResult(doc, score, tuple(hits[c] for c, _ in items if c in hits))
-        for doc, score, items in results
-        if any(c in hits for c, _ in items)
-    ]
+def group(
+    results: Sequence[tuple[str, float, list[tuple[int, float]]]],
+    hits: Mapping[int, Hit],
+    dup_of: Mapping[str, str] | None = None,
+) -> list[SearchResult]:
+    """Build results; a near-duplicate of a document already shown is folded into it."""
+    dup_of = dup_of or {}
+    out: list[SearchResult] = []
+    index: dict[str, int] = {}
+    for doc, score, items in results:
+        found = tuple(hits[c] for c, _ in items if c in hits)
+        if not found:
+            continue
+        root = dup_of.get(doc) or doc
+        if root in index:
+            prev = out[index[root]]
+            out[index[root]] = SearchResult(prev.doc_id, prev.score, prev.hits, (*prev.duplicates, doc))
+            continue
+        index[root] = len(out)
+        index[doc] = len(out)
+        out.append(SearchResult(doc, score, found))
+    return out
 
 
 __all__ = ["KnowledgeBase", "IngestReport", "ReportRow", "Filters", "KBError", "EntityRef", "fuse", "group_by_document"]

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS affiliations (
     doc_id TEXT, chunk_id INTEGER, page INTEGER, person_id TEXT, org_id TEXT, role TEXT, sentence TEXT
 );
 CREATE INDEX IF NOT EXISTS affiliations_doc ON affiliations(doc_id);
+CREATE TABLE IF NOT EXISTS fingerprints (doc_id TEXT PRIMARY KEY, sig BLOB);
 CREATE TABLE IF NOT EXISTS report (
     run INTEGER, path TEXT, status TEXT, reason TEXT, detail TEXT, doc_id TEXT, at REAL
 );

@@ -164,6 +164,7 @@ class SearchResult:
     doc_id: str
     score: float
     hits: tuple[Hit, ...] = field(default_factory=tuple)
+    duplicates: tuple[str, ...] = ()  # near-duplicate documents folded into this result
 
     @property
     def best(self) -> Hit:

@@ -176,3 +176,40 @@ def test_entities_merge_aliases(kb: KnowledgeBase, tmp_path: Path) -> None:
     view = kb.entity("Desaguadero")
     assert view is not None and view["id"] == "bc:desaguadero"
     assert view["lat"] is not None and view["documents"]
+
+
+def test_near_duplicates_are_grouped_and_shown_once(kb: KnowledgeBase, tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs")
+    release = (
+        "EUROFRONT entrega equipos de verificación documental en Cúcuta. La Unión Europea entregó hoy a Migración "
+        "Colombia diez estaciones de verificación de documentos para los puentes fronterizos de Cúcuta, que "
+        "permitirán detectar pasaportes falsificados en pocos segundos, según explicó la directora regional."
+    )
+    (docs / "release.txt").write_text(release, encoding="utf-8")
+    (docs / "release-republished.txt").write_text(
+        "Publicado por la agencia regional. " + release.replace("hoy", "el miércoles"), encoding="utf-8"
+    )
+    kb.ingest([docs])
+    results = kb.search("estaciones de verificación de documentos en Cúcuta", k=5)
+    names = [Path(r.best.source).name for r in results]
+    assert sum(n.startswith("release") for n in names) == 1
+    first = next(r for r in results if Path(r.best.source).name.startswith("release"))
+    assert len(first.duplicates) == 1
+
+
+def test_reindex_migrates_to_another_embedder(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
+    from kb.ingest import reindex
+    from tests.conftest import FakeEmbedder
+
+    with KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False) as kb:
+        kb.ingest([write_docs(tmp_path / "docs")])
+    other = FakeEmbedder(dim=32)
+    other.info = type(other.info)("fake32", "fake/other", "test", 32)
+    with pytest.raises(KBError, match="kb reindex"):
+        KnowledgeBase.open(tmp_path / "kb", embedder_impl=other, use_ner=False)
+    with KnowledgeBase.open(tmp_path / "kb", embedder_impl=other, use_ner=False, migrating=True) as kb:
+        out = reindex(kb)
+        assert out["chunks"] > 0
+    with KnowledgeBase.open(tmp_path / "kb", embedder_impl=other, use_ner=False) as kb:
+        assert kb.search("Rumichaca", k=1)
+        assert kb.store.read_manifest()["embedder"]["family"] == "fake/other"
