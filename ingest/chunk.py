@@ -155,7 +155,7 @@ def chunk_document(
         if all(u.is_heading for u in g):
             carry.extend(g)
             continue
-        final.append(carry + g if carry and carry[-1].section == g[0].section else g)
+        final.append(carry + g)  # a lone heading joins the text that follows it
         carry = []
     if carry:
         final.append(carry)

@@ -22,10 +22,16 @@ def decode(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:2_000_000]).best()
-    if best is None:
+    wide = b"\x00" in data[:4096]  # UTF-16/32 without a BOM has NUL bytes in Latin text
+    if not wide and len(data) < 1000:
+        # too short for a statistical guess: the Western code page of the four languages kb serves
+        return data.decode("cp1252", errors="replace")
+    for match in from_bytes(data[:2_000_000]):
+        if wide or not match.encoding.startswith(("utf_16", "utf_32")):
+            return data.decode(match.encoding, errors="replace")
+    if wide:
         raise ReadError("unsupported", "not text in any known encoding")
-    return data.decode(best.encoding, errors="replace")
+    return data.decode("cp1252", errors="replace")
 
 
 def _clean(text: str) -> str:
