@@ -1,0 +1,1 @@
+"""Streamlit interface helpers (labels, HTML rendering). Imports nothing heavy."""
