@@ -16,7 +16,7 @@ import streamlit as st
 
 from kb.service import KnowledgeBase
 from kb.ui.i18n import LANGUAGES, t
-from kb.ui.render import CSS, card, export_csv, export_markdown, highlight, link, passage
+from kb.ui.render import CSS, card, export_csv, export_markdown, highlight, link, passage, safe_name
 
 MAX_UPLOAD_MB = 50
 UPLOAD_TYPES = ["pdf", "docx", "html", "htm", "md", "markdown", "txt"]
@@ -55,7 +55,6 @@ def ui_lang() -> str:
 
 def L(key: str) -> str:  # noqa: N802 - short label helper used everywhere
     return t(key, ui_lang())
-
 
 
 def sidebar(kb: KnowledgeBase, page: str) -> None:
@@ -278,13 +277,6 @@ def page_precedents(kb: KnowledgeBase) -> None:
                 st.error(f"{draft.name}: {exc}")
     if text.strip():
         show_results(kb.similar(text, k=10))
-
-
-def safe_name(name: str) -> str:
-    """A file name that cannot escape its folder."""
-    base = Path(name).name.replace("\x00", "")
-    base = re.sub(r"[^\w.\- ()áéíóúñçãõâêôàüÁÉÍÓÚÑÇ]", "_", base).strip(" .") or "upload"
-    return base[:120]
 
 
 def page_upload(kb: KnowledgeBase) -> None:

@@ -8,6 +8,8 @@ exceeds its time budget or kills its worker.
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
+import types
 from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,6 +19,9 @@ from ingest.readers.registry import DEFAULT_LIMITS, ReadLimits, read_file
 from kb.types import RawDocument, ReadError
 
 _CTX = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+if _CTX.get_start_method() == "forkserver":
+    # never re-import the parent's __main__ (a Streamlit script, a notebook) in the readers' server
+    _CTX.set_forkserver_preload(["ingest.sandbox"])
 
 
 def _serve(conn: Any) -> None:
@@ -49,7 +54,15 @@ class _Worker:
     def __init__(self) -> None:
         self.conn, child = _CTX.Pipe()
         self.proc = _CTX.Process(target=_serve, args=(child,), daemon=True)
-        self.proc.start()
+        # The child would re-import the parent's __main__ (a Streamlit script, a notebook, a CLI
+        # entry point) and run it again: start it with a bare __main__ instead.
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            self.proc.start()
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
         child.close()
 
     def stop(self, kill: bool = False) -> None:

@@ -40,7 +40,6 @@ def set_metadata(kb: KnowledgeBase, doc_id: str, values: dict[str, str]) -> None
 
 def relink(kb: KnowledgeBase, progress: Any = None) -> dict[str, int]:
     from ingest.gazetteer import Gazetteer
-
     from kb.ingest import _upsert_entities, insert_structure
 
     kb.analyser.gazetteer = Gazetteer.load()  # pick up edits to the gazetteer file

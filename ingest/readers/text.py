@@ -80,6 +80,7 @@ def strip_markdown(text: str) -> tuple[str, tuple[tuple[int, str], ...]]:
             line = re.sub(r"`([^`]+)`", r"\1", line)
             line = re.sub(r"^\s{0,3}>\s?", "", line)
             line = re.sub(r"<!--.*?-->", "", line)
+            line = re.sub(r"\\([\\`*_{}\[\]()#+\-.!<>|~])", r"\1", line)  # markdown escapes
         lines.append(line)
         pos += len(line) + 1
     return "\n".join(lines), tuple(headings)

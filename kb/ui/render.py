@@ -8,6 +8,7 @@ import html
 import io
 import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from urllib.parse import urlencode
 
 from kb.types import Hit, SearchResult
@@ -120,3 +121,10 @@ CSS = """<style>
 .kb-actions{margin-top:6px;font-size:.85rem}.kb-passage{font-size:.9rem;margin:6px 0;color:#334155}
 .kb-page{white-space:pre-wrap;font-family:Georgia,serif;line-height:1.55;border-left:3px solid #e2e8f0;padding-left:12px}
 </style>"""
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot escape its folder (uploads are saved under the knowledge base)."""
+    base = Path(name.replace("\\", "/")).name.replace("\x00", "")
+    base = re.sub(r"[^\w.\- ()]", "_", base).strip(" .") or "upload"
+    return base[:120]
