@@ -494,3 +494,7 @@ def app(ctx: click.Context, port: int, address: str, bootstrap: Path | None) -> 
 
 def main() -> None:  # pragma: no cover
     cli(obj={})
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
