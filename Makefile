@@ -8,8 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 .PHONY: run install install-dev kb test test-fast lint bench clean-kb
 
 run: install kb
-	$(VENV)/bin/kb --kb $(KB_DIR) search "¿Qué se acordó sobre el control migratorio conjunto en Desaguadero?" -k 5
-	$(VENV)/bin/kb --kb $(KB_DIR) search "joint patrols on a river border" -k 5
+	$(VENV)/bin/kb --kb $(KB_DIR) app
 
 install:
 	scripts/install.sh

@@ -110,7 +110,12 @@ def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
     right_candidates = [i for i in (text.find(". ", end), text.find("\n", end)) if i >= 0]
     right = min(right_candidates) + 1 if right_candidates else len(text)
-    return left + 1 if left >= 0 else 0, right
+    s, e = (left + 1 if left >= 0 else 0), right
+    if len(text[s:e].split()) < 6:  # a table cell: the row is the previous, this and the next line
+        prev = text.rfind("\n", 0, max(s - 1, 0))
+        nxt = text.find("\n", e + 1)
+        s, e = (prev + 1 if prev >= 0 else 0), (nxt if nxt >= 0 else len(text))
+    return s, e
 
 
 def affiliations(text: str, persons: list[tuple[int, int]], orgs: list[tuple[int, int]]) -> list[Affiliation]:
@@ -124,7 +129,12 @@ def affiliations(text: str, persons: list[tuple[int, int]], orgs: list[tuple[int
     for ps, pe in persons:
         s, e = sentence_around(text, ps, pe)
         sentence = text[s:e].strip()
-        after = [(os_, oe) for os_, oe in orgs if pe <= os_ <= pe + 120 and os_ < e]
+        next_person = min((s2 for s2, _ in persons if s2 > ps), default=len(text))
+        after = [
+            (os_, oe)
+            for os_, oe in orgs
+            if pe <= os_ <= pe + 120 and os_ < e and os_ < next_person and ";" not in text[pe:os_]
+        ]
         before = [(os_, oe) for os_, oe in orgs if s <= os_ and oe <= ps and ps - oe <= 60]
         org = after[0] if after else (before[-1] if before else None)
         # the role: words between the name and the organisation, else just before the name

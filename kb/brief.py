@@ -6,7 +6,6 @@ page that contains it. Nothing is paraphrased or generated.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -17,14 +16,15 @@ if TYPE_CHECKING:
 
 VISIT_TYPES = ("report", "minutes", "training", "news")
 INSTRUMENT_TYPES = ("agreement", "protocol")
-SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
 
 
 def sentence_at(text: str, start: int, end: int) -> str:
     """The sentence of ``text`` that contains the span (verbatim, whitespace collapsed)."""
-    for m in SENTENCE.finditer(text):
-        if m.start() <= start < m.end() + 1:
-            return " ".join(m.group(0).split())
+    from ingest.sentences import split_spans
+
+    for s, e in split_spans(text):
+        if s <= start < e:
+            return " ".join(text[s:e].split())
     return " ".join(text[max(0, start - 80) : end + 80].split())
 
 
@@ -77,7 +77,7 @@ def build_brief(kb: KnowledgeBase, target: str, *, max_items: int = 12) -> Repor
         _overview(kb, entity, docs),
         _chronology(kb, eid, docs),
         _instruments(kb, eid, docs),
-        _people(kb, docs, max_items),
+        _people(kb, docs, max_items * 2),
         _problems(kb, docs, max_items),
         _actions(kb, docs, max_items),
         _european_practices(kb, docs, max_items=5),
@@ -167,7 +167,8 @@ def _people(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
     marks = ",".join("?" * len(docs))
     rows = kb.store.db.execute(
         f"SELECT a.*, p.name AS person, o.name AS org FROM affiliations a JOIN entities p ON p.id=a.person_id "
-        f"LEFT JOIN entities o ON o.id=a.org_id WHERE a.doc_id IN ({marks}) ORDER BY a.doc_id, a.chunk_id",
+        f"LEFT JOIN entities o ON o.id=a.org_id JOIN documents d ON d.id=a.doc_id WHERE a.doc_id IN ({marks}) "
+        f"ORDER BY d.date DESC, a.chunk_id",
         list(docs),
     ).fetchall()
     lines, seen = [], set()

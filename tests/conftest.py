@@ -63,3 +63,17 @@ def real_embedder():  # type: ignore[no-untyped-def]
     from index.embed import load_embedder
 
     return load_embedder("e5")
+
+
+@pytest.fixture(scope="session")
+def corpus_kb(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The bundled corpus ingested once per session with the real default components."""
+    from kb.service import KnowledgeBase
+
+    docs = ROOT / "corpus" / "documents"
+    if not any(docs.iterdir()):
+        pytest.skip("the bundled corpus is empty")
+    kb = KnowledgeBase.open(tmp_path_factory.mktemp("corpus") / "kb")
+    kb.ingest([docs])
+    yield kb
+    kb.close()
