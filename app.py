@@ -215,24 +215,37 @@ def crossing_chart(kb: KnowledgeBase, highlight_id: str | None = None) -> None:
         ]
     )
     st.subheader(L("map"))
+    where = {
+        "longitude": {"field": "lon", "type": "quantitative"},
+        "latitude": {"field": "lat", "type": "quantitative"},
+    }
+    colour = {
+        "field": "selected",
+        "type": "nominal",
+        "legend": None,
+        "scale": {"domain": [False, True], "range": ["#2563eb", "#dc2626"]},
+    }
+    size = {"field": "documents", "type": "quantitative", "scale": {"range": [60, 900]}}
     st.vega_lite_chart(
         df,
         {
-            "mark": {"type": "circle", "opacity": 0.8},
-            "encoding": {
-                "longitude": {"field": "lon", "type": "quantitative"},
-                "latitude": {"field": "lat", "type": "quantitative"},
-                "size": {"field": "documents", "type": "quantitative", "scale": {"range": [60, 900]}},
-                "color": {
-                    "field": "selected",
-                    "type": "nominal",
-                    "scale": {"range": ["#2563eb", "#dc2626"]},
-                    "legend": None,
+            "layer": [
+                {
+                    "mark": {"type": "circle", "opacity": 0.8},
+                    "encoding": {
+                        **where,
+                        "size": size,
+                        "color": colour,
+                        "tooltip": [{"field": "name"}, {"field": "documents"}],
+                    },
                 },
-                "tooltip": [{"field": "name"}, {"field": "documents"}],
-            },
+                {
+                    "mark": {"type": "text", "dx": 9, "align": "left", "fontSize": 11},
+                    "encoding": {**where, "text": {"field": "name"}},
+                },
+            ],
             "projection": {"type": "mercator"},
-            "height": 420,
+            "height": 460,
         },
         use_container_width=True,
     )

@@ -35,6 +35,8 @@ def _plausible(label: str, text: str) -> bool:
         return False
     if " " not in text and text.isupper() and len(text) > 6:
         return False  # a shouted common word ("REUNIÓN"), not an acronym
+    if label in ("ORG", "PLACE") and " " not in text and not (text.isupper() and len(text) <= 6):
+        return False  # a lone capitalised word (table header, sentence start) is too often not a name
     if label == "PERSON":
         words = text.split()
         return 2 <= len(words) <= 5 and all(w[:1].isupper() for w in words if len(w) > 3)

@@ -156,10 +156,10 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "not_found": {"en": "Not found.", "es": "No encontrado.", "pt": "Não encontrado.", "fr": "Introuvable."},
     "stats": {
-        "en": "documents · passages · entities",
-        "es": "documentos · pasajes · entidades",
-        "pt": "documentos · trechos · entidades",
-        "fr": "documents · passages · entités",
+        "en": "{d} documents · {c} passages · {e} entities",
+        "es": "{d} documentos · {c} pasajes · {e} entidades",
+        "pt": "{d} documentos · {c} trechos · {e} entidades",
+        "fr": "{d} documents · {c} passages · {e} entités",
     },
 }
 

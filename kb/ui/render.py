@@ -33,8 +33,11 @@ def link(**params: object) -> str:
 def highlight(text: str, spans: Iterable[tuple[int, int]], terms: Sequence[str] = ()) -> str:
     """Escape ``text`` and wrap the given spans (and any of ``terms``) in <mark>."""
     spans = sorted(spans)
+    terms = [t for t in terms if t]
     if terms:
-        pattern = re.compile("|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True) if t), re.I)
+        pattern = re.compile(
+            r"(?<!\w)(?:" + "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)) + r")(?!\w)", re.I
+        )
         spans = sorted(set(spans) | {m.span() for m in pattern.finditer(text)})
     out, last = [], 0
     for s, e in spans:
