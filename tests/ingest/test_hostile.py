@@ -11,9 +11,9 @@ from ingest.readers import ReadLimits, read_file
 from kb.types import ReadError
 
 
-def outcome(path: Path, limits: ReadLimits = ReadLimits()) -> str:
+def outcome(path: Path, limits: ReadLimits | None = None) -> str:
     try:
-        read_file(path, limits)
+        read_file(path, limits or ReadLimits())
     except ReadError as exc:
         assert exc.message
         return exc.code
