@@ -35,19 +35,20 @@ def compare_practices(kb: KnowledgeBase, topic: str, *, per_region: int = 8) -> 
         groups: dict[str, list[Any]] = {}
         for res in results:
             doc = kb.document(res.doc_id) or {}
-            place = _place_name(kb, doc)
+            place = _place_name(kb, doc, region)
             groups.setdefault(place, []).extend(res.hits)
         out[region] = [_group(kb, region, place, hits) for place, hits in groups.items()]
     return out
 
 
-def _place_name(kb: KnowledgeBase, doc: dict[str, Any]) -> str:
-    for key in ("crossings", "countries"):
-        values = doc.get(key) or []
-        if values:
-            first = values[0]
-            ent = kb.gazetteer.get(first) if ":" in first else kb.gazetteer.get(f"country:{first.lower()}")
-            return str(ent.name) if ent is not None else str(first)
+def _place_name(kb: KnowledgeBase, doc: dict[str, Any], region: str) -> str:
+    """The crossing (Latin America) or country of the region that the document is most about."""
+    keys = ("countries",) if region == "europe" else ("crossings", "countries")
+    for key in keys:
+        for value in doc.get(key) or []:
+            ent = kb.gazetteer.get(value) if ":" in value else kb.gazetteer.get(f"country:{value.lower()}")
+            if ent is not None and (ent.region == region or key == "crossings"):
+                return str(ent.name)
     return "General"
 
 
