@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -18,22 +19,22 @@ FORMAT = 1
 def _selector(allowed: np.ndarray | None, exclude: np.ndarray | None):  # type: ignore[no-untyped-def]
     import faiss
 
-    sel = None
+    sel: Any = None
     if allowed is not None:
         allowed = np.ascontiguousarray(allowed, dtype=np.int64)
         sel = faiss.IDSelectorBatch(len(allowed), faiss.swig_ptr(allowed))
-        sel._keep = allowed  # the selector points into this array: keep it alive
+        sel._keep = allowed  # the selector points into this array: keep it alive  # type: ignore[attr-defined]
     if exclude is not None and len(exclude):
         exclude = np.ascontiguousarray(exclude, dtype=np.int64)
         ex = faiss.IDSelectorBatch(len(exclude), faiss.swig_ptr(exclude))
-        ex._keep = exclude
+        ex._keep = exclude  # type: ignore[attr-defined]
         notex = faiss.IDSelectorNot(ex)
-        notex._keep = ex
+        notex._keep = ex  # type: ignore[attr-defined]
         if sel is None:
             sel = notex
         else:
             both = faiss.IDSelectorAnd(sel, notex)
-            both._keep = (sel, notex)
+            both._keep = sel, notex  # type: ignore[attr-defined]
             sel = both
     return sel
 
@@ -69,7 +70,7 @@ class DenseIndex:
         if n == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
             return np.zeros((len(queries), max(k, 0)), np.float32), np.full((len(queries), max(k, 0)), -1, np.int64)
         sel = _selector(allowed, exclude)
-        params = faiss.SearchParameters(sel=sel) if sel is not None else None
+        params = faiss.SearchParameters(sel=sel) if sel is not None else None  # type: ignore[call-arg]
         kk = min(k, n)
         scores, ids = self.index.search(queries, kk, params=params)
         if kk < k:

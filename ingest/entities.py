@@ -60,7 +60,7 @@ class EntityExtractor:
                 warnings.filterwarnings("ignore", category=UserWarning, module="spacy")
                 nlp = spacy.load(model)
             nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in KEEP or p == "tok2vec"])
-            ruler = nlp.add_pipe(
+            ruler: Any = nlp.add_pipe(
                 "entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
             )
             ruler.add_patterns(self.gazetteer.spacy_patterns())

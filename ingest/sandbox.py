@@ -18,7 +18,7 @@ from typing import Any
 from ingest.readers.registry import DEFAULT_LIMITS, ReadLimits, read_file
 from kb.types import RawDocument, ReadError
 
-_CTX = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+_CTX: Any = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
 if _CTX.get_start_method() == "forkserver":
     # never re-import the parent's __main__ (a Streamlit script, a notebook) in the readers' server
     _CTX.set_forkserver_preload(["ingest.sandbox"])

@@ -192,7 +192,7 @@ def _problems(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
     years = [int(d["date"][:4]) for d in docs.values() if d["date"]]
     latest = max(years) if years else 0
     marks = ",".join("?" * len(docs))
-    score: Counter[str] = Counter()
+    score: dict[str, float] = defaultdict(float)
     count: Counter[str] = Counter()
     names: dict[str, str] = {}
     where: dict[str, list[str]] = defaultdict(list)
@@ -209,7 +209,7 @@ def _problems(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
         if r["doc_id"] not in where[r["id"]]:
             where[r["id"]].append(r["doc_id"])
     lines = []
-    for cid, _ in score.most_common(limit):
+    for cid, _ in sorted(score.items(), key=lambda kv: -kv[1])[:limit]:
         sub = {d: docs[d] for d in sorted(where[cid], key=lambda d: docs[d]["date"] or "", reverse=True)}
         text = f"{names[cid]} — {count[cid]} mentions in {len(sub)} documents"
         lines.append(_cited_entity_line(kb, sub, cid, text))

@@ -284,7 +284,7 @@ def insert_structure(kb: KnowledgeBase, a: Analysed, first_chunk_id: int) -> Non
         if not persons:
             continue
         orgs = [m for m in mentions if m.type in ("ORG", "PROGRAMME")]
-        by_span = {(m.start, m.end): m.entity_id for m in mentions}
+        by_span: dict[tuple[int, int | None], str] = {(m.start, m.end): m.entity_id for m in mentions}
         found = affiliations(chunk.text, persons, [(m.start, m.end) for m in orgs])
         for aff in found:
             org_id = by_span.get((aff.org_start, aff.org_end)) if aff.org_start is not None else None

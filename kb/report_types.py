@@ -73,11 +73,11 @@ def to_docx(report: Report, path: Path) -> Path:
     style.font.name = "Calibri"
     style.font.size = Pt(10.5)
     doc.add_heading(report.title, level=0)
-    doc.add_paragraph(report.subtitle).italic = True
+    doc.add_paragraph().add_run(report.subtitle).italic = True
     for section in report.sections:
         doc.add_heading(section.title, level=1)
         if not section.lines:
-            doc.add_paragraph(section.note or "Nothing found in the knowledge base.").italic = True
+            doc.add_paragraph().add_run(section.note or "Nothing found in the knowledge base.").italic = True
             continue
         for line in section.lines:
             para = doc.add_paragraph(style="List Bullet")

@@ -44,7 +44,7 @@ def read_docx(path: Path, limits: ReadLimits) -> RawDocument:
             table = Table(block, document)
             rows = []
             for row in table.rows:
-                cells = []
+                cells: list[str] = []
                 for cell in row.cells:
                     t = " ".join(cell.text.split())
                     if not cells or cells[-1] != t:  # merged cells repeat

@@ -127,7 +127,7 @@ def read_pdf(path: Path, limits: ReadLimits) -> RawDocument:
         if textless and not limits.ocr:
             raise ReadError("no_text", "no text layer; OCR disabled")
         raise ReadError("empty", "no extractable text")
-    meta = reader.metadata or {}
+    meta: dict[str, object] = dict(reader.metadata or {})
     title = str(meta.get("/Title") or "").strip() or None
     author = str(meta.get("/Author") or "").strip() or None
     return RawDocument(
