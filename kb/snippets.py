@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterable
 
 WORD = re.compile(r"\w[\w'’-]*", re.UNICODE)
 
 
+@lru_cache(maxsize=200_000)
+def _analysed(word: str, lang: str | None) -> tuple[str, ...]:
+    from index.analyze import tokenize
+
+    return tuple(tokenize(word, lang))
+
+
 def match_spans(text: str, terms: set[str], lang: str | None, phrases: Iterable[str] = ()) -> list[tuple[int, int]]:
     """Spans of words in ``text`` whose analysed form is one of the analysed query ``terms``."""
-    from index.analyze import fold, tokenize
+    from index.analyze import fold
 
     spans: list[tuple[int, int]] = []
     if terms:
         for m in WORD.finditer(text):
-            toks = tokenize(m.group(0), lang)
+            toks = _analysed(m.group(0), lang)
             if toks and any(t in terms for t in toks):
                 spans.append((m.start(), m.end()))
     folded = fold(text)
