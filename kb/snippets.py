@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterable
+from functools import lru_cache
 
 WORD = re.compile(r"\w[\w'’-]*", re.UNICODE)
 
