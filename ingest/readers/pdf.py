@@ -109,7 +109,8 @@ def read_pdf(path: Path, limits: ReadLimits) -> RawDocument:
             pages.append(Page(i + 1, clean_page(ocr_text[i][0]), (), round(ocr_text[i][1], 1)))
         else:
             pages.append(Page(i + 1, text))
-    if all(_meaningful(p.text) < MIN_CHARS for p in pages) and _has_images(reader):
+    ocr_found_text = any(_meaningful(t) for t, _ in ocr_text.values())
+    if all(_meaningful(p.text) < MIN_CHARS for p in pages) and _has_images(reader) and not ocr_found_text:
         # image-only pages whose only "text" is a stray label: not a document to index silently
         if not limits.ocr:
             raise ReadError("no_text", "no text layer; OCR disabled")
@@ -177,6 +178,6 @@ def strip_running_lines(texts: list[str]) -> list[str]:
     for text in texts:
         lines = text.split("\n")
         edge = set(edges(text))
-        kept = [ln for ln in lines if not (ln in edge and key(ln) in running)]
-        out.append("\n".join(kept).strip())
+        kept = "\n".join(ln for ln in lines if not (ln in edge and key(ln) in running)).strip()
+        out.append(kept if _meaningful(kept) >= MIN_CHARS else text)  # never strip a page down to nothing
     return out

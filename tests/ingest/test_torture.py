@@ -24,7 +24,7 @@ TORTURE = {
     "08": "text:habibi",
     "09": "text:habibi",
     "10": "text:crazy",
-    "11": "text:Annotated",
+    "11": "text:highlighted",
     "12": "text:Lorem",
     "13": "text:",
     "14": "text:password",
