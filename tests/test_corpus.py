@@ -109,7 +109,6 @@ def test_corpus_meets_issue_2_minimum(sources: list) -> None:
     assert {"pdf", "docx", "html", "md"} <= set(formats), formats
 
 
-@pytest.mark.xfail(strict=True, reason="issue 4 is open: the corpus does not yet have 48 documents (14 en, 10 fr)")
 def test_corpus_meets_issue_4_counts(sources: list) -> None:
     langs = Counter(s.language for s in sources)
     crossings = {c for s in sources if s.region == "latam" for c in s.crossings}
@@ -147,7 +146,6 @@ def test_gold_set_is_well_formed() -> None:
     assert sum(bool(q["cross_lingual"]) for q in queries) >= 30
 
 
-@pytest.mark.xfail(strict=True, reason="issue 4 is open: the gold set does not yet have 100 questions")
 def test_gold_set_meets_issue_4_counts() -> None:
     queries, _ = _gold()
     ids = [q["id"] for q in queries]
