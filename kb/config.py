@@ -79,8 +79,12 @@ def _coerce(value: Any, kind: type) -> Any:
 
 
 def default_kb_path() -> Path:
-    """``KB_PATH`` if set, else a per-user data directory."""
+    """``KB_PATH`` if set, else the bundled corpus's knowledge base when run from the repository
+    (``.kb/corpus``, built by ``make run``), else a per-user data directory."""
     env = os.environ.get("KB_PATH")
     if env:
         return Path(env).expanduser()
+    local = Path(".kb") / "corpus"
+    if (local / "manifest.json").is_file():
+        return local.resolve()
     return Path(user_data_dir("kb", appauthor=False)) / "default"
