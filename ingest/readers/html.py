@@ -12,8 +12,9 @@ DROP = ("script", "style", "noscript", "nav", "footer", "header", "aside", "form
 
 
 def read_html(path: Path) -> RawDocument:
+    """The page's main text via trafilatura (Markdown output, so headings survive), else a tag-aware dump."""
     raw = path.read_bytes()
-    html = decode(raw)
+    html = decode(raw, declared_charset(raw))
     text, title, date = _trafilatura(html)
     if not text or len(text.split()) < 5:
         text, title2 = _fallback(html)
@@ -27,6 +28,12 @@ def read_html(path: Path) -> RawDocument:
         title=title,
         date=date,
     )
+
+
+def declared_charset(raw: bytes) -> str | None:
+    """The encoding an HTML page declares in ``<meta charset>`` or ``http-equiv``, if any."""
+    m = re.search(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([\w.:-]+)", raw[:4096], re.IGNORECASE)
+    return m.group(1).decode("ascii", "replace") if m else None
 
 
 def _trafilatura(html: str) -> tuple[str, str | None, str | None]:
@@ -53,11 +60,23 @@ def _trafilatura(html: str) -> tuple[str, str | None, str | None]:
 
 
 def _fallback(html: str) -> tuple[str, str | None]:
+    import lxml.etree
     import lxml.html
 
-    tree = lxml.html.fromstring(html)
+    html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)  # lxml refuses str input that declares an encoding
+    try:
+        tree = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return "", None  # nothing parseable: reported as "empty"
     for bad in tree.xpath("|".join(f"//{t}" for t in DROP)):
         bad.drop_tree()
+    for bad in tree.xpath("//*[not(self::html or self::body or self::main or self::article)][@id or @class or @role]"):
+        marks = " ".join((bad.get("id", ""), bad.get("class", ""), bad.get("role", ""))).lower()
+        if (
+            re.search(r"cookie|consent|gdpr|banner|navigation|\bnav\b|footer|menu", marks)
+            and bad.getparent() is not None
+        ):
+            bad.drop_tree()
     title = tree.findtext(".//title")
     root = (tree.xpath("//main") or tree.xpath("//article") or tree.xpath("//body") or [tree])[0]
     parts = []
@@ -65,4 +84,6 @@ def _fallback(html: str) -> tuple[str, str | None]:
         t = " ".join(el.text_content().split())
         if t:
             parts.append(("#" * int(el.tag[1]) + " " + t) if el.tag in ("h1", "h2", "h3", "h4") else t)
+    if not parts:  # text straight in <div>s or <body>
+        parts = [" ".join(line.split()) for line in root.text_content().splitlines() if line.strip()]
     return "\n\n".join(parts), title.strip() if title else None

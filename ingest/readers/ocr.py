@@ -29,15 +29,20 @@ def installed_langs() -> frozenset[str]:
         return frozenset()
 
 
-def ocr_pdf_page(path: str, index: int, langs: str, password: str | None = None, dpi: int = 300) -> tuple[str, float]:
-    """Render page ``index`` (0-based) and OCR it; returns the text and the mean confidence (0-100)."""
+def ocr_pdf_page(
+    path: str, index: int, langs: str, password: str | None = None, scale: float = 300 / 72
+) -> tuple[str, float]:
+    """Render page ``index`` (0-based) and OCR it; returns the text and the mean word confidence (0-100).
+
+    Only the languages of ``langs`` that Tesseract has installed are asked for (English if none).
+    """
     import pypdfium2 as pdfium
     import pytesseract
 
     pdf = pdfium.PdfDocument(path, password=password)
     try:
         page = pdf[index]
-        image = page.render(scale=dpi / 72).to_pil()
+        image = page.render(scale=scale).to_pil()
         page.close()
     finally:
         pdf.close()

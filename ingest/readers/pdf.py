@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ingest.readers.registry import ReadLimits
 from kb.types import Page, RawDocument, ReadError
 
-MIN_CHARS = 25  # a page with fewer meaningful characters has no usable text layer
+MIN_CHARS = 20  # a page with fewer meaningful (word) characters has no usable text layer
 
 
 def _meaningful(text: str) -> int:
@@ -50,109 +52,199 @@ def _pdf_date(value: object) -> str | None:
 
 
 def read_pdf(path: Path, limits: ReadLimits) -> RawDocument:
+    """Text per page (OCR where a page is an image), metadata, and outline headings where present."""
     import logging
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed files are expected; we report them ourselves
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(str(path), strict=False)
     except PdfReadError as exc:
         raise ReadError("damaged", f"unreadable PDF structure: {exc}") from exc
-    password_used: str | None = None
-    if reader.is_encrypted:
-        for pw in ("", *limits.passwords):
-            try:
-                if reader.decrypt(pw):
-                    password_used = pw
-                    break
-            except NotImplementedError as exc:
-                raise ReadError("encrypted", f"encrypted with an unsupported method: {exc}") from exc
-            except Exception:  # noqa: BLE001 - a wrong password can raise in odd files
-                continue
-        if password_used is None:
-            raise ReadError("encrypted", "encrypted: password required (use --password-file)")
+    password = _decrypt(reader, limits.passwords)
     try:
         n = len(reader.pages)
-    except (PdfReadError, FileNotDecryptedError) as exc:
-        raise ReadError("damaged", f"page tree unreadable: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on a broken page tree
+        raise ReadError("damaged", f"page tree unreadable: {type(exc).__name__}: {exc}"[:200]) from exc
     if n == 0:
         raise ReadError("empty", "the PDF has no pages")
     if n > limits.max_pages:
         raise ReadError("too_large", f"{n} pages is over the {limits.max_pages}-page limit")
-    texts: list[str] = []
-    for page in reader.pages:
-        try:
-            texts.append(page.extract_text() or "")
-        except Exception:  # noqa: BLE001 - one broken page must not lose the others
-            texts.append("")
-    texts = [clean_page(t) for t in strip_running_lines(texts)]
-    pages: list[Page] = []
-    textless = [i for i, t in enumerate(texts) if _meaningful(t) < MIN_CHARS]
-    ocr_text: dict[int, tuple[str, float]] = {}
-    warnings: list[str] = []
-    if textless and limits.ocr:
-        from ingest.readers.ocr import available, ocr_pdf_page
-
-        if available():
-            for i in textless:
-                try:
-                    ocr_text[i] = ocr_pdf_page(str(path), i, limits.ocr_langs, password_used or None)
-                except Exception as exc:  # noqa: BLE001
-                    warnings.append(f"OCR failed on page {i + 1}: {type(exc).__name__}")
-        elif len(textless) == n and sum(_meaningful(t) for t in texts) < 8:
-            raise ReadError("no_text", "no text layer; OCR not available (install tesseract-ocr)")
+    texts = [clean_page(t) for t in strip_running_lines([_page_text(page) for page in reader.pages])]
+    # pages without a usable text layer that show an image: scans, to be OCRed
+    images = {i: _page_images(reader.pages[i]) for i, t in enumerate(texts) if _meaningful(t) < MIN_CHARS}
+    imaged = [i for i, sizes in images.items() if sizes]
+    # a page is a scan when it shows an image big enough to hold text (not an icon, not a logo)
+    scans = {i: _render_scale(reader.pages[i], images[i]) for i in imaged if any(_legible(s) for s in images[i])}
+    ocr, warnings = _ocr_pages(path, scans, password, limits)
+    pages = []
     for i, text in enumerate(texts):
-        ocr_chars = _meaningful(ocr_text[i][0]) if i in ocr_text else 0
-        if ocr_chars >= max(MIN_CHARS, 2 * _meaningful(text)):
-            pages.append(Page(i + 1, clean_page(ocr_text[i][0]), (), round(ocr_text[i][1], 1)))
+        found, conf = ocr.get(i, ("", 0.0))
+        if _meaningful(found) >= max(MIN_CHARS, 2 * _meaningful(text)):
+            pages.append(Page(i + 1, clean_page(found), (), round(conf, 1)))
         else:
             pages.append(Page(i + 1, text))
-    ocr_found_text = any(_meaningful(t) for t, _ in ocr_text.values())
-    if all(_meaningful(p.text) < MIN_CHARS for p in pages) and _has_images(reader) and not ocr_found_text:
-        # image-only pages whose only "text" is a stray label: not a document to index silently
-        if not limits.ocr:
-            raise ReadError("no_text", "no text layer; OCR disabled")
-        from ingest.readers.ocr import available
-
-        raise ReadError(
-            "no_text",
-            "no text layer; OCR found no text"
-            if available()
-            else "no text layer; OCR not available (install tesseract-ocr)",
-        )
-    if sum(_meaningful(p.text) for p in pages) < 8:
-        if ocr_text:
-            raise ReadError("no_text", "no text layer; OCR found no text")
-        if textless and not limits.ocr:
-            raise ReadError("no_text", "no text layer; OCR disabled")
+    if imaged and all(_meaningful(p.text) < MIN_CHARS for p in pages):
+        # image-only pages whose only "text" is a stray label: flagged, never indexed as if empty
+        if not scans:
+            raise ReadError("no_text", "no text layer; its images are too small to hold text")
+        raise ReadError("no_text", _no_text_reason(limits, ran=bool(ocr)))
+    if not any(_meaningful(p.text) for p in pages):
         raise ReadError("empty", "no extractable text")
-    meta: dict[str, object] = dict(reader.metadata or {})
-    title = str(meta.get("/Title") or "").strip() or None
-    author = str(meta.get("/Author") or "").strip() or None
+    pages = _with_outline_headings(reader, pages)
+    meta: dict[str, object] = {}
+    try:
+        meta = dict(reader.metadata or {})
+    except Exception:  # noqa: BLE001 - a broken Info dictionary loses the metadata, not the text
+        warnings.append("metadata unreadable")
     return RawDocument(
         str(path),
         "pdf",
         tuple(pages),
-        title=title,
-        author=author,
+        title=_meta_str(meta.get("/Title")),
+        author=_meta_str(meta.get("/Author")),
         date=_pdf_date(meta.get("/CreationDate")),
         warnings=tuple(warnings),
     )
 
 
-def _has_images(reader: object) -> bool:
+def _decrypt(reader: Any, passwords: tuple[str, ...]) -> str | None:
+    """Open an encrypted PDF with the empty password, then each given one; the password that worked."""
+    if not reader.is_encrypted:
+        return None
+    from pypdf.errors import DependencyError
+
+    for pw in ("", *passwords):
+        try:
+            if reader.decrypt(pw):
+                return pw
+        except (NotImplementedError, DependencyError) as exc:
+            raise ReadError("encrypted", f"unsupported encryption: {str(exc)[:120]}") from exc
+        except Exception:  # noqa: BLE001,S112 - a wrong password can raise in odd files; try the next one
+            continue
+    tried = f" ({len(passwords)} given password(s) tried)" if passwords else ""
+    raise ReadError("encrypted", f"password required{tried}")
+
+
+def _page_text(page: Any) -> str:
     try:
-        for page in reader.pages:  # type: ignore[attr-defined]
-            resources = page.get("/Resources") or {}
-            xobjects = resources.get("/XObject") or {}
-            for ref in xobjects.values():
-                if ref.get_object().get("/Subtype") == "/Image":
-                    return True
+        return page.extract_text() or ""
+    except Exception:  # noqa: BLE001 - one broken page must not lose the others
+        return ""
+
+
+def _ocr_pages(
+    path: Path, indexes: dict[int, float], password: str | None, limits: ReadLimits
+) -> tuple[dict[int, tuple[str, float]], list[str]]:
+    """OCR pages (index -> render scale) when OCR is on and installed: ``{index: (text, confidence)}``."""
+    if not indexes or not limits.ocr:
+        return {}, []
+    from ingest.readers.ocr import available, ocr_pdf_page
+
+    if not available():
+        return {}, [f"{len(indexes)} image-only page(s) not OCRed: tesseract is not installed"]
+    done: dict[int, tuple[str, float]] = {}
+    warnings: list[str] = []
+    for i in indexes:
+        try:
+            done[i] = ocr_pdf_page(str(path), i, limits.ocr_langs, password or None, scale=indexes[i])
+        except Exception as exc:  # noqa: BLE001 - a page the renderer rejects stays unread
+            warnings.append(f"OCR failed on page {i + 1}: {type(exc).__name__}")
+    return done, warnings
+
+
+def _no_text_reason(limits: ReadLimits, ran: bool) -> str:
+    from ingest.readers.ocr import available
+
+    if not limits.ocr:
+        return "no text layer; OCR not available (disabled)"
+    if not available():
+        return "no text layer; OCR not available (install tesseract-ocr)"
+    return "no text layer; OCR found no text" if ran else "no text layer; OCR failed on every page"
+
+
+def _meta_str(value: object) -> str | None:
+    text = str(value or "").replace("\x00", "").strip()
+    return text or None
+
+
+def _with_outline_headings(reader: Any, pages: list[Page]) -> list[Page]:
+    """Record the PDF's bookmarks as headings where the title is found on its page (cheap, optional)."""
+    try:
+        outline = list(_flatten(reader.outline, reader))[:5000]
+    except Exception:  # noqa: BLE001 - outlines are often broken; they are a bonus
+        return pages
+    by_page: dict[int, list[tuple[int, str]]] = {}
+    for number, title in outline:
+        if not 0 <= number < len(pages) or not title:
+            continue
+        text = pages[number].text
+        m = re.search(r"\s+".join(map(re.escape, title.split())), text, re.IGNORECASE)
+        if m:
+            by_page.setdefault(number, []).append((m.start(), text[m.start() : m.end()]))
+    return [
+        Page(p.number, p.text, tuple(sorted(set(by_page[i]))), p.ocr_confidence) if i in by_page else p
+        for i, p in enumerate(pages)
+    ]
+
+
+def _flatten(items: Any, reader: Any, depth: int = 0) -> Iterator[tuple[int, str]]:
+    for item in items:
+        if isinstance(item, list):
+            if depth < 8:
+                yield from _flatten(item, reader, depth + 1)
+            continue
+        try:
+            number = reader.get_destination_page_number(item)
+        except Exception:  # noqa: BLE001
+            continue
+        yield number, " ".join(str(item.title or "").split())
+
+
+def _page_images(page: Any) -> list[tuple[int, int]]:
+    """Pixel sizes of the images a page draws (image XObjects, also inside forms); inline images as (0, 0)."""
+    sizes: list[tuple[int, int]] = []
+    try:
+        _collect_images(page.get("/Resources"), sizes, 0)
+        if not sizes:
+            data = page.get_contents()
+            if data is not None and re.search(rb"\bBI\b", data.get_data()):
+                sizes.append((0, 0))
+    except Exception:  # noqa: BLE001 - a broken resource dictionary: what was found so far
+        pass
+    return sizes
+
+
+def _legible(size: tuple[int, int]) -> bool:
+    return size == (0, 0) or min(size) >= 100
+
+
+def _render_scale(page: Any, sizes: list[tuple[int, int]]) -> float:
+    """Render near the scan's own resolution: up to 2x for coarse scans (Tesseract likes ~300 dpi), never above."""
+    best = 300 / 72
+    try:
+        longest_pt = float(max(page.mediabox.width, page.mediabox.height))
+        native = max(max(size) for size in sizes) / longest_pt
     except Exception:  # noqa: BLE001
-        return False
-    return False
+        return best
+    return best if native <= 0 else min(best, max(150 / 72, 2 * native))
+
+
+def _collect_images(resources: Any, sizes: list[tuple[int, int]], depth: int) -> None:
+    if resources is None or depth > 4 or len(sizes) > 100:
+        return
+    xobjects = resources.get_object().get("/XObject")
+    if xobjects is None:
+        return
+    for ref in xobjects.get_object().values():
+        obj = ref.get_object()
+        subtype = obj.get("/Subtype")
+        if subtype == "/Image":
+            sizes.append((int(obj.get("/Width", 0) or 0), int(obj.get("/Height", 0) or 0)))
+        elif subtype == "/Form":
+            _collect_images(obj.get("/Resources"), sizes, depth + 1)
 
 
 def strip_running_lines(texts: list[str]) -> list[str]:
