@@ -3,8 +3,14 @@
 Chunks are windows of whole sentences (about ``target_words``, never more than ``max_words``)
 that do not mix sections, do not cross pages unless a tail is tiny, and overlap by one sentence
 so that a fact cut at a boundary is still found. ``chunk.text`` is exactly
-``doc.text[chunk.char_start:chunk.char_end]``. The hard cap keeps every chunk well under the
-embedder's 512-token window (about 330 XLM-R tokens for 220 Spanish words).
+``doc.text[chunk.char_start:chunk.char_end]`` (not a normalised copy: whitespace, line breaks
+and the page joiner inside a chunk are kept as they are).
+
+The embedder truncates at 512 tokens, so there are two hard caps: ``max_words`` words and
+``CHARS_PER_WORD * max_words`` characters. The character cap matters for text without spaces
+(URLs, base64, CJK) where one "word" could otherwise fill the whole window. A sentence longer
+than a cap is the only thing ever cut, at word boundaries (inside a word only if that word
+alone is over the character cap).
 """
 
 from __future__ import annotations
@@ -13,11 +19,17 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingest.sentences import split_spans
+from ingest.sentences import is_heading_line, split_spans
 from kb.types import PAGE_JOINER, Chunk, RawDocument
 
 WORD = re.compile(r"\S+")
-TINY = 40
+TINY = 40  # words: a tail this short joins the previous chunk of its section
+CHARS_PER_WORD = 7  # 220 words -> 1540 characters: ~3.6 characters a token in Spanish, ~430 at worst
+# a line ending in one of these continues on the next line: it is not a heading
+_FUNCTION_WORDS = frozenset(
+    "de del la las el los y e o en a al con por para que un una the of and or to in for with on at by "
+    "an et ou des du le les au aux un une dans pour sur da do das dos em no na nos nas com um uma".split()
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +41,19 @@ class _Unit:
     section: int  # index of the section the unit belongs to
     heading: str | None
     is_heading: bool
+    piece: bool = False  # part of a sentence cut for length: never repeated as overlap
 
 
-def _guess_headings(text: str) -> list[tuple[int, str]]:
-    """Short stand-alone lines that look like headings (for formats that do not mark them)."""
+def _guess_headings(text: str, continues: bool) -> list[tuple[int, str]]:
+    """Short stand-alone lines that look like headings (for pages the reader gave none).
+
+    ``continues`` says the previous page ended mid-sentence, so this page's first line is the
+    rest of that sentence, not a title. A line is also no heading when it ends in a function
+    word or the next line goes on in lower case: both mean a wrapped sentence.
+    """
     out = []
-    for m in re.finditer(r"^[^\n]+$", text, re.MULTILINE):
+    lines = list(re.finditer(r"^[^\n]+$", text, re.MULTILINE))
+    for i, m in enumerate(lines):
         line = m.group(0).strip()
         if not line:
             continue
@@ -45,10 +64,29 @@ def _guess_headings(text: str) -> list[tuple[int, str]]:
         starts_paragraph = m.start() == 0 or text[max(0, m.start() - 2) : m.start()] == "\n\n"
         if not starts_paragraph or len(words) > 12 or line.endswith((".", ",", ";")):
             continue
+        if m.start() == 0 and continues:
+            continue
         if re.match(r"^(?:\d{1,3}[.)]|[a-z][.)]|[-•*–])\s", line):
             continue  # a list item, not a heading
+        if words[-1].lower() in _FUNCTION_WORDS:
+            continue
+        nxt = lines[i + 1].group(0).lstrip() if i + 1 < len(lines) else ""
+        if nxt and nxt[0].islower() and lines[i + 1].start() == m.end() + 1:
+            continue
         if line[0].isupper() or re.match(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]+\.)\s+\w", line):
             out.append((m.start(), line.rstrip(":")))
+    return out
+
+
+def _breaks(text: str, heads: Sequence[tuple[int, str]]) -> list[int]:
+    """A heading starts a sentence, and its line ends one: it must not run into either neighbour."""
+    out = []
+    for off, _ in heads:
+        if 0 <= off < len(text):
+            out.append(off)
+            eol = text.find("\n", off)
+            if eol != -1:
+                out.append(eol)
     return out
 
 
@@ -57,42 +95,49 @@ def _units(doc: RawDocument) -> list[_Unit]:
     offset = 0
     section = 0
     heading: str | None = None
+    continues = False
     for page in doc.pages:
         text = page.text
-        heads = list(page.headings) if page.headings else _guess_headings(text)
-        head_at = {off: title for off, title in heads}
+        heads = list(page.headings) if page.headings else _guess_headings(text, continues)
+        head_at = {off: title for off, title in heads if 0 <= off < len(text)}
         bounds = sorted(head_at)
-        for s, e in split_spans(text):
-            # a heading that starts inside or at this span opens a new section
-            starting = [b for b in bounds if s <= b < e]
-            is_heading = bool(starting) and starting[0] == s and (e - s) <= len(head_at[s]) + 12
+        last_end = 0
+        for s, e in split_spans(text, breaks=_breaks(text, heads)):
+            # a heading at or just before this span (its offset may sit on leading blanks)
+            starting = [b for b in bounds if last_end <= b < e]
+            last_end = e
+            title = head_at[starting[-1]] if starting else ""
+            is_heading = bool(starting) and (e - s) <= len(title) + 12
             if starting:
                 section += 1
-                heading = head_at[starting[-1]]
+                heading = title
             units.append(
-                _Unit(offset + s, offset + e, len(WORD.findall(text[s:e])), page.number, section, heading, is_heading)
+                _Unit(offset + s, offset + e, len(WORD.findall(text, s, e)), page.number, section, heading, is_heading)
             )
+        tail = text.rstrip()
+        continues = (
+            bool(tail)
+            and not tail.endswith((".", "!", "?", ":", "…", '"', "»", "”", ")"))
+            and not (is_heading_line(tail.rsplit("\n", 1)[-1]))
+        )
         offset += len(text) + len(PAGE_JOINER)
     return units
 
 
-def _split_long(unit: _Unit, text: str, max_words: int) -> list[_Unit]:
-    words = list(WORD.finditer(text[unit.start : unit.end]))
-    out = []
-    for i in range(0, len(words), max_words):
-        part = words[i : i + max_words]
-        out.append(
-            _Unit(
-                unit.start + part[0].start(),
-                unit.start + part[-1].end(),
-                len(part),
-                unit.page,
-                unit.section,
-                unit.heading,
-                False,
-            )
-        )
-    return out
+def _split_long(unit: _Unit, text: str, max_words: int, max_chars: int) -> list[_Unit]:
+    """Cut an over-long sentence at word boundaries (and a monster word at character boundaries)."""
+    spans: list[tuple[int, int]] = []
+    for m in WORD.finditer(text, unit.start, unit.end):
+        spans.extend((a, min(a + max_chars, m.end())) for a in range(m.start(), m.end(), max_chars))
+    out: list[list[tuple[int, int]]] = [[]]
+    for a, b in spans:
+        cur = out[-1]
+        if cur and (len(cur) >= max_words or b - cur[0][0] > max_chars):
+            out.append([])
+        out[-1].append((a, b))
+    return [
+        _Unit(p[0][0], p[-1][1], len(p), unit.page, unit.section, unit.heading, False, piece=True) for p in out if p
+    ]
 
 
 def chunk_document(
@@ -103,62 +148,70 @@ def chunk_document(
     overlap_sentences: int = 1,
     detect_lang: Callable[[Sequence[str]], list[str]] | None = None,
 ) -> tuple[Chunk, ...]:
+    """Cut a document into sentence-aligned, provenance-keeping chunks.
+
+    Args:
+        doc: the reader's output; spans point into ``doc.text``.
+        target_words: a window closes once it holds this many words.
+        max_words: hard cap (the character cap is ``CHARS_PER_WORD`` times this).
+        overlap_sentences: sentences repeated at the start of the next window of a section.
+        detect_lang: batch language detector; defaults to :func:`ingest.language.detect_many`.
+            Chunks it cannot tell ("und") take the document's majority language.
+
+    Returns:
+        Chunks in document order, ordinals from 0.
+    """
     text = doc.text
+    max_chars = max_words * CHARS_PER_WORD
     units: list[_Unit] = []
     for u in _units(doc):
-        units.extend(_split_long(u, text, max_words) if u.words > max_words else [u])
-    groups: list[list[_Unit]] = []
-    current: list[_Unit] = []
+        too_long = u.words > max_words or u.end - u.start > max_chars
+        units.extend(_split_long(u, text, max_words, max_chars) if too_long else [u])
 
-    def words(group: list[_Unit]) -> int:
+    def words(group: Sequence[_Unit]) -> int:
         return sum(u.words for u in group)
 
-    def close() -> None:
-        nonlocal current
-        if not current or all(u.is_heading for u in current):
-            if current and groups and groups[-1][-1].section == current[0].section:
-                groups[-1].extend(current)
-            elif current:
-                groups.append(current)
-            current = []
-            return
-        groups.append(current)
-        current = []
+    def fits(group: Sequence[_Unit], extra: _Unit) -> bool:
+        return words(group) + extra.words <= max_words and extra.end - group[0].start <= max_chars
 
+    groups: list[list[_Unit]] = []
+    current: list[_Unit] = []
     for u in units:
         if current:
             boundary = u.section != current[-1].section or u.page != current[-1].page
-            full = words(current) + u.words > max_words or words(current) >= target_words
-            if boundary or full:
-                prev = current
-                close()
+            if boundary or not fits(current, u) or words(current) >= target_words:
+                groups.append(current)
+                prev, current = current, []
                 if not boundary and overlap_sentences and len(prev) > overlap_sentences:
-                    current = [x for x in prev[-overlap_sentences:] if not x.is_heading]
+                    carry = [x for x in prev[-overlap_sentences:] if not (x.is_heading or x.piece)]
+                    if carry and fits(carry, u):
+                        current = carry
         current.append(u)
-    close()
+    if current:
+        groups.append(current)
     # merge tiny tails into the previous chunk of the same section (even across a page break)
     merged: list[list[_Unit]] = []
     for g in groups:
+        new = [u for u in g if not merged or u.start >= merged[-1][-1].end]
         if (
             merged
-            and words(g) < TINY
+            and words(new) < TINY
             and merged[-1][-1].section == g[0].section
-            and words(merged[-1]) + words(g) <= max_words
+            and not all(u.is_heading for u in merged[-1])
+            and words(merged[-1]) + words(new) <= max_words
+            and g[-1].end - merged[-1][0].start <= max_chars
         ):
-            merged[-1] = merged[-1] + [u for u in g if u.start >= merged[-1][-1].end]
+            merged[-1] = merged[-1] + new
         else:
             merged.append(g)
-    # headings-only groups followed by content: fold into the next group
+    # a lone heading joins the text that follows it (when that fits)
     final: list[list[_Unit]] = []
-    carry: list[_Unit] = []
     for g in merged:
-        if all(u.is_heading for u in g):
-            carry.extend(g)
-            continue
-        final.append(carry + g)  # a lone heading joins the text that follows it
-        carry = []
-    if carry:
-        final.append(carry)
+        lone = final and all(u.is_heading for u in final[-1])
+        if lone and words(final[-1]) + words(g) <= max_words and g[-1].end - final[-1][0].start <= max_chars:
+            final[-1] = final[-1] + g
+        else:
+            final.append(g)
     texts = [text[g[0].start : g[-1].end] for g in final]
     langs = (detect_lang or _default_detect)(texts) if texts else []
     majority = _majority(langs, texts)
@@ -174,7 +227,7 @@ def chunk_document(
                 min(pages) if pages else None,
                 max(pages) if pages else None,
                 g[-1].heading if g[0].is_heading else g[0].heading,
-                lang if lang != "und" else majority,
+                _settle(lang, len(WORD.findall(t)), majority),
             )
         )
     return tuple(chunks)
@@ -184,6 +237,19 @@ def _default_detect(texts: Sequence[str]) -> list[str]:
     from ingest.language import detect_many
 
     return detect_many(texts)
+
+
+def _settle(lang: str, n_words: int, majority: str) -> str:
+    """A chunk's language, corrected by the document's where the detector had too little to go on.
+
+    "und" takes the majority; so does a short chunk called something outside the working
+    languages (a table of names comes out Italian), while a real paragraph in German keeps "de".
+    """
+    from ingest.language import LANGS
+
+    if lang == "und" or (lang not in LANGS and n_words < 2 * TINY and majority in LANGS):
+        return majority
+    return lang
 
 
 def _majority(langs: Sequence[str], texts: Sequence[str]) -> str:
