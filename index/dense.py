@@ -1,7 +1,17 @@
 """Dense retrieval: FAISS ``IndexIDMap2`` over inner product of L2-normalised vectors.
 
-Filters restrict the search inside FAISS with an id selector, so a filtered search still
-returns k hits when k exist, instead of trimming a short list afterwards.
+One index per segment, exact (``IndexFlatIP``): on normalised vectors inner product is cosine
+similarity, and exact search is the reference any approximate index is measured against.
+``IndexIDMap2`` (not ``IndexIDMap``) keeps an id -> position map, so vectors can be read back by
+chunk id when a compaction merges segments.
+
+Filters restrict the search *inside* FAISS with an id selector (``IDSelectorBatch`` for the
+allowed ids, wrapped in ``IDSelectorNot`` for excluded ones, ``IDSelectorAnd`` for both), so a
+filtered search still returns k hits when k exist instead of trimming a short list afterwards.
+
+On disk (``directory/``): ``index.faiss`` (``faiss.write_index``) and ``meta.json`` (format
+version, kind, dimension, count). Both are written beside and moved into place with
+``os.replace``; ``load`` checks that the two agree, so a torn pair fails loudly.
 """
 
 from __future__ import annotations
@@ -14,104 +24,181 @@ from typing import Any
 import numpy as np
 
 FORMAT = 1
+INDEX_FILE = "index.faiss"
+META_FILE = "meta.json"
 
 
-def _selector(allowed: np.ndarray | None, exclude: np.ndarray | None):  # type: ignore[no-untyped-def]
+def _selector(allowed: np.ndarray | None, exclude: np.ndarray | None) -> Any:
+    """A FAISS id selector for ``allowed`` minus ``exclude`` (``None`` when nothing restricts).
+
+    ``IDSelectorBatch`` copies the ids into its own hash set; ``Not`` and ``And`` only point at
+    their operands, so the operands are attached to the result to outlive the search.
+    """
     import faiss
 
     sel: Any = None
     if allowed is not None:
-        allowed = np.ascontiguousarray(allowed, dtype=np.int64)
-        sel = faiss.IDSelectorBatch(len(allowed), faiss.swig_ptr(allowed))
-        sel._keep = allowed  # the selector points into this array: keep it alive  # type: ignore[attr-defined]
+        sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
     if exclude is not None and len(exclude):
-        exclude = np.ascontiguousarray(exclude, dtype=np.int64)
-        ex = faiss.IDSelectorBatch(len(exclude), faiss.swig_ptr(exclude))
-        ex._keep = exclude  # type: ignore[attr-defined]
-        notex = faiss.IDSelectorNot(ex)
-        notex._keep = ex  # type: ignore[attr-defined]
+        excluded = faiss.IDSelectorBatch(np.ascontiguousarray(exclude, dtype=np.int64))
+        negated = faiss.IDSelectorNot(excluded)
+        negated._keep = excluded  # type: ignore[attr-defined]
         if sel is None:
-            sel = notex
+            sel = negated
         else:
-            both = faiss.IDSelectorAnd(sel, notex)
-            both._keep = sel, notex  # type: ignore[attr-defined]
+            both = faiss.IDSelectorAnd(sel, negated)
+            both._keep = (sel, negated)  # type: ignore[attr-defined]
             sel = both
     return sel
 
 
+def _write_beside(path: Path, write: Any) -> None:
+    """Write ``path`` through a temporary sibling, then ``os.replace`` it into place.
+
+    An exception before the replace leaves the previous file untouched and removes the sibling.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 class DenseIndex:
-    """Exact inner-product search with ids (one per segment)."""
+    """Exact inner-product search over one segment's vectors, keyed by chunk id."""
 
     kind = "flat"
 
-    def __init__(self, index) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, index: Any) -> None:
         self.index = index
         self.dim = int(index.d)
         self.params: dict[str, object] = {}
 
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray) -> DenseIndex:
+        """Index ``vectors`` (n x dim, L2-normalised float32) under the int64 ``ids``.
+
+        Args:
+            ids: One chunk id per row, unique.
+            vectors: The embeddings, row ``i`` for ``ids[i]``.
+
+        Returns:
+            The index.
+
+        Raises:
+            ValueError: When ids and vectors disagree in length or ids repeat.
+        """
         import faiss
 
+        ids = np.ascontiguousarray(ids, dtype=np.int64).ravel()
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 1
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        if vectors.ndim != 2:
+            vectors = vectors.reshape(len(ids), -1) if len(ids) else vectors.reshape(0, max(vectors.size, 1))
+        if len(ids) != len(vectors):
+            raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError("chunk ids repeat inside one segment")
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(max(int(vectors.shape[1]), 1)))
         if len(ids):
-            index.add_with_ids(vectors, np.ascontiguousarray(ids, dtype=np.int64))
+            index.add_with_ids(vectors, ids)
         return cls(index)
 
     def search(
-        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None, exclude: np.ndarray | None = None
+        self,
+        queries: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
+        exclude: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest chunks of each query among ``allowed`` minus ``exclude``.
+
+        Args:
+            queries: One query vector (dim,) or a batch (nq x dim).
+            k: Hits wanted per query.
+            allowed: Only these ids may be returned (``None``: all).
+            exclude: These ids may not be returned (tombstones).
+
+        Returns:
+            ``(scores, ids)``, each nq x k, best first; missing hits have id -1 and score -inf.
+        """
         import faiss
 
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        nq, k = len(queries), max(int(k), 0)
+        scores = np.full((nq, k), -np.inf, dtype=np.float32)
+        ids = np.full((nq, k), -1, dtype=np.int64)
         n = len(self)
-        if n == 0 or k <= 0 or (allowed is not None and len(allowed) == 0):
-            return np.zeros((len(queries), max(k, 0)), np.float32), np.full((len(queries), max(k, 0)), -1, np.int64)
+        if n == 0 or k == 0 or (allowed is not None and len(allowed) == 0):
+            return scores, ids
         sel = _selector(allowed, exclude)
         params = faiss.SearchParameters(sel=sel) if sel is not None else None  # type: ignore[call-arg]
         kk = min(k, n)
-        scores, ids = self.index.search(queries, kk, params=params)
-        if kk < k:
-            pad = k - kk
-            scores = np.pad(scores, ((0, 0), (0, pad)), constant_values=-np.inf)
-            ids = np.pad(ids, ((0, 0), (0, pad)), constant_values=-1)
+        found_scores, found_ids = self.index.search(queries, kk, params=params)
+        scores[:, :kk] = np.where(found_ids >= 0, found_scores, -np.inf)
+        ids[:, :kk] = found_ids
         return scores, ids
 
     def ids(self) -> np.ndarray:
+        """The chunk ids stored, in insertion order."""
         import faiss
 
         return faiss.vector_to_array(self.index.id_map).astype(np.int64)
 
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of ``ids`` (len(ids) x dim), e.g. to merge segments.
+
+        Raises:
+            RuntimeError: From FAISS when an id is not in this index.
+        """
+        ids = np.ascontiguousarray(ids, dtype=np.int64).ravel()
         if not len(ids):
             return np.zeros((0, self.dim), np.float32)
-        return np.stack([self.index.reconstruct(int(i)) for i in ids])
+        return np.asarray(self.index.reconstruct_batch(ids), dtype=np.float32)
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
     def save(self, directory: Path) -> None:
+        """Write ``index.faiss`` and ``meta.json`` into ``directory`` (created if needed).
+
+        Each file is written beside and replaced atomically: an interrupted save leaves the
+        previous files as they were.
+        """
         import faiss
 
+        directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / f".index.faiss.{os.getpid()}.tmp"
-        faiss.write_index(self.index, str(tmp))
-        os.replace(tmp, directory / "index.faiss")
         meta = {"format": FORMAT, "kind": self.kind, "dim": self.dim, "n": len(self), "params": self.params}
-        tmpm = directory / f".meta.json.{os.getpid()}.tmp"
-        tmpm.write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
-        os.replace(tmpm, directory / "meta.json")
+        _write_beside(directory / INDEX_FILE, lambda p: faiss.write_index(self.index, str(p)))
+        _write_beside(
+            directory / META_FILE,
+            lambda p: p.write_text(json.dumps(meta, sort_keys=True), encoding="utf-8"),
+        )
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = False) -> DenseIndex:
+        """Open a saved index; ``mmap`` maps the vectors read-only instead of reading them in.
+
+        Raises:
+            ValueError: On a format version this code does not read, or when the index file and
+                its meta.json disagree (a torn or foreign directory).
+        """
         import faiss
 
-        meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
+        directory = Path(directory)
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"{directory}: dense index format {meta.get('format')} is not {FORMAT}")
-        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-        obj = cls(faiss.read_index(str(directory / "index.faiss"), flags))
+        flags = (faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY) if mmap else 0
+        obj = cls(faiss.read_index(str(directory / INDEX_FILE), flags))
+        if "n" in meta and (meta["n"] != len(obj) or meta.get("dim", obj.dim) != obj.dim):
+            raise ValueError(
+                f"{directory}: index.faiss holds {len(obj)} x {obj.dim} but meta.json says "
+                f"{meta['n']} x {meta.get('dim')}; the segment is damaged, rebuild it"
+            )
         obj.params = dict(meta.get("params") or {})
         return obj

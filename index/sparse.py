@@ -1,55 +1,115 @@
 """Keyword retrieval: BM25 (bm25s) over one segment, each chunk analysed in its own language.
 
-A chunk contributes the stems of its own language (Snowball), folded and without stop words.
-A query is analysed in its language, or, when its language is unknown (a name, an acronym),
-in all four languages at once: names and acronyms are not changed by stemming, so they match
-everywhere. Filters are a weight mask applied before the top-k, never a trim afterwards.
+Design choice (one vocabulary, analysis chosen per side):
+
+- A chunk contributes its own language's terms: folded, without its language's stop words,
+  Snowball-stemmed in its language (:func:`index.analyze.tokenize`). A chunk of unknown language
+  contributes folded unstemmed words. Nothing is indexed twice, so document lengths and term
+  statistics stay those of plain BM25.
+- A query is analysed once per candidate language and the distinct terms are looked up
+  (:func:`index.analyze.query_terms`): its own language when known (plus the other languages'
+  forms of its names, acronyms and codes, which do not change across languages), all four
+  languages and the unstemmed words when it is unknown. A term counts once however many analyses
+  produced it.
+
+Scoring is bm25s's default: the "lucene" variant with k1=1.5, b=0.75, i.e. for each distinct
+query term t in document d, ``idf(t) * tf / (tf + k1 * (1 - b + b * |d| / avgdl))`` with
+``idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))`` (always positive, so every matching chunk scores
+above zero). Filters are a weight mask applied to the score vector before the top-k, never a
+trim of a short list afterwards.
+
+On disk (``directory/``): ``bm25/`` (bm25s's own save: .npy arrays and JSON, no pickle),
+``ids.npy`` (chunk id of each bm25s row) and ``meta.json`` (format version, analyzer version,
+count, parameters). The directory is written beside and swapped in.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from index.analyze import query_terms, tokenize
+from index.analyze import ANALYZER_VERSION, fold, query_terms, tokenize
 
 FORMAT = 1
+K1 = 1.5
+B = 0.75
+_EMPTY = "\u2205"  # stands in when no chunk of a segment has a single term: bm25s needs a vocabulary
+_SPACE = re.compile(r"\s+")
+
+log = logging.getLogger(__name__)
+
+
+def _no_hits() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(0, np.float32), np.zeros(0, np.int64)
 
 
 class SparseIndex:
-    def __init__(self, model, ids: np.ndarray) -> None:  # type: ignore[no-untyped-def]
-        self.model = model
+    """BM25 over one segment's chunks, keyed by chunk id."""
+
+    def __init__(self, model: Any, ids: np.ndarray) -> None:
+        self.model = model  # bm25s.BM25, or None for an empty segment
         self.ids_ = np.asarray(ids, dtype=np.int64)
-        self._pos: dict[int, int] | None = None
 
     @classmethod
-    def build(cls, ids: np.ndarray, texts: Sequence[str], langs: Sequence[str]) -> SparseIndex:
-        import logging
+    def build(cls, ids: np.ndarray, texts: Sequence[str], langs: Sequence[str | None]) -> SparseIndex:
+        """Index ``texts``, each analysed in its own language.
 
+        Args:
+            ids: The chunk id of each text (int64, unique).
+            texts: Chunk texts.
+            langs: The language of each chunk (one of ``LANGS``, or anything else for unknown).
+
+        Returns:
+            The index.
+
+        Raises:
+            ValueError: When the three sequences differ in length or ids repeat.
+        """
         import bm25s
 
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        tokens = [tokenize(t, lang) or ["\u2205"] for t, lang in zip(texts, langs, strict=True)]
-        model = bm25s.BM25()
-        if tokens:
-            model.index(tokens, show_progress=False)
+        ids = np.asarray(ids, dtype=np.int64).ravel()
+        if not len(ids) == len(texts) == len(langs):
+            raise ValueError(f"{len(ids)} ids, {len(texts)} texts, {len(langs)} languages")
+        if len(np.unique(ids)) != len(ids):
+            raise ValueError("chunk ids repeat inside one segment")
+        if not len(ids):
+            return cls(None, ids)
+        tokens = [tokenize(text, lang) for text, lang in zip(texts, langs, strict=True)]
+        if not any(tokens):
+            tokens[0] = [_EMPTY]
+        model = bm25s.BM25(k1=K1, b=B)
+        model.index(tokens, show_progress=False)
         return cls(model, ids)
 
     def __len__(self) -> int:
         return len(self.ids_)
 
-    def _mask(self, allowed: np.ndarray | None, exclude: np.ndarray | None) -> np.ndarray | None:
+    def mask(self, allowed: np.ndarray | None, exclude: np.ndarray | None) -> np.ndarray | None:
+        """A boolean row mask for ``allowed`` minus ``exclude`` (``None`` when nothing restricts)."""
         if allowed is None and (exclude is None or not len(exclude)):
             return None
-        mask = np.ones(len(self.ids_), dtype=bool) if allowed is None else np.isin(self.ids_, allowed)
+        keep = np.ones(len(self.ids_), dtype=bool) if allowed is None else np.isin(self.ids_, allowed)
         if exclude is not None and len(exclude):
-            mask &= ~np.isin(self.ids_, exclude)
-        return mask
+            keep &= ~np.isin(self.ids_, exclude)
+        return keep
+
+    def scores(self, query: str, lang: str | None) -> np.ndarray:
+        """The BM25 score of every row for ``query`` (zeros where nothing matches)."""
+        if self.model is None:
+            return np.zeros(0, np.float32)
+        vocab = self.model.vocab_dict
+        term_ids = [vocab[t] for t in query_terms(query, lang) if t in vocab]
+        if not term_ids:
+            return np.zeros(len(self.ids_), np.float32)
+        return np.asarray(self.model.get_scores_from_ids(term_ids), dtype=np.float32)
 
     def search(
         self,
@@ -59,43 +119,107 @@ class SparseIndex:
         allowed: np.ndarray | None = None,
         exclude: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``(scores, ids)`` best first, only documents with a positive score."""
-        empty = (np.zeros(0, np.float32), np.zeros(0, np.int64))
-        if not len(self.ids_) or k <= 0:
-            return empty
-        vocab = self.model.vocab_dict
-        terms = [t for t in dict.fromkeys(query_terms(query, lang)) if t in vocab]
-        if not terms:
-            return empty
-        scores = np.asarray(self.model.get_scores(terms), dtype=np.float32)
-        mask = self._mask(allowed, exclude)
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        positive = np.flatnonzero(scores > 0)
-        if not len(positive):
-            return empty
-        top = positive[np.argsort(-scores[positive], kind="stable")[:k]]
-        return scores[top], self.ids_[top]
+        """The ``k`` best-scoring chunks for ``query`` among ``allowed`` minus ``exclude``.
+
+        Args:
+            query: The query text.
+            lang: The query language, or ``None`` for language-neutral analysis.
+            k: Hits wanted.
+            allowed: Only these ids may be returned (``None``: all).
+            exclude: These ids may not be returned (tombstones).
+
+        Returns:
+            ``(scores, ids)``, 1-D, best first (ties by ascending id), only positive scores.
+        """
+        if self.model is None or k <= 0 or (allowed is not None and not len(allowed)):
+            return _no_hits()
+        scores = self.scores(query, lang)
+        keep = self.mask(allowed, exclude)
+        if keep is not None:
+            scores = np.where(keep, scores, np.float32(0))
+        rows = np.flatnonzero(scores > 0)
+        if len(rows) > k:
+            # a cheap partition first; the threshold's ties are all kept, then ordered exactly
+            kth = np.partition(scores[rows], len(rows) - k)[len(rows) - k]
+            rows = rows[scores[rows] >= kth]
+        order = np.lexsort((self.ids_[rows], -scores[rows]))[:k]
+        rows = rows[order]
+        return scores[rows], self.ids_[rows]
+
+    def phrase_filter(
+        self, ids: np.ndarray, texts_by_id: Callable[[np.ndarray], Sequence[str]], phrase: str
+    ) -> np.ndarray:
+        """Keep the ``ids`` whose text contains ``phrase``, accents, case and spacing ignored.
+
+        Args:
+            ids: Candidate chunk ids.
+            texts_by_id: Returns the texts of the ids passed, in the same order (from the store).
+            phrase: The quoted phrase.
+
+        Returns:
+            The ids that contain the phrase, in their input order.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        needle = _SPACE.sub(" ", fold(phrase)).strip()
+        if not needle or not len(ids):
+            return ids
+        texts = texts_by_id(ids)
+        keep = [needle in _SPACE.sub(" ", fold(text)) for text in texts]
+        return ids[np.asarray(keep, dtype=bool)]
 
     def save(self, directory: Path) -> None:
+        """Write the index into ``directory``: built beside, then swapped in.
+
+        An exception while writing leaves a previous ``directory`` untouched.
+        """
+        directory = Path(directory)
         tmp = directory.with_name(f".{directory.name}.{os.getpid()}.tmp")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir(parents=True)
-        self.model.save(str(tmp / "bm25"), show_progress=False)
-        np.save(tmp / "ids.npy", self.ids_, allow_pickle=False)
-        (tmp / "meta.json").write_text(json.dumps({"format": FORMAT, "n": len(self.ids_)}), encoding="utf-8")
-        if directory.exists():
-            shutil.rmtree(directory)
-        os.replace(tmp, directory)
+        old = directory.with_name(f".{directory.name}.{os.getpid()}.old")
+        for leftover in (tmp, old):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+        try:
+            tmp.mkdir(parents=True)
+            if self.model is not None:
+                self.model.save(str(tmp / "bm25"), show_progress=False)
+            np.save(tmp / "ids.npy", self.ids_, allow_pickle=False)
+            meta = {"format": FORMAT, "analyzer": ANALYZER_VERSION, "n": len(self.ids_), "k1": K1, "b": B}
+            (tmp / "meta.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
+            if directory.exists():
+                os.replace(directory, old)
+            os.replace(tmp, directory)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+        if old.exists():
+            shutil.rmtree(old)
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = False) -> SparseIndex:
+        """Open a saved index; ``mmap`` maps the score arrays read-only.
+
+        Raises:
+            ValueError: On a format version this code does not read, or a count mismatch.
+        """
         import bm25s
 
+        directory = Path(directory)
         meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"{directory}: sparse index format {meta.get('format')} is not {FORMAT}")
+        if meta.get("analyzer", 1) != ANALYZER_VERSION:
+            log.warning(
+                "%s: built with text analyzer %s, this code uses %s; keyword matches may be missed until `kb reindex`",
+                directory,
+                meta.get("analyzer", 1),
+                ANALYZER_VERSION,
+            )
         ids = np.load(directory / "ids.npy", allow_pickle=False)
-        model = bm25s.BM25.load(str(directory / "bm25"), mmap=mmap, show_progress=False) if len(ids) else bm25s.BM25()
+        if meta.get("n", len(ids)) != len(ids):
+            raise ValueError(f"{directory}: ids.npy holds {len(ids)} ids but meta.json says {meta['n']}")
+        if not len(ids):
+            return cls(None, ids)
+        model = bm25s.BM25.load(str(directory / "bm25"), mmap=mmap, show_progress=False)
+        if model.scores["num_docs"] != len(ids):
+            raise ValueError(f"{directory}: BM25 has {model.scores['num_docs']} rows for {len(ids)} ids")
         return cls(model, ids)

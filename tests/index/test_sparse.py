@@ -1,0 +1,209 @@
+"""SparseIndex: BM25 scores against a hand computation, analysis per language, filters, save/load."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.analyze import query_terms, tokenize
+from index.sparse import SparseIndex
+
+
+def bm25_oracle(docs: list[list[str]], terms: list[str], k1: float = 1.5, b: float = 0.75) -> np.ndarray:
+    """Lucene BM25 (bm25s's default), written out independently: sum over distinct query terms."""
+    n = len(docs)
+    avgdl = sum(len(d) for d in docs) / n
+    out = np.zeros(n)
+    for term in dict.fromkeys(terms):
+        df = sum(term in d for d in docs)
+        if not df:
+            continue
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        for i, doc in enumerate(docs):
+            tf = Counter(doc)[term]
+            out[i] += idf * tf / (tf + k1 * (1 - b + b * len(doc) / avgdl))
+    return out
+
+
+def test_bm25_matches_hand_computation() -> None:
+    texts = ["border control border", "border patrol", "customs office"]
+    idx = SparseIndex.build(np.array([10, 11, 12]), texts, ["en"] * 3)
+    scores, ids = idx.search("border", "en", 10)
+    # N=3, df=2, avgdl=7/3: idf = ln(1 + 1.5/2.5) = ln 1.6
+    # doc 10: tf=2, |d|=3 -> 2 / (2 + 1.5 * (0.25 + 0.75 * 9/7)); doc 11: tf=1, |d|=2
+    d10 = math.log(1.6) * 2 / (2 + 1.5 * (0.25 + 0.75 * 9 / 7))
+    d11 = math.log(1.6) * 1 / (1 + 1.5 * (0.25 + 0.75 * 6 / 7))
+    np.testing.assert_array_equal(ids, [10, 11])  # doc 12 has no match: score 0 is not returned
+    np.testing.assert_allclose(scores, [d10, d11], rtol=1e-6)
+    assert d10 == pytest.approx(0.245983, abs=1e-6)
+
+
+def test_bm25_matches_oracle_on_a_small_mixed_corpus() -> None:
+    texts = [
+        "Los controles fronterizos en el paso de Desaguadero entre Perú y Bolivia.",
+        "La migración irregular y la trata de personas en la frontera norte.",
+        "Border police and customs cooperate at the Desaguadero crossing.",
+        "Les contrôles à la frontière et la coopération policière.",
+        "Cooperação policial na fronteira entre Brasil e Paraguai; controles migratórios.",
+        "Reglamento (UE) 2019/1896 sobre la Guardia Europea de Fronteras y Costas.",
+    ]
+    langs = ["es", "es", "en", "fr", "pt", "es"]
+    idx = SparseIndex.build(np.arange(100, 106), texts, langs)
+    docs = [tokenize(t, lang) for t, lang in zip(texts, langs, strict=True)]
+    for query, lang in [
+        ("controles de frontera", "es"),
+        ("border crossing Desaguadero", "en"),
+        ("Desaguadero", None),
+        ("coopération", "fr"),
+        ("2019/1896", None),
+    ]:
+        np.testing.assert_allclose(
+            idx.scores(query, lang), bm25_oracle(docs, query_terms(query, lang)), rtol=1e-5, atol=1e-7
+        )
+
+
+def _corpus() -> tuple[np.ndarray, list[str], list[str]]:
+    texts = [
+        "La migración irregular en la frontera sur.",  # 1
+        "Controles fronterizos y aduaneros en Tacna.",  # 2
+        "Border control and customs at Tacna.",  # 3
+        "Contrôle des frontières et de l'immigration.",  # 4
+        "Controle de fronteiras e migrações no Brasil.",  # 5
+        "Informe anual sobre el presupuesto.",  # 6
+        "el control del puerto y la aduana",  # 7
+        "control de migración en el aeropuerto",  # 8
+    ]
+    return np.arange(1, 9, dtype=np.int64), texts, ["es", "es", "en", "fr", "pt", "es", "es", "es"]
+
+
+def test_accent_folding_both_ways() -> None:
+    idx = SparseIndex.build(*_corpus())
+    assert 1 in idx.search("migracion", "es", 5)[1]
+    idx2 = SparseIndex.build(np.array([1, 2]), ["la migracion sin tildes", "otra cosa"], ["es", "es"])
+    np.testing.assert_array_equal(idx2.search("MIGRACIÓN", "es", 5)[1], [1])
+
+
+def test_stop_words_do_not_match() -> None:
+    idx = SparseIndex.build(*_corpus())
+    scores, ids = idx.search("de la el en y", "es", 5)
+    assert len(ids) == 0 and len(scores) == 0
+
+
+def test_spanish_stemming() -> None:
+    idx = SparseIndex.build(*_corpus())
+    ids = idx.search("control", "es", 10)[1]
+    assert {2, 7, 8} <= set(ids.tolist())  # "controles" ~ "control"
+    assert 6 not in ids
+
+
+def test_mixed_language_segment() -> None:
+    idx = SparseIndex.build(*_corpus())
+    assert idx.search("frontières", "fr", 1)[1].tolist() == [4]
+    assert idx.search("migrações fronteira", "pt", 1)[1].tolist() == [5]
+    assert idx.search("customs", "en", 1)[1].tolist() == [3]
+    # a name with no reliable language matches in every language
+    assert set(idx.search("Tacna", None, 10)[1].tolist()) == {2, 3}
+    # and a name inside a Spanish query reaches the English chunk too
+    assert 3 in idx.search("aduanas de Tacna", "es", 10)[1]
+
+
+def test_allowed_and_exclude_mask_before_topk() -> None:
+    idx = SparseIndex.build(*_corpus())
+    full = idx.search("control migración", "es", 10)[1]
+    assert len(full) >= 4
+    top2 = full[:2]
+    _, ids = idx.search("control migración", "es", 2, exclude=top2)
+    assert len(ids) == 2 and not set(ids) & set(top2)  # still k hits
+    np.testing.assert_array_equal(ids, full[2:4])
+    allowed = full[-2:]
+    _, ids = idx.search("control migración", "es", 2, allowed=allowed)
+    assert sorted(ids) == sorted(allowed)
+    _, ids = idx.search("control migración", "es", 5, allowed=np.array([1, 2, 3]), exclude=np.array([2]))
+    assert set(ids) <= {1, 3}
+    assert len(idx.search("control", "es", 5, allowed=np.zeros(0, np.int64))[1]) == 0
+
+
+def test_ties_ordered_by_id_and_k_respected() -> None:
+    ids = np.array([9, 3, 7, 5])
+    idx = SparseIndex.build(ids, ["border"] * 4, ["en"] * 4)
+    scores, got = idx.search("border", "en", 3)
+    np.testing.assert_array_equal(got, [3, 5, 7])
+    assert len(set(scores.tolist())) == 1
+
+
+def test_empty_segment_and_empty_texts(tmp_path: Path) -> None:
+    empty = SparseIndex.build(np.zeros(0, np.int64), [], [])
+    assert len(empty) == 0 and len(empty.search("x", None, 3)[1]) == 0
+    empty.save(tmp_path / "e")
+    assert len(SparseIndex.load(tmp_path / "e")) == 0
+    blank = SparseIndex.build(np.array([1, 2]), ["", "de la"], ["es", "es"])
+    assert len(blank) == 2 and len(blank.search("frontera", "es", 3)[1]) == 0
+
+
+def test_build_rejects_bad_input() -> None:
+    with pytest.raises(ValueError):
+        SparseIndex.build(np.array([1, 1]), ["a", "b"], ["es", "es"])
+    with pytest.raises(ValueError):
+        SparseIndex.build(np.array([1]), ["a", "b"], ["es", "es"])
+
+
+def test_phrase_filter() -> None:
+    ids, texts, langs = _corpus()
+    idx = SparseIndex.build(ids, texts, langs)
+    by_id = dict(zip(ids.tolist(), texts, strict=True))
+
+    def lookup(wanted: np.ndarray) -> list[str]:
+        return [by_id[int(i)] for i in wanted]
+
+    np.testing.assert_array_equal(idx.phrase_filter(ids, lookup, "FRONTERA  sur"), [1])
+    np.testing.assert_array_equal(idx.phrase_filter(ids, lookup, "control de migracion"), [8])
+    assert len(idx.phrase_filter(ids, lookup, "sur la frontera")) == 0
+
+
+@pytest.mark.parametrize("mmap", [False, True])
+def test_save_load_round_trip(tmp_path: Path, mmap: bool) -> None:
+    idx = SparseIndex.build(*_corpus())
+    idx.save(tmp_path / "sparse")
+    back = SparseIndex.load(tmp_path / "sparse", mmap=mmap)
+    assert len(back) == len(idx)
+    for query, lang, kw in [
+        ("control migración", "es", {}),
+        ("Tacna", None, {}),
+        ("frontières", "fr", {"exclude": np.array([4])}),
+        ("control", "es", {"allowed": np.array([2, 7])}),
+    ]:
+        a, b = idx.search(query, lang, 5, **kw), back.search(query, lang, 5, **kw)
+        np.testing.assert_array_equal(a[1], b[1])
+        np.testing.assert_array_equal(a[0], b[0])
+    names = {p.name for p in (tmp_path / "sparse").iterdir()}
+    assert names == {"bm25", "ids.npy", "meta.json"}
+    assert not list(tmp_path.glob(".*"))  # no temporary left beside
+
+
+def test_interrupted_save_leaves_old_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids, texts, langs = _corpus()
+    SparseIndex.build(ids[:3], texts[:3], langs[:3]).save(tmp_path / "sparse")
+
+    def crash(src: object, dst: object) -> None:
+        raise OSError("killed before replace")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="killed"):
+        SparseIndex.build(ids, texts, langs).save(tmp_path / "sparse")
+    monkeypatch.undo()
+    old = SparseIndex.load(tmp_path / "sparse")
+    assert len(old) == 3
+    assert old.search("Tacna", None, 5)[1].tolist() == [2, 3]
+    assert not list(tmp_path.glob(".*"))
+
+
+def test_load_refuses_foreign_format(tmp_path: Path) -> None:
+    SparseIndex.build(*_corpus()).save(tmp_path / "s")
+    (tmp_path / "s" / "meta.json").write_text('{"format": 99}', encoding="utf-8")
+    with pytest.raises(ValueError, match="format"):
+        SparseIndex.load(tmp_path / "s")
