@@ -1,169 +1,272 @@
 # ruff: noqa: E501
-"""Interface labels in English, Spanish, Portuguese and French."""
+"""Interface labels in English, Spanish, Portuguese and French.
+
+One row per label, the languages in the order of :data:`LANGUAGES`; a missing translation falls
+back to English, and an entity type without a label shows as the type itself.
+"""
 
 from __future__ import annotations
 
 LANGUAGES = {"en": "English", "es": "Español", "pt": "Português", "fr": "Français"}
 
-LABELS: dict[str, dict[str, str]] = {
-    "search": {"en": "Search", "es": "Buscar", "pt": "Pesquisar", "fr": "Rechercher"},
-    "query": {
-        "en": "Search the knowledge base (any language)",
-        "es": "Buscar en la base de conocimiento (cualquier idioma)",
-        "pt": "Pesquisar na base de conhecimento (qualquer idioma)",
-        "fr": "Rechercher dans la base (toute langue)",
-    },
-    "placeholder": {
-        "en": 'e.g. joint migration control protocol, "Puente de la Amistad"',
-        "es": 'p. ej. protocolo de control migratorio conjunto, "Puente de la Amistad"',
-        "pt": "ex.: protocolo de controle migratório conjunto",
-        "fr": "ex. : protocole de contrôle migratoire conjoint",
-    },
-    "sort": {"en": "Sort by", "es": "Ordenar por", "pt": "Ordenar por", "fr": "Trier par"},
-    "relevance": {"en": "relevance", "es": "relevancia", "pt": "relevância", "fr": "pertinence"},
-    "date": {"en": "date", "es": "fecha", "pt": "data", "fr": "date"},
-    "filters": {"en": "Filters", "es": "Filtros", "pt": "Filtros", "fr": "Filtres"},
-    "doc_type": {"en": "Document type", "es": "Tipo de documento", "pt": "Tipo de documento", "fr": "Type de document"},
-    "lang": {"en": "Language", "es": "Idioma", "pt": "Idioma", "fr": "Langue"},
-    "country": {"en": "Country", "es": "País", "pt": "País", "fr": "Pays"},
-    "crossing": {
-        "en": "Border crossing",
-        "es": "Paso fronterizo",
-        "pt": "Passagem de fronteira",
-        "fr": "Point de passage",
-    },
-    "entity": {"en": "Entity", "es": "Entidad", "pt": "Entidade", "fr": "Entité"},
-    "year": {"en": "Year", "es": "Año", "pt": "Ano", "fr": "Année"},
-    "region": {"en": "Region", "es": "Región", "pt": "Região", "fr": "Région"},
-    "results": {"en": "documents", "es": "documentos", "pt": "documentos", "fr": "documents"},
-    "no_results": {
-        "en": "No results. Try other words, fewer filters, or a question in another language — kb searches across Spanish, English, Portuguese and French.",
-        "es": "Sin resultados. Pruebe otras palabras, menos filtros o una pregunta en otro idioma: kb busca en español, inglés, portugués y francés.",
-        "pt": "Nenhum resultado. Tente outras palavras, menos filtros ou uma pergunta em outro idioma.",
-        "fr": "Aucun résultat. Essayez d'autres mots, moins de filtres ou une question dans une autre langue.",
-    },
-    "other_lang": {
-        "en": "in another language than your query",
-        "es": "en otro idioma que su consulta",
-        "pt": "em outro idioma que a sua consulta",
-        "fr": "dans une autre langue que votre requête",
-    },
-    "more": {"en": "more passages", "es": "pasajes más", "pt": "trechos a mais", "fr": "passages de plus"},
-    "open": {"en": "open", "es": "abrir", "pt": "abrir", "fr": "ouvrir"},
-    "more_like": {"en": "more like this", "es": "más como este", "pt": "mais como este", "fr": "similaires"},
-    "page": {"en": "page", "es": "página", "pt": "página", "fr": "page"},
-    "export": {"en": "Export", "es": "Exportar", "pt": "Exportar", "fr": "Exporter"},
-    "document": {"en": "Document", "es": "Documento", "pt": "Documento", "fr": "Document"},
-    "download": {
-        "en": "Download the original",
-        "es": "Descargar el original",
-        "pt": "Baixar o original",
-        "fr": "Télécharger l'original",
-    },
-    "similar": {
-        "en": "Similar documents",
-        "es": "Documentos similares",
-        "pt": "Documentos semelhantes",
-        "fr": "Documents similaires",
-    },
-    "entities": {"en": "Entities", "es": "Entidades", "pt": "Entidades", "fr": "Entités"},
-    "aliases": {"en": "Also written", "es": "También escrito", "pt": "Também escrito", "fr": "Aussi écrit"},
-    "mentioned_in": {
-        "en": "Documents that mention it",
-        "es": "Documentos que la mencionan",
-        "pt": "Documentos que a mencionam",
-        "fr": "Documents qui la mentionnent",
-    },
-    "co_mentions": {
-        "en": "Mentioned together with",
-        "es": "Mencionada junto con",
-        "pt": "Mencionada junto com",
-        "fr": "Mentionnée avec",
-    },
-    "over_time": {
-        "en": "Mentions over time",
-        "es": "Menciones en el tiempo",
-        "pt": "Menções ao longo do tempo",
-        "fr": "Mentions dans le temps",
-    },
-    "map": {
-        "en": "Border crossings (documents per crossing)",
-        "es": "Pasos fronterizos (documentos por paso)",
-        "pt": "Passagens de fronteira (documentos por passagem)",
-        "fr": "Points de passage (documents par point)",
-    },
-    "upload": {"en": "Upload", "es": "Subir", "pt": "Enviar", "fr": "Téléverser"},
-    "upload_help": {
-        "en": "Drop PDF, DOCX, HTML, Markdown or text files (up to 50 MB each)",
-        "es": "Arrastre archivos PDF, DOCX, HTML, Markdown o texto (hasta 50 MB cada uno)",
-        "pt": "Arraste arquivos PDF, DOCX, HTML, Markdown ou texto (até 50 MB cada)",
-        "fr": "Déposez des fichiers PDF, DOCX, HTML, Markdown ou texte (50 Mo max. chacun)",
-    },
-    "ingest": {
-        "en": "Add to the knowledge base",
-        "es": "Añadir a la base",
-        "pt": "Adicionar à base",
-        "fr": "Ajouter à la base",
-    },
-    "precedents": {
-        "en": "Precedent finder",
-        "es": "Buscador de precedentes",
-        "pt": "Localizador de precedentes",
-        "fr": "Recherche de précédents",
-    },
-    "paste": {
-        "en": "Paste a text or a draft",
-        "es": "Pegue un texto o un borrador",
-        "pt": "Cole um texto ou um rascunho",
-        "fr": "Collez un texte ou un projet",
-    },
-    "find": {
-        "en": "Find similar",
-        "es": "Buscar similares",
-        "pt": "Buscar semelhantes",
-        "fr": "Trouver des similaires",
-    },
-    "brief": {
-        "en": "Prepare a visit",
-        "es": "Preparar una visita",
-        "pt": "Preparar uma visita",
-        "fr": "Préparer une visite",
-    },
-    "brief_target": {
-        "en": "Crossing, place, institution or country",
-        "es": "Paso, lugar, institución o país",
-        "pt": "Passagem, lugar, instituição ou país",
-        "fr": "Point de passage, lieu, institution ou pays",
-    },
-    "compare": {
-        "en": "Compare practices",
-        "es": "Comparar prácticas",
-        "pt": "Comparar práticas",
-        "fr": "Comparer les pratiques",
-    },
-    "topic": {"en": "Topic", "es": "Tema", "pt": "Tema", "fr": "Sujet"},
-    "building": {
-        "en": "Building the knowledge base from the bundled corpus…",
-        "es": "Construyendo la base con el corpus incluido…",
-        "pt": "Construindo a base com o corpus incluído…",
-        "fr": "Construction de la base à partir du corpus fourni…",
-    },
-    "interface": {
-        "en": "Interface language",
-        "es": "Idioma de la interfaz",
-        "pt": "Idioma da interface",
-        "fr": "Langue de l'interface",
-    },
-    "not_found": {"en": "Not found.", "es": "No encontrado.", "pt": "Não encontrado.", "fr": "Introuvable."},
-    "stats": {
-        "en": "{d} documents · {c} passages · {e} entities",
-        "es": "{d} documentos · {c} pasajes · {e} entidades",
-        "pt": "{d} documentos · {c} trechos · {e} entidades",
-        "fr": "{d} documents · {c} passages · {e} entités",
-    },
+_ROWS: dict[str, tuple[str, str, str, str]] = {
+    # navigation
+    "search": ("Search", "Buscar", "Pesquisar", "Rechercher"),
+    "precedents": (
+        "Precedent finder",
+        "Buscador de precedentes",
+        "Localizador de precedentes",
+        "Recherche de précédents",
+    ),
+    "brief": ("Prepare a visit", "Preparar una visita", "Preparar uma visita", "Préparer une visite"),
+    "compare": ("Compare practices", "Comparar prácticas", "Comparar práticas", "Comparer les pratiques"),
+    "crossings": ("Border crossings", "Pasos fronterizos", "Passagens de fronteira", "Points de passage"),
+    "upload": ("Upload", "Subir documentos", "Enviar documentos", "Téléverser"),
+    "document": ("Document", "Documento", "Documento", "Document"),
+    "interface": ("Interface language", "Idioma de la interfaz", "Idioma da interface", "Langue de l'interface"),
+    "stats": (
+        "{d} documents · {c} passages · {e} entities",
+        "{d} documentos · {c} pasajes · {e} entidades",
+        "{d} documentos · {c} trechos · {e} entidades",
+        "{d} documents · {c} passages · {e} entités",
+    ),
+    "not_found": ("Not found.", "No encontrado.", "Não encontrado.", "Introuvable."),
+    # search
+    "query": (
+        "Search the knowledge base (any language)",
+        "Buscar en la base de conocimiento (cualquier idioma)",
+        "Pesquisar na base de conhecimento (qualquer idioma)",
+        "Rechercher dans la base (toute langue)",
+    ),
+    "placeholder": (
+        'e.g. joint migration control protocol, "Puente de la Amistad"',
+        'p. ej. protocolo de control migratorio conjunto, "Puente de la Amistad"',
+        'ex.: protocolo de controle migratório conjunto, "Ponte da Amizade"',
+        'ex. : protocole de contrôle migratoire conjoint, "Pont de l\'Amitié"',
+    ),
+    "intro": (
+        'Ask in Spanish, English, Portuguese or French: answers come from documents in all four. Put "quotes" around a phrase to match it exactly.',
+        'Pregunte en español, inglés, portugués o francés: las respuestas vienen de documentos en los cuatro idiomas. Ponga "comillas" para buscar una frase exacta.',
+        'Pergunte em espanhol, inglês, português ou francês: as respostas vêm de documentos nos quatro idiomas. Use "aspas" para uma frase exata.',
+        'Posez la question en espagnol, anglais, portugais ou français : les réponses viennent des documents dans les quatre langues. Mettez une phrase entre "guillemets" pour la trouver telle quelle.',
+    ),
+    "sort": ("Sort by", "Ordenar por", "Ordenar por", "Trier par"),
+    "relevance": ("relevance", "relevancia", "relevância", "pertinence"),
+    "date": ("date", "fecha", "data", "date"),
+    "filters": ("Filters", "Filtros", "Filtros", "Filtres"),
+    "doc_type": ("Document type", "Tipo de documento", "Tipo de documento", "Type de document"),
+    "lang": ("Language", "Idioma", "Idioma", "Langue"),
+    "country": ("Country", "País", "País", "Pays"),
+    "crossing": ("Border crossing", "Paso fronterizo", "Passagem de fronteira", "Point de passage"),
+    "entity": ("Entity", "Entidad", "Entidade", "Entité"),
+    "year": ("Year", "Año", "Ano", "Année"),
+    "region": ("Region", "Región", "Região", "Région"),
+    "results": ("documents", "documentos", "documentos", "documents"),
+    "no_results": (
+        "No results. Try other or fewer words, or a question in another language — kb searches across Spanish, English, Portuguese and French.",
+        "Sin resultados. Pruebe otras palabras o menos palabras, o una pregunta en otro idioma: kb busca en español, inglés, portugués y francés.",
+        "Nenhum resultado. Tente outras palavras ou menos palavras, ou uma pergunta em outro idioma: kb pesquisa em espanhol, inglês, português e francês.",
+        "Aucun résultat. Essayez d'autres mots, moins de mots, ou une question dans une autre langue : kb cherche en espagnol, anglais, portugais et français.",
+    ),
+    "tip_filters": (
+        "Remove some filters in the sidebar.",
+        "Quite algunos filtros de la barra lateral.",
+        "Remova alguns filtros da barra lateral.",
+        "Retirez des filtres dans la barre latérale.",
+    ),
+    "tip_quotes": (
+        "Quoted phrases must appear word for word: remove the quotes to search by meaning.",
+        "Las frases entre comillas deben aparecer tal cual: quite las comillas para buscar por sentido.",
+        "As frases entre aspas devem aparecer exatamente: remova as aspas para pesquisar pelo sentido.",
+        "Les phrases entre guillemets doivent apparaître telles quelles : retirez les guillemets pour chercher par le sens.",
+    ),
+    "other_lang": (
+        "in another language than your query",
+        "en otro idioma que su consulta",
+        "em outro idioma que a sua consulta",
+        "dans une autre langue que votre requête",
+    ),
+    "more": ("more passages", "pasajes más", "trechos a mais", "passages de plus"),
+    "open": ("open", "abrir", "abrir", "ouvrir"),
+    "more_like": ("More like this", "Más como este", "Mais como este", "Documents similaires"),
+    "page": ("page", "página", "página", "page"),
+    "near_dup": ("near-duplicate", "casi duplicado", "quase duplicado", "quasi-doublon"),
+    "export": ("Export", "Exportar", "Exportar", "Exporter"),
+    "no_similar": (
+        "No similar documents.",
+        "No hay documentos similares.",
+        "Nenhum documento semelhante.",
+        "Aucun document similaire.",
+    ),
+    # document
+    "download": ("Download the original", "Descargar el original", "Baixar o original", "Télécharger l'original"),
+    "similar": ("Similar documents", "Documentos similares", "Documentos semelhantes", "Documents similaires"),
+    "entities": ("Entities", "Entidades", "Entidades", "Entités"),
+    "text": ("Text", "Texto", "Texto", "Texte"),
+    "hits_shaded": (
+        "Passages matching «{q}» are shaded; its words are highlighted.",
+        "Los pasajes que responden a «{q}» están sombreados y sus palabras resaltadas.",
+        "Os trechos que respondem a «{q}» estão sombreados e as palavras destacadas.",
+        "Les passages qui répondent à «{q}» sont grisés et ses mots surlignés.",
+    ),
+    "matching": (
+        "{n} matching passages",
+        "{n} pasajes coincidentes",
+        "{n} trechos correspondentes",
+        "{n} passages correspondants",
+    ),
+    "meta_doc_type": ("Type", "Tipo", "Tipo", "Type"),
+    "meta_lang": ("Language", "Idioma", "Idioma", "Langue"),
+    "meta_date": ("Date", "Fecha", "Data", "Date"),
+    "meta_format": ("Format", "Formato", "Formato", "Format"),
+    "meta_page_count": ("Pages", "Páginas", "Páginas", "Pages"),
+    "meta_region": ("Region", "Región", "Região", "Région"),
+    "meta_countries": ("Countries", "Países", "Países", "Pays"),
+    "meta_crossings": ("Border crossings", "Pasos fronterizos", "Passagens de fronteira", "Points de passage"),
+    "meta_collection": ("Collection", "Colección", "Coleção", "Collection"),
+    # entity
+    "type_BORDER_CROSSING": ("Border crossing", "Paso fronterizo", "Passagem de fronteira", "Point de passage"),
+    "type_COUNTRY": ("Country", "País", "País", "Pays"),
+    "type_ORG": ("Organisation", "Organización", "Organização", "Organisation"),
+    "type_PROGRAMME": ("Programme", "Programa", "Programa", "Programme"),
+    "type_CRIME_TYPE": ("Crime type", "Tipo de delito", "Tipo de crime", "Type d'infraction"),
+    "type_LEGAL_INSTRUMENT": (
+        "Legal instrument",
+        "Instrumento jurídico",
+        "Instrumento jurídico",
+        "Instrument juridique",
+    ),
+    "type_PERSON": ("Person", "Persona", "Pessoa", "Personne"),
+    "type_PLACE": ("Place", "Lugar", "Lugar", "Lieu"),
+    "aliases": ("Also written", "También escrito", "Também escrito", "Aussi écrit"),
+    "search_for": (
+        "Search the documents for it",
+        "Buscarla en los documentos",
+        "Pesquisá-la nos documentos",
+        "La chercher dans les documents",
+    ),
+    "mentioned_in": (
+        "Documents that mention it",
+        "Documentos que la mencionan",
+        "Documentos que a mencionam",
+        "Documents qui la mentionnent",
+    ),
+    "mentions": ("{n} mentions", "{n} menciones", "{n} menções", "{n} mentions"),
+    "mentions_axis": ("mentions", "menciones", "menções", "mentions"),
+    "co_mentions": ("Mentioned together with", "Mencionada junto con", "Mencionada junto com", "Mentionnée avec"),
+    "over_time": (
+        "Mentions over time",
+        "Menciones en el tiempo",
+        "Menções ao longo do tempo",
+        "Mentions dans le temps",
+    ),
+    "undated": (
+        "No dated documents.",
+        "No hay documentos fechados.",
+        "Nenhum documento datado.",
+        "Aucun document daté.",
+    ),
+    "map": (
+        "Border crossings (circle size: documents per crossing)",
+        "Pasos fronterizos (tamaño: documentos por paso)",
+        "Passagens de fronteira (tamanho: documentos por passagem)",
+        "Points de passage (taille : documents par point)",
+    ),
+    "map_near": (
+        "Map: crossings nearby (size: documents)",
+        "Mapa: pasos cercanos (tamaño: documentos)",
+        "Mapa: passagens próximas (tamanho: documentos)",
+        "Carte : points de passage proches (taille : documents)",
+    ),
+    "no_coordinates": (
+        "No crossing has coordinates in the gazetteer.",
+        "Ningún paso tiene coordenadas en el nomenclátor.",
+        "Nenhuma passagem tem coordenadas no gazetteer.",
+        "Aucun point de passage n'a de coordonnées.",
+    ),
+    # upload
+    "upload_note": (
+        "Files are checked (type, size up to {mb} MB), stored inside the knowledge base and indexed. A file that fails is reported with its reason; nothing already indexed is lost.",
+        "Los archivos se comprueban (tipo, tamaño hasta {mb} MB), se guardan dentro de la base y se indexan. Un archivo que falla se informa con su motivo; no se pierde nada de lo ya indexado.",
+        "Os arquivos são verificados (tipo, tamanho até {mb} MB), guardados dentro da base e indexados. Um arquivo que falha é informado com o motivo; nada já indexado se perde.",
+        "Les fichiers sont vérifiés (type, taille jusqu'à {mb} Mo), stockés dans la base et indexés. Un fichier en échec est signalé avec sa raison ; rien de déjà indexé n'est perdu.",
+    ),
+    "upload_help": (
+        "Drop PDF, DOCX, HTML, Markdown or text files",
+        "Arrastre archivos PDF, DOCX, HTML, Markdown o texto",
+        "Arraste arquivos PDF, DOCX, HTML, Markdown ou texto",
+        "Déposez des fichiers PDF, DOCX, HTML, Markdown ou texte",
+    ),
+    "ingest": ("Add to the knowledge base", "Añadir a la base", "Adicionar à base", "Ajouter à la base"),
+    "stage_scan": ("Checking files", "Comprobando archivos", "Verificando arquivos", "Vérification des fichiers"),
+    "stage_read": ("Reading", "Leyendo", "Lendo", "Lecture"),
+    "stage_analyse": ("Analysing", "Analizando", "Analisando", "Analyse"),
+    "stage_embed": ("Indexing passages", "Indexando pasajes", "Indexando trechos", "Indexation des passages"),
+    "done": ("Done", "Hecho", "Concluído", "Terminé"),
+    "status_ingested": ("added", "añadido", "adicionado", "ajouté"),
+    "status_updated": (
+        "updated (new version)",
+        "actualizado (nueva versión)",
+        "atualizado (nova versão)",
+        "mis à jour (nouvelle version)",
+    ),
+    "status_unchanged": (
+        "already indexed, unchanged",
+        "ya indexado, sin cambios",
+        "já indexado, sem alterações",
+        "déjà indexé, inchangé",
+    ),
+    "status_duplicate": (
+        "identical to a document already indexed",
+        "idéntico a un documento ya indexado",
+        "idêntico a um documento já indexado",
+        "identique à un document déjà indexé",
+    ),
+    "status_skipped": ("not added", "no añadido", "não adicionado", "non ajouté"),
+    "status_refused": ("refused", "rechazado", "recusado", "refusé"),
+    # precedents
+    "precedents_help": (
+        "Paste a paragraph or upload a draft: kb finds the most similar passages and documents, in any of the four languages, with citations.",
+        "Pegue un párrafo o suba un borrador: kb encuentra los pasajes y documentos más parecidos, en cualquiera de los cuatro idiomas, con citas.",
+        "Cole um parágrafo ou envie um rascunho: kb encontra os trechos e documentos mais parecidos, em qualquer dos quatro idiomas, com citações.",
+        "Collez un paragraphe ou déposez un projet : kb trouve les passages et documents les plus proches, dans les quatre langues, avec leurs références.",
+    ),
+    "paste": ("Paste a text", "Pegue un texto", "Cole um texto", "Collez un texte"),
+    "draft": ("…or upload a draft", "…o suba un borrador", "…ou envie um rascunho", "…ou déposez un projet"),
+    "words": ("words", "palabras", "palavras", "mots"),
+    # start
+    "building": (
+        "Building the knowledge base from the bundled corpus…",
+        "Construyendo la base con el corpus incluido…",
+        "Construindo a base com o corpus incluído…",
+        "Construction de la base à partir du corpus fourni…",
+    ),
+    "built": (
+        "Knowledge base ready: {n} documents added.",
+        "Base lista: {n} documentos añadidos.",
+        "Base pronta: {n} documentos adicionados.",
+        "Base prête : {n} documents ajoutés.",
+    ),
+    # reports
+    "brief_target": (
+        "Crossing, place, institution or country",
+        "Paso, lugar, institución o país",
+        "Passagem, lugar, instituição ou país",
+        "Point de passage, lieu, institution ou pays",
+    ),
+    "topic": ("Topic", "Tema", "Tema", "Sujet"),
+    # regions (of documents and passages)
+    "region_europe": ("Europe", "Europa", "Europa", "Europe"),
+    "region_latam": ("Latin America", "América Latina", "América Latina", "Amérique latine"),
+    "region_other": ("Other", "Otra", "Outra", "Autre"),
 }
+
+LABELS: dict[str, dict[str, str]] = {key: dict(zip(LANGUAGES, row, strict=True)) for key, row in _ROWS.items()}
 
 
 def t(key: str, lang: str) -> str:
-    entry = LABELS.get(key, {})
-    return entry.get(lang) or entry.get("en") or key
+    """The label ``key`` in ``lang`` (English when missing; an entity type's raw name when unknown)."""
+    entry = LABELS.get(key)
+    if entry is None:
+        return key.removeprefix("type_").replace("_", " ").capitalize() if key.startswith("type_") else key
+    return entry.get(lang) or entry["en"]

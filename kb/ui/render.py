@@ -1,5 +1,9 @@
-"""HTML for the app. Every piece of document text goes through ``html.escape`` before any markup
-is added, so a document containing ``<script>`` or HTML is shown as text and never runs."""
+"""HTML for the app, as pure functions (no Streamlit) so they can be tested on their own.
+
+Every piece of document text goes through ``html.escape`` before any markup is added, so a
+document containing ``<script>`` or HTML is shown as text and never runs. URLs are built by the
+caller's ``link`` function (it carries the interface language) and escaped here as attributes.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ import csv
 import html
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from urllib.parse import urlencode
 
 from kb.types import Hit, SearchResult
+
+Link = Callable[..., str]
 
 TYPE_COLOURS = {
     "BORDER_CROSSING": "#c2410c",
@@ -24,80 +29,186 @@ TYPE_COLOURS = {
     "PLACE": "#4338ca",
 }
 LANG_NAMES = {"es": "ES", "en": "EN", "pt": "PT", "fr": "FR"}
+_QUOTES = re.compile(r"[\"“”«»]")
 
 
-def link(**params: object) -> str:
-    return "?" + urlencode({k: v for k, v in params.items() if v is not None})
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value))
 
 
-def highlight(text: str, spans: Iterable[tuple[int, int]], terms: Sequence[str] = ()) -> str:
-    """Escape ``text`` and wrap the given spans (and any of ``terms``) in <mark>."""
-    spans = sorted(spans)
-    terms = [t for t in terms if t]
-    if terms:
-        pattern = re.compile(
-            r"(?<!\w)(?:" + "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True)) + r")(?!\w)", re.I
-        )
-        spans = sorted(set(spans) | {m.span() for m in pattern.finditer(text)})
+def _text(s: str) -> str:
+    """Escaped text with line breaks as <br>: a blank line would end the surrounding HTML block and
+    let Streamlit's Markdown parser reinterpret document text (headings, lists, links)."""
+    return html.escape(s).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
+def _term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    terms = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
+    if not terms:
+        return []
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(t) for t in terms) + r")(?!\w)", re.I)
+    return [m.span() for m in pattern.finditer(text)]
+
+
+def highlight(
+    text: str, spans: Iterable[tuple[int, int]] = (), terms: Sequence[str] = (), entities: Sequence[str] = ()
+) -> str:
+    """Escape ``text``; wrap ``spans`` and ``terms`` in <mark>, and ``entities`` in <mark class="kb-ent">.
+
+    Query matches win where they overlap an entity name; overlapping spans are never nested.
+    """
+    marked = [(s, e, "") for s, e in spans if 0 <= s < e <= len(text)]
+    marked += [(s, e, "") for s, e in _term_spans(text, terms)]
+    marked += [(s, e, "kb-ent") for s, e in _term_spans(text, entities)]
+    marked.sort(key=lambda m: (m[0], m[2] != "", -(m[1] - m[0])))
     out, last = [], 0
-    for s, e in spans:
+    for s, e, cls in marked:
         if s < last:
             continue
-        out.append(html.escape(text[last:s]))
-        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        out.append(_text(text[last:s]))
+        attr = f' class="{cls}"' if cls else ""
+        out.append(f"<mark{attr}>{_text(text[s:e])}</mark>")
         last = e
-    out.append(html.escape(text[last:]))
+    out.append(_text(text[last:]))
     return "".join(out)
 
 
-def chip(entity_id: str, name: str, etype: str) -> str:
+def query_words(query: str, min_len: int = 3) -> list[str]:
+    """Words and quoted phrases of a query, for highlighting pages that have no snippet offsets."""
+    phrases = re.findall(r"[\"“«]([^\"”»]+)[\"”»]", query)
+    words = [w for w in re.findall(r"\w+", _QUOTES.sub(" ", query)) if len(w) >= min_len]
+    return phrases + words
+
+
+def chip(link: Link, entity_id: str, name: str, etype: str, count: int | None = None) -> str:
     colour = TYPE_COLOURS.get(etype, "#475569")
+    suffix = f" ({count})" if count is not None else ""
     return (
-        f'<a class="kb-chip" href="{html.escape(link(page="entity", id=entity_id))}" target="_self" '
-        f'style="border-color:{colour};color:{colour}">{html.escape(name)}</a>'
+        f'<a class="kb-chip" href="{esc(link(page="entity", id=entity_id))}" target="_self" '
+        f'style="border-color:{colour};color:{colour}">{esc(name)}{suffix}</a>'
     )
 
 
-def card(result: SearchResult, query: str, query_lang: str | None, labels: dict[str, str]) -> str:
+def cite(hit: Hit, page_label: str) -> str:
+    return f"{page_label} {hit.page}" if hit.page else ""
+
+
+def other_language(hit_lang: str, query_lang: str | None) -> bool:
+    """True when a passage is written in another language than a query of known language."""
+    return bool(query_lang) and hit_lang in LANG_NAMES and hit_lang != query_lang
+
+
+def card(result: SearchResult, query: str, query_lang: str | None, labels: dict[str, str], link: Link) -> str:
+    """One search result: title, type, language, date, page citation, highlighted snippet, chips, actions."""
     hit = result.best
-    names = [e.name for e in hit.entities]
-    snippet = highlight(hit.snippet, hit.highlights, names)
-    cite = f"{labels['page']} {hit.page}" if hit.page else ""
+    snippet = highlight(hit.snippet, hit.highlights, entities=[e.name for e in hit.entities])
+    where = cite(hit, labels["page"])
     badge = ""
-    if query_lang and hit.lang != query_lang:
-        badge = (
-            f'<span class="kb-badge">{LANG_NAMES.get(hit.lang, hit.lang)} · {html.escape(labels["other_lang"])}</span>'
-        )
-    chips = " ".join(chip(e.id, e.name, e.type) for e in hit.entities[:8])
-    open_link = link(page="doc", id=hit.doc_id, p=hit.page, q=query)
-    more_link = link(page="similar", id=hit.doc_id)
-    dups = f" · +{len(result.duplicates)} near-duplicate" if result.duplicates else ""
-    return f"""<div class="kb-card">
-<div class="kb-title"><a href="{html.escape(open_link)}" target="_self">{html.escape(hit.title)}</a> {badge}</div>
-<div class="kb-meta">{html.escape(hit.doc_type)} · {LANG_NAMES.get(hit.lang, html.escape(hit.lang))} · {html.escape(hit.date or "—")}
- · <b>{html.escape(cite)}</b>{" · " if cite else ""}{html.escape(hit.source.rsplit("/", 1)[-1])}{dups}</div>
+    if other_language(hit.lang, query_lang):
+        badge = f'<span class="kb-badge">{esc(LANG_NAMES.get(hit.lang, hit.lang))} · {esc(labels["other_lang"])}</span>'
+    chips = " ".join(chip(link, e.id, e.name, e.type) for e in hit.entities[:8])
+    open_url = link(page="doc", id=hit.doc_id, p=hit.page, q=query, c=hit.chunk_id)
+    more_url = link(page="similar", id=hit.doc_id)
+    dups = f" · +{len(result.duplicates)} {esc(labels.get('near_dup', 'near-duplicate'))}" if result.duplicates else ""
+    same = (hit.heading or "").strip().casefold() in ("", (hit.title or "").strip().casefold())
+    heading = "" if same else f" · § {esc(hit.heading)}"
+    region = labels.get(f"region_{hit.region}", "") if hit.region else ""
+    region = f" · {esc(region)}" if region else ""
+    return _one_block(f"""<div class="kb-card">
+<div class="kb-title"><a href="{esc(open_url)}" target="_self">{esc(hit.title or hit.doc_id)}</a> {badge}</div>
+<div class="kb-meta">{esc(hit.doc_type)} · {esc(LANG_NAMES.get(hit.lang, hit.lang))} · {esc(hit.date or "—")}{region}
+{" · <b>" + esc(where) + "</b>" if where else ""} · {esc(Path(hit.source).name)}{heading}{dups}</div>
 <div class="kb-snippet">{snippet}</div>
 <div class="kb-chips">{chips}</div>
-<div class="kb-actions"><a href="{html.escape(open_link)}" target="_self">{html.escape(labels["open"])}</a> ·
-<a href="{html.escape(more_link)}" target="_self">{html.escape(labels["more_like"])}</a></div></div>"""
+<div class="kb-actions"><a href="{esc(open_url)}" target="_self">{esc(labels["open"])}</a> ·
+<a href="{esc(more_url)}" target="_self">{esc(labels["more_like"])}</a></div></div>""")
 
 
-def passage(hit: Hit, labels: dict[str, str], query: str) -> str:
-    cite = f"{labels['page']} {hit.page}" if hit.page else ""
-    url = link(page="doc", id=hit.doc_id, p=hit.page, q=query)
+def _one_block(markup: str) -> str:
+    """Markup on one line, so that Markdown sees a single raw HTML block."""
+    return markup.replace("\n", " ")
+
+
+def passage(hit: Hit, labels: dict[str, str], query: str, link: Link) -> str:
+    """A further matching passage of a document, behind the card's "n more" expander."""
+    url = link(page="doc", id=hit.doc_id, p=hit.page, q=query, c=hit.chunk_id)
+    where = cite(hit, labels["page"]) or labels["open"]
     return (
-        f'<div class="kb-passage"><a href="{html.escape(url)}" target="_self">{html.escape(cite or labels["open"])}</a> '
-        f"{highlight(hit.snippet, hit.highlights)}</div>"
+        f'<div class="kb-passage"><a href="{esc(url)}" target="_self">{esc(where)}</a> '
+        f"{highlight(hit.snippet, hit.highlights, entities=[e.name for e in hit.entities])}</div>"
     )
+
+
+def _words_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(r"\s+".join(re.escape(w) for w in words))
+
+
+def locate(text: str, passage: str, probe: int = 8) -> tuple[int, int] | None:
+    """Where a passage lies in a page, ignoring whitespace differences.
+
+    A chunk's text can differ from its page: whitespace is normalised and a section heading may
+    be prefixed. So the start is found from a run of ``probe`` words near the passage's start,
+    the end from its last words; None when neither can be found.
+    """
+    words = passage.split()
+    if not words:
+        return None
+    begin = None
+    for k in range(0, min(len(words), 3 * probe), probe):
+        m = _words_pattern(words[k : k + probe]).search(text)
+        if m:
+            begin = m.start()
+            # a prefix (a heading) made the first probe fail: walk back to the first word that matches
+            for j in range(max(0, k - probe + 1), k):
+                earlier = _words_pattern(words[j : k + probe]).search(text)
+                if earlier:
+                    begin = earlier.start()
+                    break
+            break
+    if begin is None:
+        return None
+    tail = _words_pattern(words[-probe:]).search(text, begin)
+    return begin, tail.end() if tail else min(len(text), begin + len(passage))
+
+
+def page_html(text: str, passages: Sequence[tuple[str, bool]], terms: Sequence[str]) -> str:
+    """A page's text with the matching passages shaded (the chosen one anchored as ``#kb-hit``).
+
+    ``passages`` are ``(passage text, chosen)``; one that cannot be located stays unshaded.
+    """
+    found: list[tuple[int, int, bool]] = []
+    for body, chosen in passages:
+        where = locate(text, body)
+        if where is not None:
+            found.append((where[0], where[1], chosen))
+    found.sort()
+    out, last = [], 0
+    for s, e, chosen in found:
+        if s < last:
+            continue
+        out.append(highlight(text[last:s], terms=terms))
+        anchor = ' id="kb-hit"' if chosen else ""
+        out.append(f'<span class="kb-hit"{anchor}>{highlight(text[s:e], terms=terms)}</span>')
+        last = e
+    out.append(highlight(text[last:], terms=terms))
+    return f'<div class="kb-page">{"".join(out)}</div>'
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not execute as a formula."""
+    s = "" if value is None else str(value)
+    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
 
 
 def export_csv(results: Sequence[SearchResult]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["rank", "title", "doc_type", "lang", "date", "file", "page", "snippet", "doc_id"])
+    writer.writerow(["rank", "title", "doc_type", "lang", "date", "file", "page", "citation", "snippet", "doc_id"])
     for i, r in enumerate(results, 1):
         h = r.best
-        writer.writerow([i, h.title, h.doc_type, h.lang, h.date or "", h.source, h.page or "", h.snippet, h.doc_id])
+        citation = f"{Path(h.source).name}, p. {h.page}" if h.page else Path(h.source).name
+        row = [i, h.title, h.doc_type, h.lang, h.date or "", h.source, h.page or "", citation, h.snippet, h.doc_id]
+        writer.writerow([_cell(v) for v in row])
     return buf.getvalue()
 
 
@@ -105,12 +216,10 @@ def export_markdown(query: str, results: Sequence[SearchResult]) -> str:
     lines = [f"# Search: {query}", ""]
     for i, r in enumerate(results, 1):
         h = r.best
-        cite = f"{h.source.rsplit('/', 1)[-1]}, p. {h.page}" if h.page else h.source.rsplit("/", 1)[-1]
-        lines += [
-            f"{i}. **{h.title}** ({h.doc_type}, {h.lang}, {h.date or 'undated'}) — [{cite}]",
-            f"   > {h.snippet}",
-            "",
-        ]
+        where = f"{Path(h.source).name}, p. {h.page}" if h.page else Path(h.source).name
+        lines += [f"{i}. **{h.title}** ({h.doc_type}, {h.lang}, {h.date or 'undated'}) — [{where}]"]
+        lines += [f"   > {' '.join(p.snippet.split())}" for p in r.hits[:3]]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -118,11 +227,15 @@ CSS = """<style>
 .kb-card{border:1px solid #e2e8f0;border-radius:10px;padding:12px 16px;margin:10px 0;background:#fff}
 .kb-title{font-size:1.08rem;font-weight:600}.kb-title a{text-decoration:none;color:#0f172a}
 .kb-meta{color:#64748b;font-size:.85rem;margin:2px 0 6px}.kb-snippet{line-height:1.5}
-.kb-snippet mark,.kb-passage mark,.kb-page mark{background:#fde68a;padding:0 2px;border-radius:3px}
+.kb-card mark,.kb-passage mark,.kb-page mark{background:#fde68a;padding:0 2px;border-radius:3px}
+.kb-card mark.kb-ent,.kb-passage mark.kb-ent{background:none;border-bottom:2px solid #34d399;padding:0;border-radius:0}
 .kb-chip{display:inline-block;border:1px solid;border-radius:12px;padding:0 8px;margin:4px 4px 0 0;font-size:.8rem;text-decoration:none}
-.kb-badge{background:#e0f2fe;color:#075985;border-radius:8px;padding:1px 8px;font-size:.75rem;font-weight:500}
+.kb-badge{background:#e0f2fe;color:#075985;border:1px solid #7dd3fc;border-radius:8px;padding:1px 8px;font-size:.75rem;font-weight:600;white-space:nowrap}
 .kb-actions{margin-top:6px;font-size:.85rem}.kb-passage{font-size:.9rem;margin:6px 0;color:#334155}
 .kb-page{white-space:pre-wrap;font-family:Georgia,serif;line-height:1.55;border-left:3px solid #e2e8f0;padding-left:12px}
+.kb-meta-table{border-collapse:collapse;font-size:.9rem;width:100%}.kb-meta-table th{text-align:left;color:#64748b;font-weight:500;width:30%}
+.kb-meta-table th,.kb-meta-table td{border-bottom:1px solid #e2e8f0;padding:3px 8px}
+.kb-hit{background:#eff6ff;border-radius:3px}#kb-hit{background:#bfdbfe}
 </style>"""
 
 

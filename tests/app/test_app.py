@@ -1,136 +1,217 @@
-"""The app's pages and main interactions with streamlit's AppTest (fake embedder, gazetteer-only entities)."""
+"""Every page of the app and its main interactions, with streamlit's AppTest on a small fake-embedder kb."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
 
 from kb.service import KnowledgeBase
-from tests.conftest import ROOT, FakeEmbedder
+from tests.app.conftest import cards, html_of, run_app
 
-st_testing = pytest.importorskip("streamlit.testing.v1")
-
-DOCS = {
-    "acta-desaguadero.md": "# Acta de la reunión en Desaguadero\n\nLa Policía Nacional del Perú y la Policía Boliviana "
-    "acordaron patrullajes binacionales en el río Desaguadero contra el contrabando de combustible.\n",
-    "rumichaca.txt": "Technical visit to Rumichaca\n\nMigración Colombia registers travellers at the Rumichaca bridge; "
-    "the National Police of Colombia reported migrant smuggling.\n",
-    "hostile.html": "<html><head><title>Note hostile</title></head><body><main><h1>Note hostile</h1>"
-    "<p>Ce texte parle de &lt;script&gt;alert(1)&lt;/script&gt; et de &lt;b&gt;balises&lt;/b&gt; à Desaguadero, "
-    "avec la Police aux frontières.</p></main></body></html>",
-}
+pytest.importorskip("streamlit.testing.v1")
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    root = tmp_path_factory.mktemp("app")
-    docs = root / "docs"
-    docs.mkdir()
-    for name, text in DOCS.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    base = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
-    base.ingest([docs])
-    yield base
-    base.close()
+def doc_id_of(kb: KnowledgeBase, name: str) -> str:
+    return next(d for d in kb.search("Desaguadero Rumichaca Tacna police", k=10) if name in d.best.source).doc_id
 
 
-def run(kb: KnowledgeBase, **params: str):  # type: ignore[no-untyped-def]
-    at = st_testing.AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["kb"] = kb
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def html_of(at) -> str:  # type: ignore[no-untyped-def]
-    return "\n".join(m.value for m in at.markdown)
-
-
-def test_search_page_shows_cited_cards(kb: KnowledgeBase) -> None:
-    at = run(kb, q="contrabando de combustible Desaguadero")
+def test_search_page_shows_cited_highlighted_cards(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, q="contrabando de combustible en el río Desaguadero")
     assert not at.exception
-    page = html_of(at)
-    assert "kb-card" in page and "Acta de la reunión en Desaguadero" in page
-    assert "<mark>" in page
-    assert "?page=entity" in page  # entity chips link to entity pages
+    found = cards(at)
+    assert found and "Acta de la reunión en Desaguadero" in found[0]
+    assert "<mark>" in found[0]  # query terms highlighted (Hit.highlights)
+    assert "?page=entity" in found[0] and "bc%3Adesaguadero" in found[0]  # clickable entity chips
+    assert "page=doc" in found[0] and "page=similar" in found[0]  # open, more like this
+    assert at.query_params["q"] == "contrabando de combustible en el río Desaguadero"  # linkable
 
 
-def test_search_box_and_facet_filter(kb: KnowledgeBase) -> None:
-    at = run(kb)
-    at.text_input(key="query").input("police").run()
-    assert not at.exception
-    assert "kb-card" in html_of(at)
+def test_other_language_results_are_flagged(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, q="patrullas conjuntas contra el contrabando de combustible en el río")
+    found = cards(at)
+    english = [c for c in found if "Technical visit to Rumichaca" in c]
+    spanish = [c for c in found if "Acta de la reunión" in c]
+    assert english and "in another language than your query" in english[0]
+    assert spanish and "in another language than your query" not in spanish[0]
+
+
+def test_facet_filter_restricts_results(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb)
+    at.text_input(key="query").input("police patrols against smuggling at the border").run()
+    assert len(cards(at)) >= 3
     lang = at.multiselect(key="facet_lang")
-    assert any(str(o).startswith("fr") for o in lang.options)
+    assert "fr" in lang.options[0] or any("(1)" in o for o in lang.options)  # values carry their counts
     lang.select("fr").run()
-    cards = [m.value for m in at.markdown if 'class="kb-card"' in m.value]
-    assert cards and all("Note hostile" in c for c in cards)
+    found = cards(at)
+    assert found and all("Note hostile" in c for c in found)
 
 
-def test_empty_results_explain_what_to_try(kb: KnowledgeBase) -> None:
-    at = run(kb, q='"no such phrase anywhere"')
-    assert any("another language" in w.value for w in at.warning)
+def test_sort_by_date_puts_newest_first(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, q="Desaguadero Rumichaca police patrols smuggling")
+    at.radio(key="sort").set_value("date").run()
+    titles = [c for c in cards(at) if "2024-03-14" in c or "2022-06-02" in c]
+    assert len(titles) == 2 and "2024-03-14" in titles[0]
 
 
-def test_document_page_escapes_script(kb: KnowledgeBase) -> None:
-    doc_id = next(r.doc_id for r in kb.search("balises", k=3) if "hostile" in r.best.source)
-    at = run(kb, page="doc", id=doc_id)
+def test_quoted_phrase_matches_exactly(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, q='"patrullajes binacionales"')
+    found = cards(at)
+    assert len(found) == 1 and "Acta de la reunión" in found[0]
+
+
+def test_empty_results_explain_what_to_try(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, q='"no such phrase anywhere"')
+    assert not cards(at)
+    text = " ".join(w.value for w in at.warning)
+    assert "another language" in text and "remove the quotes" in text
+
+
+def test_exports_carry_citations(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, q="contrabando de combustible Desaguadero")
+    buttons = {b.label: b for b in at.get("download_button")}
+    assert {"Export CSV", "Export Markdown"} <= set(buttons)
+    from kb.ui.render import export_csv
+
+    rows = list(csv.DictReader(io.StringIO(export_csv(app_kb.search("contrabando de combustible", k=5)))))
+    assert rows and rows[0]["citation"].startswith("acta-desaguadero.md")
+
+
+def test_results_escape_document_markup(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, q="informe Tacna etiquetas texto alert")
+    page = "\n".join(cards(at))
+    assert "Página con etiquetas" in page
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_document_page_escapes_and_shades_the_hit(app_kb: KnowledgeBase) -> None:
+    query = "informe Tacna etiquetas texto"
+    tagged = next(r for r in app_kb.search(query, k=5) if "script-tag" in r.best.source).best
+    at = run_app(app_kb, page="doc", id=tagged.doc_id, q=query, c=str(tagged.chunk_id))
     assert not at.exception
+    assert at.title[0].value == "Página con etiquetas"
     page = html_of(at)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "<script>" not in page
-    assert any("Download" in b.label for b in at.get("download_button"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "<script" not in page and "<img" not in page
+    assert 'id="kb-hit"' in page and "<mark>Tacna</mark>" in page
+    assert any(b.label == "Download the original" for b in at.get("download_button"))
 
 
-def test_entity_page(kb: KnowledgeBase) -> None:
-    at = run(kb, page="entity", id="bc:desaguadero")
+def test_document_page_unknown_id(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, page="doc", id="nope")
+    assert not at.exception and at.error[0].value == "Not found."
+
+
+def test_entity_page(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, page="entity", id="bc:desaguadero")
     assert not at.exception
     assert at.title[0].value == "Desaguadero"
-    assert "acta" in html_of(at).lower()
+    page = html_of(at)
+    assert "Acta de la reunión en Desaguadero" in page and "page=doc" in page
+    assert "Also written" in page
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 3  # the crossing map, co-mentions, mentions over time
+    assert {s.value for s in at.subheader} == {
+        "Map: crossings nearby (size: documents)",
+        "Mentioned together with",
+        "Mentions over time",
+        "Documents that mention it",
+    }
 
 
-def test_crossings_page(kb: KnowledgeBase) -> None:
-    at = run(kb, page="crossings")
+def test_crossings_page_lists_counts(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, page="crossings")
     assert not at.exception
-    assert "Rumichaca" in html_of(at)
+    page = html_of(at)
+    assert "Rumichaca" in page and "bc%3Arumichaca" in page
+    assert at.get("vega_lite_chart")
 
 
-def test_upload_good_and_corrupt_file(kb: KnowledgeBase) -> None:
-    at = run(kb, page="upload")
+def test_more_like_this(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, page="similar", id=doc_id_of(app_kb, "acta-desaguadero"))
     assert not at.exception
-    # the uploader widget cannot be driven by AppTest; the page's ingest path is exercised directly
-    from kb.ui.render import safe_name
-
-    assert safe_name("../../etc/passwd") == "passwd"
-    assert safe_name("..") == "upload"
-    before = kb.stats()["documents"]
-    folder = Path(kb.root) / "uploads"
-    folder.mkdir(exist_ok=True)
-    (folder / "good.txt").write_text("Informe sobre el paso de Tacna–Arica y la PDI de Chile.", encoding="utf-8")
-    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.7\n garbage")
-    report = kb.ingest([folder / "good.txt", folder / "corrupt.pdf"])
-    assert {r.status for r in report.rows} == {"ingested", "skipped"}, report.rows
-    assert kb.stats()["documents"] == before + 1
+    assert at.title[0].value.startswith("More like this")
+    assert cards(at) and not any("Acta de la reunión" in c for c in cards(at))
 
 
-def test_precedent_finder(kb: KnowledgeBase) -> None:
-    at = run(kb, page="precedents")
+def test_upload_good_corrupt_and_mislabelled_files(fresh_kb: KnowledgeBase) -> None:
+    before = fresh_kb.stats()["documents"]
+    at = run_app(fresh_kb, page="upload")
+    at.get("file_uploader")[0].set_value(
+        [
+            ("informe-tacna.txt", "Informe sobre el paso de Tacna–Arica y la PDI de Chile.".encode(), "text/plain"),
+            ("broken.pdf", b"%PDF-1.7\n garbage, no objects", "application/pdf"),
+            ("fake.pdf", b"just some text under a pdf name", "application/pdf"),
+            ("../../escape.md", b"# Escape\n\nA file whose name tries to leave the folder.", "text/markdown"),
+        ]
+    ).run()
+    at.button(key="ingest").click().run()
+    assert not at.exception
+    ok = " ".join(s.value for s in at.success)
+    errors = " ".join(e.value for e in at.error)
+    assert "informe-tacna.txt: added" in ok and "escape.md: added" in ok
+    assert "broken.pdf" in errors and "damaged" in errors
+    assert "fake.pdf" in errors and "unsupported" in errors
+    assert fresh_kb.stats()["documents"] == before + 2
+    uploads = Path(fresh_kb.root) / "uploads"
+    assert sorted(p.name for p in uploads.iterdir()) == ["escape.md", "informe-tacna.txt"]
+    assert not (Path(fresh_kb.root).parent / "escape.md").exists()
+    # nothing already indexed was lost, and the new file is searchable
+    assert any("acta-desaguadero" in r.best.source for r in fresh_kb.search('"patrullajes binacionales"'))
+    assert any("informe-tacna" in r.best.source for r in fresh_kb.search("PDI de Chile Tacna"))
+
+
+def test_precedent_finder_from_text_and_draft(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, page="precedents")
     at.text_area(key="precedent_text").input("patrullajes binacionales en el río contra el contrabando").run()
     assert not at.exception
-    assert "Acta de la reunión en Desaguadero" in html_of(at)
+    assert "Acta de la reunión en Desaguadero" in cards(at)[0]
+    at = run_app(app_kb, page="precedents")
+    draft = b"Joint patrols against fuel smuggling on the river at Rumichaca bridge with the National Police."
+    at.get("file_uploader")[0].set_value(("draft.txt", draft, "text/plain")).run()
+    assert not at.exception
+    assert any("Technical visit to Rumichaca" in c for c in cards(at))
+    at.get("file_uploader")[0].set_value(("draft.pdf", b"not a pdf", "application/pdf")).run()
+    assert at.error and "draft.pdf" in at.error[0].value
 
 
-def test_interface_in_spanish(kb: KnowledgeBase) -> None:
-    at = run(kb)
+def test_interface_in_spanish_travels_in_links(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, q="contrabando de combustible Desaguadero")
     at.selectbox(key="ui_lang").select("es").run()
     assert at.text_input(key="query").label.startswith("Buscar")
+    assert at.query_params["ui"] == "es"
+    assert "ui=es" in cards(at)[0]
+    at = run_app(app_kb, page="entity", id="bc:desaguadero", ui="fr")
+    assert "Documents qui la mentionnent" in [s.value for s in at.subheader]
 
 
-def test_brief_and_compare_pages(kb: KnowledgeBase) -> None:
-    at = run(kb, page="brief", target="Desaguadero")
+def test_empty_knowledge_base_is_built_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.app.conftest import DOCS
+    from tests.conftest import FakeEmbedder
+
+    docs = tmp_path / "bootstrap"
+    docs.mkdir()
+    (docs / "rumichaca.txt").write_text(DOCS["rumichaca.txt"], encoding="utf-8")
+    monkeypatch.setenv("KB_BOOTSTRAP", str(docs))
+    with KnowledgeBase.open(tmp_path / "kb", embedder_impl=FakeEmbedder(), use_ner=False) as kb:
+        at = run_app(kb)
+        assert not at.exception
+        assert kb.stats()["documents"] == 1
+        assert "1 documents" in " ".join(c.value for c in at.caption)
+
+
+def test_brief_and_compare_pages(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, page="brief", target="Desaguadero")
     assert not at.exception
-    assert any("Visit brief" in h.value for h in at.header)
-    at = run(kb, page="compare")
+    assert any("Desaguadero" in h.value for h in at.header)
+    at = run_app(app_kb, page="compare")
     at.text_input(key="compare_topic").input("patrols").run()
     assert not at.exception
+
+
+def test_unknown_page_falls_back_to_search(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, page="../../etc/passwd")
+    assert not at.exception and at.text_input(key="query")

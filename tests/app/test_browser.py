@@ -1,4 +1,11 @@
-"""The app in real headless Chromium (Debian's chromium driven by Playwright), on the real models."""
+"""The app in real headless Chromium (Debian's chromium driven by Playwright) on the real default models.
+
+The knowledge base is built with `kb ingest` and the real embedder, the app is started with
+`streamlit run` on a free localhost port, and the browser searches in Spanish, sees an English or
+French hit flagged as such, opens it, and checks that a document's `<script>` is shown as text
+and never runs. Screenshots go to tmp_path, and to $KB_SCREENSHOTS (as browser-*.png, so that the
+corpus screenshots in docs/screenshots are not replaced by this four-document knowledge base) when it is set.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +16,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = os.environ.get("KB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -27,15 +36,25 @@ ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+LONG = 300_000  # ms: the first query loads the embedder in the app process, on a loaded 2-core machine
 
 DOCS = {
     "frontex-joint-operations.md": "# Frontex joint operations\n\nFrontex coordinates joint operations in which "
     "border guards from several member states patrol the sea border together and share a single situation picture.\n",
     "ccpd-note.md": "# Les centres de coopération policière et douanière\n\nLes CCPD réunissent des policiers et des "
     "douaniers français et espagnols qui échangent chaque jour des informations sur les passeurs de migrants.\n",
-    "hostile.md": "# Hostile page\n\nThis note mentions <script>alert('xss')</script> and <b>bold markup</b> at "
-    "the Desaguadero crossing, and must be shown as text.\n",
+    "acta-desaguadero.md": "# Acta de la reunión en Desaguadero\n\nLa Policía Nacional del Perú y la Policía "
+    "Boliviana acordaron patrullajes binacionales en el río Desaguadero contra el contrabando de combustible.\n",
+    "hostile.txt": "Hostile page\n\nThis note mentions <script>alert('xss')</script> and <b>bold markup</b> and "
+    "<img src=x onerror=alert('img')> at the Desaguadero crossing, and must be shown as text.\n",
 }
+
+
+def settle(page: Any) -> None:
+    """Wait until the app has finished its rerun (no "Stop" button, no loading skeletons)."""
+    page.get_by_role("button", name="Stop").wait_for(state="hidden", timeout=LONG)
+    page.locator('[data-testid="stSkeleton"]').first.wait_for(state="detached", timeout=LONG)
+    page.wait_for_timeout(300)
 
 
 def free_port() -> int:
@@ -45,20 +64,27 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
+        pytest.skip(f"chromium is not installed at {CHROMIUM}")
     pytest.importorskip("playwright.sync_api")
     root = tmp_path_factory.mktemp("browser")
     docs = root / "docs"
     docs.mkdir()
     for name, text in DOCS.items():
         (docs / name).write_text(text, encoding="utf-8")
-    env = dict(os.environ, KB_PATH=str(root / "kb"), KB_BOOTSTRAP=str(root / "none"))
-    subprocess.run(
-        [sys.executable, "-m", "kb.cli", "ingest", str(docs)], env=env, check=True, cwd=ROOT, capture_output=True
+    env = {k: v for k, v in os.environ.items() if k != "KB_EMBEDDER"}  # the real default embedder
+    env.update(KB_PATH=str(root / "kb"), KB_BOOTSTRAP=str(root / "none"), HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    built = subprocess.run(
+        [sys.executable, "-m", "kb.cli", "--kb", str(root / "kb"), "ingest", str(docs)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
+    assert built.returncode == 0, built.stderr[-2000:]
     port = free_port()
+    log = open(root / "streamlit.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -77,19 +103,27 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
         ],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(400):
+    try:
+        for _ in range(400):
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail("streamlit exited: " + (root / "streamlit.log").read_text()[-2000:])
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
         try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 def test_spanish_search_finds_other_languages_opens_and_escapes(server: str, tmp_path: Path) -> None:
@@ -103,29 +137,46 @@ def test_spanish_search_finds_other_languages_opens_and_escapes(server: str, tmp
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(server)
         box = page.get_by_label("Search the knowledge base (any language)")
-        box.wait_for(timeout=300_000)
-        box.fill("operaciones conjuntas de guardias de frontera en el mar")
+        box.wait_for(timeout=LONG)
+        box.fill("operaciones conjuntas de guardias de frontera que patrullan el mar")
         box.press("Enter")
-        page.get_by_text("Frontex joint operations").first.wait_for(timeout=300_000)
-        assert page.get_by_text("in another language than your query").first.is_visible()
+        page.get_by_text("Frontex joint operations").first.wait_for(timeout=LONG)
+        card = page.locator(".kb-card", has_text="Frontex joint operations").first
+        assert "in another language than your query" in card.inner_text()
+        settle(page)
         page.screenshot(path=str(tmp_path / "search.png"), full_page=True)
         if shots:
-            page.screenshot(path=str(shots / "search.png"))
-        page.get_by_role("link", name="Frontex joint operations").first.click()
-        page.get_by_text("Download the original").wait_for(timeout=240_000)
+            page.screenshot(path=str(shots / "browser-search.png"))
+        card.get_by_role("link", name="Frontex joint operations").click()
+        page.get_by_text("Download the original").wait_for(timeout=LONG)
+        assert "page=doc" in page.url
+        assert page.get_by_role("heading", name="Frontex joint operations").first.is_visible()
+        settle(page)
         page.screenshot(path=str(tmp_path / "document.png"), full_page=True)
+
         # the hostile document: its markup is text, its script never runs
-        page.goto(server + "/?q=" + "Desaguadero%20crossing%20bold%20markup")
-        page.get_by_text("Hostile page").first.wait_for(timeout=240_000)
-        page.get_by_role("link", name="Hostile page").first.click()
-        page.get_by_text("alert('xss')", exact=False).first.wait_for(timeout=240_000)
+        page.goto(server + "/?q=" + "Desaguadero%20crossing%20bold%20markup%20shown%20as%20text")
+        hostile = page.locator(".kb-card", has_text="Hostile page").first
+        hostile.wait_for(timeout=LONG)
+        hostile.get_by_role("link", name="Hostile page").click()
+        page.get_by_text("alert('xss')", exact=False).first.wait_for(timeout=LONG)
         assert page.get_by_text("<script>alert('xss')</script>", exact=False).first.is_visible()
+        assert page.get_by_text("<b>bold markup</b>", exact=False).first.is_visible()
+        settle(page)
         page.wait_for_timeout(1000)
+        injected = page.evaluate(
+            "() => [...document.querySelectorAll('script')].filter(s => s.textContent.includes('xss')).length"
+            " + document.querySelectorAll('img[onerror]').length"
+        )
+        assert injected == 0
+        page.screenshot(path=str(tmp_path / "hostile.png"), full_page=True)
+        page.goto(server + "/?page=entity&id=bc:desaguadero")
+        page.get_by_text("Documents that mention it").wait_for(timeout=LONG)
+        settle(page)
+        assert "Hostile page" in page.inner_text("body")
+        page.screenshot(path=str(tmp_path / "entity.png"))
         if shots:
-            page.goto(server + "/?page=entity&id=bc:desaguadero")
-            page.get_by_text("Documents that mention it").wait_for(timeout=240_000)
-            page.wait_for_timeout(2000)
-            page.screenshot(path=str(shots / "entity.png"))
+            page.screenshot(path=str(shots / "browser-entity.png"))
         browser.close()
-    assert dialogs == [], "a script from a document ran"
+    assert dialogs == [], f"a script from a document ran: {dialogs}"
     assert (tmp_path / "search.png").stat().st_size > 10_000

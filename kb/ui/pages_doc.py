@@ -1,0 +1,89 @@
+"""Document view: metadata, entities by type, the text page by page with the hit shaded, the original, similar documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from kb.service import KnowledgeBase
+from kb.ui.nav import L, int_param, link, param, register
+from kb.ui.render import CSS, LANG_NAMES, chip, esc, page_html, query_words
+
+META = ("doc_type", "lang", "date", "format", "page_count", "region", "countries", "crossings", "collection")
+
+
+def matching_passages(
+    kb: KnowledgeBase, doc_id: str, query: str, chosen: int | None
+) -> dict[Any, list[tuple[str, bool]]]:
+    """The query's passages in this document, by page number: what the page view shades."""
+    if not query.strip():
+        return {}
+    out: dict[Any, list[tuple[str, bool]]] = {}
+    for r in kb.search(query, k=1, filters={"doc_id": [doc_id]}, per_doc=10):
+        for h in r.hits:
+            out.setdefault(h.page, []).append((h.text or h.snippet, h.chunk_id == chosen))
+    return out
+
+
+def _meta_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "—"
+    return "—" if value in (None, "") else str(value)
+
+
+@register("doc", "document", menu=False)
+def page_doc(kb: KnowledgeBase) -> None:
+    st.markdown(CSS, unsafe_allow_html=True)
+    doc = kb.document(param("id"))
+    if doc is None:
+        st.error(L("not_found"))
+        return
+    st.title(doc["title"] or doc["doc_id"])
+    st.caption(f"{Path(doc['source']).name} · {doc['doc_id']}")
+    left, right = st.columns([3, 1])
+    with left:
+        rows = "".join(f"<tr><th>{esc(L('meta_' + k))}</th><td>{esc(_meta_value(doc.get(k)))}</td></tr>" for k in META)
+        st.markdown(f'<table class="kb-meta-table">{rows}</table>', unsafe_allow_html=True)
+    with right:
+        original = Path(doc["file"]) if doc.get("file") else None
+        if original is not None and original.is_file():
+            st.download_button(L("download"), original.read_bytes(), Path(doc["source"]).name, key="download")
+        st.markdown(f"[{L('more_like')}]({link(page='similar', id=doc['doc_id'])})")
+    st.subheader(L("entities"))
+    for etype, items in doc["entities"].items():
+        if etype == "DATE":
+            continue
+        chips = " ".join(chip(link, e["id"], e["name"], etype, e["mentions"]) for e in items[:25])
+        st.markdown(f"**{esc(L('type_' + etype))}** {chips}", unsafe_allow_html=True)
+    query = param("q")
+    terms = query_words(query, min_len=4)
+    hits = matching_passages(kb, doc["doc_id"], query, int_param("c"))
+    wanted = int_param("p")
+    pages = doc["pages"]
+    st.subheader(L("text"))
+    if query:
+        st.caption(L("hits_shaded").format(q=query))
+    for p in pages:
+        number = p["number"]
+        label = f"{L('page')} {number}" if number else L("document")
+        if number in hits:
+            label += f" · {L('matching').format(n=len(hits[number]))}"
+        open_it = len(pages) == 1 or number == wanted or (wanted is None and number in hits)
+        with st.expander(label, expanded=open_it):
+            if p.get("ocr_confidence") is not None:
+                st.caption(f"OCR {p['ocr_confidence']:.0%}")
+            st.markdown(page_html(p["text"], hits.get(number, []), terms), unsafe_allow_html=True)
+    st.subheader(L("similar"))
+    similar = [r for r in kb.similar(doc["doc_id"], k=6) if r.doc_id != doc["doc_id"]][:5]
+    if not similar:
+        st.caption(L("no_similar"))
+    for r in similar:
+        h = r.best
+        where = f", {L('page')} {h.page}" if h.page else ""
+        st.markdown(
+            f'- <a href="{esc(link(page="doc", id=h.doc_id, p=h.page))}" target="_self">{esc(h.title)}</a>'
+            f" — {esc(h.doc_type)}, {esc(LANG_NAMES.get(h.lang, h.lang))}, {esc(h.date or '—')}{esc(where)}",
+            unsafe_allow_html=True,
+        )
