@@ -127,6 +127,28 @@ class Analyser:
     def entity(self, entity_id: str) -> Entity | None:
         return self.extractor.entity(entity_id)
 
+    def passage_regions(self, mentions: Sequence[Sequence[Mention]], doc_region: str | None) -> list[str | None]:
+        """Each passage's region: the region most of its gazetteer mentions belong to, else the document's.
+
+        A Latin American visit report often has a paragraph on a European practice (a CCPD, Frontex):
+        that paragraph is "europe" even though the report is "latam". A tie keeps the document's region
+        when it is among the tied ones, so one passing mention does not relabel a passage.
+        """
+        out: list[str | None] = []
+        for chunk_mentions in mentions:
+            regions: Counter[str] = Counter()
+            for m in chunk_mentions:
+                ent = self.gazetteer.get(m.entity_id)  # type: ignore[attr-defined]
+                if ent is not None and ent.region:
+                    regions[ent.region] += 1
+            if not regions:
+                out.append(doc_region)
+                continue
+            top = regions.most_common()
+            best = [r for r, n in top if n == top[0][1]]
+            out.append(doc_region if doc_region in best or len(best) > 1 else best[0])
+        return out
+
     def _places(self, mentions: Sequence[Sequence[Mention]]) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
         """Countries and crossings a document concerns, and its region, from its gazetteer mentions."""
         countries: Counter[str] = Counter()

@@ -47,8 +47,8 @@ def allowed_ids(kb: KnowledgeBase, f: Filters, phrases: list[str]) -> np.ndarray
         any_of("d.collection", f.collection)
     if f.doc_id:
         any_of("d.id", f.doc_id)
-    if f.region:
-        any_of("d.region", f.region)
+    if f.region:  # the passage's own region, else its document's (see Analyser.passage_regions)
+        any_of("COALESCE(cr.region, d.region, 'other')", f.region)
     if f.country:
         json_any("d.countries", tuple(resolve_country(kb, c) for c in f.country))
     if f.crossing:
@@ -70,7 +70,10 @@ def allowed_ids(kb: KnowledgeBase, f: Filters, phrases: list[str]) -> np.ndarray
     for phrase in phrases:
         where.append("instr(kbfold(c.text), ?) > 0")
         args.append(fold(phrase))
-    sql = f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE {' AND '.join(where)}"
+    sql = (
+        "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id "
+        f"LEFT JOIN chunk_regions cr ON cr.chunk_id = c.id WHERE {' AND '.join(where)}"
+    )
     return np.array([r[0] for r in db.execute(sql, args)], dtype=np.int64)
 
 

@@ -103,6 +103,12 @@ def relink(kb: KnowledgeBase, progress: Any = None) -> dict[str, int]:
                     )
                     total_mentions += len(ms)
                 _upsert_entities(kb, {m.entity_id for ms in mentions for m in ms})
+                doc_region = overrides.get("region", region)
+                db.executemany("DELETE FROM chunk_regions WHERE chunk_id=?", [(i,) for i in ids])
+                db.executemany(
+                    "INSERT INTO chunk_regions VALUES (?,?)",
+                    [(i, r) for i, r in zip(ids, kb.analyser.passage_regions(mentions, doc_region), strict=True) if r],
+                )
                 insert_structure(kb, a, ids[0])
                 db.execute(
                     "UPDATE documents SET countries=?, crossings=?, region=? WHERE id=?",

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE INDEX IF NOT EXISTS chunks_segment ON chunks(segment);
+CREATE TABLE IF NOT EXISTS chunk_regions (chunk_id INTEGER PRIMARY KEY, region TEXT);
 CREATE TABLE IF NOT EXISTS entities (
     id TEXT PRIMARY KEY, name TEXT, type TEXT, aliases TEXT, countries TEXT, lat REAL, lon REAL,
     region TEXT, origin TEXT

@@ -155,6 +155,7 @@ class Hit:
     heading: str | None = None
     dense_rank: int | None = None
     sparse_rank: int | None = None
+    region: str | None = None  # the passage's region ("europe", "latam", "other"), may differ from its document's
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,8 +33,9 @@ def build_hits(
     rows = {
         r["id"]: r
         for r in db.execute(
-            f"SELECT c.*, d.source, d.title, d.doc_type, d.date, d.lang AS doc_lang FROM chunks c "
-            f"JOIN documents d ON d.id = c.doc_id WHERE c.id IN ({marks})",
+            "SELECT c.*, d.source, d.title, d.doc_type, d.date, d.lang AS doc_lang, "
+            "COALESCE(cr.region, d.region, 'other') AS region FROM chunks c JOIN documents d ON d.id = c.doc_id "
+            f"LEFT JOIN chunk_regions cr ON cr.chunk_id = c.id WHERE c.id IN ({marks})",
             ids,
         )
     }
@@ -73,6 +74,7 @@ def build_hits(
             entities=tuple(chunk_ents),
             text=r["text"],
             heading=r["heading"],
+            region=r["region"],
         )
     return hits
 
@@ -93,6 +95,7 @@ def hit_json(hit: Hit, *, passages: int = 1) -> dict[str, Any]:
         "highlights": [list(h) for h in hit.highlights],
         "entities": [{"id": e.id, "name": e.name, "type": e.type} for e in hit.entities],
         "heading": hit.heading,
+        "region": hit.region,
         "passages": passages,
     }
 
@@ -233,7 +236,6 @@ def facet_counts(
     for d in docs:
         counters["doc_type"][d["doc_type"] or "other"] += 1
         counters["lang"][d["lang"] or "und"] += 1
-        counters["region"][d["region"] or "other"] += 1
         if d["date"]:
             counters["year"][d["date"][:4]] += 1
         for c in json.loads(d["countries"] or "[]"):
@@ -249,6 +251,14 @@ def facet_counts(
     ).fetchall()
     for eid, n in ents:
         counters["entity"][eid] = n
+    # documents with at least one passage in the region: what the (passage-level) region filter returns
+    for region, n in db.execute(
+        "SELECT COALESCE(cr.region, d.region, 'other'), COUNT(DISTINCT c.doc_id) FROM chunks c "
+        "JOIN documents d ON d.id = c.doc_id LEFT JOIN chunk_regions cr ON cr.chunk_id = c.id "
+        f"{where} {'AND' if where else 'WHERE'} c.deleted_gen IS NULL GROUP BY 1",
+        args,
+    ):
+        counters["region"][region] = n
     names = _entity_names(kb, [e for e in counters["entity"]] + [c for c in counters["crossing"]])
     country_names = _country_names(kb)
     out: dict[str, list[tuple[str, str, int]]] = {}

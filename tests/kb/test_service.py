@@ -213,3 +213,43 @@ def test_reindex_migrates_to_another_embedder(tmp_path: Path, fake_embedder) -> 
     with KnowledgeBase.open(tmp_path / "kb", embedder_impl=other, use_ner=False) as kb:
         assert kb.search("Rumichaca", k=1)
         assert kb.store.read_manifest()["embedder"]["family"] == "fake/other"
+
+
+def test_a_passage_on_a_european_practice_has_its_own_region(tmp_path: Path, fake_embedder) -> None:
+    """Region is per passage: a European paragraph inside a Latin American report is "europe"."""
+    latam = (
+        "La delegación visitó el CEBAF de Desaguadero entre Perú y Bolivia. La Policía Nacional del Perú y "
+        "la Policía Boliviana describieron el contrabando de combustible en el río Desaguadero. "
+    ) * 12
+    europe = (
+        "En España, la Guardia Civil y la Policía Nacional trabajan con Frontex y Europol en los centros de "
+        "cooperación policial y aduanera de la frontera con Francia y Portugal. "
+    ) * 12
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "informe-desaguadero.md").write_text(
+        f"# Informe de visita a Desaguadero\n\n## La frontera\n\n{latam}\n\n## Práctica europea\n\n{europe}\n\n"
+        f"## Conclusiones\n\n{latam}\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False)
+    try:
+        kb.ingest([docs])
+        [doc] = kb.store.db.execute("SELECT id, region FROM documents").fetchall()
+        assert doc["region"] == "latam"
+        europe_hits = [h for r in kb.search("Guardia Civil Frontex", filters={"region": ["europe"]}) for h in r.hits]
+        assert europe_hits and all("Guardia Civil" in h.text for h in europe_hits)
+        assert {h.region for h in europe_hits} == {"europe"}
+        latam_hits = [h for r in kb.search("Guardia Civil Frontex", filters={"region": ["latam"]}) for h in r.hits]
+        assert latam_hits and all("Guardia Civil" not in h.text for h in latam_hits)
+        facets = {v: n for v, _, n in kb.facets()["region"]}
+        assert facets == {"latam": 1, "europe": 1}  # one document, with passages in both regions
+        # a metadata correction re-derives passage regions without re-embedding (kb relink)
+        from kb.relink import relink
+
+        kb.store.db.execute("DELETE FROM chunk_regions")
+        relink(kb)
+        again = [h for r in kb.search("Guardia Civil Frontex", filters={"region": ["europe"]}) for h in r.hits]
+        assert [h.chunk_id for h in again] == [h.chunk_id for h in europe_hits]
+    finally:
+        kb.close()
