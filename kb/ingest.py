@@ -182,7 +182,14 @@ def _ingest_batch(
     seg_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments").fetchone()[0])
     from kb.segments import write_segment
 
-    params = write_segment(store.segment_dir(seg_id), ids, vectors, texts, [c.lang for a in analysed for c in a.chunks])
+    params = write_segment(
+        store.segment_dir(seg_id),
+        ids,
+        vectors,
+        texts,
+        [c.lang for a in analysed for c in a.chunks],
+        ivf_threshold=kb.config.ivf_threshold,
+    )
     checkpoint("segment_written")
     clock.lap("index")
     files = {a.doc_id: store.keep_original(a.path, a.sha256) for a in analysed}
@@ -196,6 +203,11 @@ def _ingest_batch(
             _insert_document(kb, a, collection, files[a.doc_id], gen)
             _mark_near_duplicate(kb, a)
             insert_structure(kb, a, cid)
+            regions = kb.analyser.passage_regions(a.mentions, a.region)
+            db.executemany(
+                "INSERT OR REPLACE INTO chunk_regions VALUES (?,?)",
+                [(cid + i, r) for i, r in enumerate(regions) if r is not None],
+            )
             for chunk, mentions in zip(a.chunks, a.mentions, strict=True):
                 db.execute(
                     "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
@@ -393,6 +405,10 @@ def _delete_document_rows(kb: KnowledgeBase, doc_id: str, gen: int, *, keep_path
         "DELETE FROM mentions WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id=? AND deleted_gen IS NULL)",
         (doc_id,),
     )
+    db.execute(
+        "DELETE FROM chunk_regions WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id=? AND deleted_gen IS NULL)",
+        (doc_id,),
+    )
     db.execute("UPDATE chunks SET deleted_gen=? WHERE doc_id=? AND deleted_gen IS NULL", (gen, doc_id))
     db.execute("DELETE FROM pages WHERE doc_id=?", (doc_id,))
     db.execute("DELETE FROM actions WHERE doc_id=?", (doc_id,))
@@ -473,11 +489,17 @@ def compact(kb: KnowledgeBase, *, locked: bool = False) -> dict[str, int]:
             vectors[mask] = seg.dense.reconstruct(ids[mask])  # type: ignore[attr-defined]
     seg_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments").fetchone()[0])
     params = write_segment(
-        store.segment_dir(seg_id), ids, vectors, [r["text"] for r in rows], [r["lang"] for r in rows]
+        store.segment_dir(seg_id),
+        ids,
+        vectors,
+        [r["text"] for r in rows],
+        [r["lang"] for r in rows],
+        ivf_threshold=kb.config.ivf_threshold,
     )
     gen = store.generation + 1
     with db:
         db.execute("DELETE FROM chunks WHERE deleted_gen IS NOT NULL")
+        db.execute("DELETE FROM chunk_regions WHERE chunk_id NOT IN (SELECT id FROM chunks)")
         db.execute("UPDATE chunks SET segment=?", (seg_id,))
         db.execute("UPDATE segments SET live=0 WHERE live=1")
         db.execute(
@@ -523,10 +545,13 @@ def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> dict[str, An
         vectors = np.vstack(parts) if parts else np.zeros((0, kb.embedder.info.dim), np.float32)
         live = store.live_segments()
         seg_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments").fetchone()[0])
-        params = write_segment(store.segment_dir(seg_id), ids, vectors, texts, [r["lang"] for r in rows])
+        params = write_segment(
+            store.segment_dir(seg_id), ids, vectors, texts, [r["lang"] for r in rows], kb.config.ivf_threshold
+        )
         gen = store.generation + 1
         with db:
             db.execute("DELETE FROM chunks WHERE deleted_gen IS NOT NULL")
+            db.execute("DELETE FROM chunk_regions WHERE chunk_id NOT IN (SELECT id FROM chunks)")
             db.execute("UPDATE chunks SET segment=?", (seg_id,))
             db.execute("UPDATE segments SET live=0 WHERE live=1")
             db.execute("INSERT INTO segments VALUES (?,?,?,1,?)", (seg_id, gen, len(rows), json.dumps(params)))

@@ -28,21 +28,32 @@ class Segment:
 
 
 def write_segment(
-    directory: Path, ids: np.ndarray, vectors: np.ndarray, texts: Sequence[str], langs: Sequence[str]
+    directory: Path,
+    ids: np.ndarray,
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    langs: Sequence[str],
+    ivf_threshold: int = 200_000,
 ) -> dict[str, object]:
-    """Build and save both indexes into a fresh ``directory``; returns the params recorded in the manifest."""
-    from index.dense import DenseIndex
+    """Build and save both indexes into a fresh ``directory``; returns the params recorded in the manifest.
+
+    Segments of ``ivf_threshold`` chunks or more get an IVF index tuned to recall@10 >= 0.98
+    against exact search (measured while building, see :mod:`index.ivf`); smaller ones stay exact.
+    """
+    from index.ivf import choose_dense_index
     from index.sparse import SparseIndex
 
     tmp = directory.with_name(directory.name + ".building")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    dense = DenseIndex.build(ids, vectors)
+    dense = choose_dense_index(ids, vectors, threshold=ivf_threshold)
     dense.save(tmp / "dense")
     sparse = SparseIndex.build(ids, texts, langs)
     sparse.save(tmp / "sparse")
     params: dict[str, object] = {"n": int(len(ids)), "dense": getattr(dense, "kind", "flat")}
+    if getattr(dense, "params", None):
+        params["dense_params"] = dict(dense.params)
     atomic_write(tmp / "segment.json", json.dumps(params, sort_keys=True).encode())
     if directory.exists():
         shutil.rmtree(directory)
@@ -52,9 +63,9 @@ def write_segment(
 
 
 def load_segment(seg_id: int, directory: Path) -> Segment:
-    from index.dense import DenseIndex
+    from index.ivf import load_dense_index
     from index.sparse import SparseIndex
 
     if not (directory / "segment.json").exists():
         raise FileNotFoundError(f"segment {seg_id} is missing or incomplete at {directory}")
-    return Segment(seg_id, DenseIndex.load(directory / "dense"), SparseIndex.load(directory / "sparse"))
+    return Segment(seg_id, load_dense_index(directory / "dense"), SparseIndex.load(directory / "sparse"))
