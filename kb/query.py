@@ -217,7 +217,7 @@ def run_similar(kb: KnowledgeBase, doc_id_or_text: str, k: int, f: Filters) -> l
 
         raw = RawDocument("<text>", "text", (Page(None, doc_id_or_text),))
         pieces = [c.text for c in chunk_document(raw)] or [doc_id_or_text]
-        q = np.mean(kb.embedder.embed(pieces[:32], "passage"), axis=0, keepdims=True).astype(np.float32)
+        q = np.mean(kb.query_embedder.embed(pieces[:32], "passage"), axis=0, keepdims=True).astype(np.float32)
         skip_doc = None
     q /= max(float(np.linalg.norm(q)), 1e-9)
     allowed = allowed_ids(kb, f, [])

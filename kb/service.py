@@ -60,6 +60,7 @@ class KnowledgeBase:
         self._view_gen = -1
         self._tombstones = np.zeros(0, dtype=np.int64)
         self._qcache: dict[str, np.ndarray] = {}
+        self._query_embedder: Any = None
         self.timings: dict[str, float] = {}  # seconds per ingest stage, summed over this process
         if not migrating:
             self._check_open()
@@ -153,6 +154,25 @@ class KnowledgeBase:
 
             self._embedder = load_embedder(self.config.embedder)
         return self._embedder
+
+    @property
+    def query_embedder(self) -> Any:
+        """What embeds queries: the embedder itself, or for ``e5`` its fp32 ONNX copy when exported.
+
+        The copy gives the same vectors (cosine >= 0.9999) without importing torch and
+        sentence-transformers, so a search in a fresh process (the CLI, a restarted app) answers
+        in seconds. Once the full embedder is loaded (an ingest ran here), it serves queries too.
+        """
+        if self._embedder is not None:
+            return self._embedder
+        if self._query_embedder is None:
+            if self.config.embedder == "e5" and self.config.fast_queries:
+                from index.e5onnx import ready_query_encoder
+
+                self._query_embedder = ready_query_encoder()
+            if self._query_embedder is None:
+                return self.embedder
+        return self._query_embedder
 
     @property
     def analyser(self) -> Any:
@@ -311,7 +331,7 @@ class KnowledgeBase:
         """The query's embedding, remembered for repeated queries (facet clicks, modes, eval)."""
         vec = self._qcache.get(text)
         if vec is None:
-            vec = self.embedder.embed([text], "query")
+            vec = self.query_embedder.embed([text], "query")
             if len(self._qcache) > 512:
                 self._qcache.clear()
             self._qcache[text] = vec

