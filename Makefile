@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install install-dev kb test test-fast lint bench clean-kb
+.PHONY: run install install-dev kb test test-fast lint bench bench-quick clean-kb
 
 run: install kb
 	$(VENV)/bin/kb --kb $(KB_DIR) app
@@ -30,8 +30,11 @@ lint:
 	$(VENV)/bin/ruff format --check kb ingest index
 	$(VENV)/bin/mypy kb ingest index
 
-bench:
-	$(PY) bench/run_all.py
+bench: install
+	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+bench-quick: install
+	$(PY) bench/run_all.py --quick
 
 clean-kb:
 	rm -rf $(KB_DIR)
