@@ -9,7 +9,9 @@ mentions, tombstones, the segment and the new generation, then the manifest is r
 from __future__ import annotations
 
 import json
+import queue
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from kb.service import IngestReport, KnowledgeBase, Progress, ReportRow
 
 BATCH_DOCS = 200  # documents per segment commit: bounds memory and the work a crash can lose
+GROUP_DOCS = 8  # documents analysed and embedded together while the reader parses the next ones
+READ_AHEAD = 8  # parsed documents the reader may hold ready
 SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
 
 
@@ -137,44 +141,60 @@ def _ingest_batch(
     offset: int,
     total: int,
 ) -> list[ReportRow]:
-    from ingest.sandbox import read_many_isolated
     from kb.service import ReportRow
     from kb.types import ReadError
 
     rows: list[ReportRow] = []
     clock = Stopwatch(kb.timings)
     by_path = {p: (doc_id, sha, size, replaces) for doc_id, p, sha, size, replaces in batch}
-    readable = []
-    for i, (path, result) in enumerate(read_many_isolated([p for _, p, *_ in batch], _limits(kb, passwords))):
+    analysed: list[Any] = []
+    parts: list[np.ndarray] = []
+    group: list[tuple[str, Path, str, int, Any]] = []
+    n_read = 0
+
+    def analyse_and_embed(group: list[tuple[str, Path, str, int, Any]]) -> None:
+        """Chunk, tag and embed the documents read so far, while the reader works on the next ones."""
+        from index.embed import embed_cached
+
+        found = kb.analyser.analyse(group, kb.timings)
+        clock.lap(None)
+        done = {a.doc_id for a in found}
+        for doc_id, path, *_ in group:
+            if doc_id not in done:
+                rows.append(ReportRow(str(path), "skipped", "empty", "no text to index after extraction"))
+        texts = [c.text for a in found for c in a.chunks]
+        for s in range(0, len(texts), 256):
+            parts.append(embed_cached(kb.embedder, texts[s : s + 256], kb.cache))
+        analysed.extend(found)
         if progress:
-            progress("read", offset + i + 1, total)
+            progress("embed", offset + n_read, total)
+        clock.lap("embed")
+
+    # Files are parsed in a sandboxed child process (OCR included) on a reader thread, so parsing the
+    # next documents overlaps chunking, NER and embedding of the previous ones.
+    for path, result in read_ahead([p for _, p, *_ in batch], _limits(kb, passwords)):
+        n_read += 1
+        clock.lap("read")  # only the time spent waiting for the reader counts as reading
+        if progress:
+            progress("read", offset + n_read, total)
         doc_id, sha, size, replaces = by_path[path]
         if isinstance(result, ReadError):
             rows.append(ReportRow(str(path), "skipped", result.code, result.message))
             continue
-        readable.append((doc_id, path, sha, size, result))
+        group.append((doc_id, path, sha, size, result))
+        if len(group) >= GROUP_DOCS:
+            analyse_and_embed(group)
+            group = []
     checkpoint("read")
-    clock.lap("read")
-    if progress:
-        progress("analyse", offset + len(batch), total)
-    analysed = kb.analyser.analyse(readable, kb.timings)
-    clock.lap(None)
-    done = {a.doc_id for a in analysed}
-    for doc_id, path, *_ in readable:
-        if doc_id not in done:
-            rows.append(ReportRow(str(path), "skipped", "empty", "no text to index after extraction"))
+    if group:
+        analyse_and_embed(group)
     if not analysed:
         return rows
     texts = [c.text for a in analysed for c in a.chunks]
-    from index.embed import embed_cached, text_hash
+    from index.embed import text_hash
 
-    vectors = np.zeros((0, 0), dtype=np.float32)
-    for s in range(0, len(texts), 256):
-        part = embed_cached(kb.embedder, texts[s : s + 256], kb.cache)
-        vectors = part if s == 0 else np.vstack([vectors, part])
-        if progress:
-            progress("embed", min(s + 256, len(texts)), len(texts))
-        checkpoint("embed")
+    vectors = np.vstack(parts) if parts else np.zeros((0, kb.embedder.info.dim), dtype=np.float32)
+    checkpoint("embed")
     clock.lap("embed")
     store, db = kb.store, kb.store.db
     first_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM chunks").fetchone()[0])
@@ -243,6 +263,54 @@ def _ingest_batch(
     checkpoint("manifest_written")
     clock.lap("store")
     return rows
+
+
+def read_ahead(paths: Sequence[Path], limits: Any) -> Iterator[tuple[Path, Any]]:
+    """``read_many_isolated`` driven by a thread: the sandbox keeps parsing while the caller works.
+
+    The sandbox hands a worker its next file only when its generator is advanced; a thread that
+    drains it into a queue keeps the worker busy. Results arrive in input order, as before.
+    """
+    from ingest.sandbox import read_many_isolated
+
+    out: queue.Queue[tuple[Path, Any] | BaseException | None] = queue.Queue(maxsize=READ_AHEAD)
+    stop = threading.Event()
+
+    def put(item: tuple[Path, Any] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def drain() -> None:
+        items: Any = read_many_isolated(paths, limits)
+        try:
+            for item in items:
+                if not put(item):
+                    break
+            else:
+                put(None)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            put(exc)
+        finally:
+            items.close()  # the sandbox gives its workers back even when the caller gave up
+
+    thread = threading.Thread(target=drain, name="kb-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = out.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 class Stopwatch:
