@@ -147,7 +147,7 @@ def compare_runtimes(folder: Path, names: list[str], runs: int, quick: bool) -> 
         del emb
     base = rows[0]["ingest s"]
     for r in rows:
-        r["ingest vs first"] = f"{base / r['ingest s']:.2f}x faster" if r["ingest s"] else "-"
+        r["speed-up vs first"] = f"{base / r['ingest s']:.2f}x" if r["ingest s"] else "-"
     n = out[0]["median"]
     title = f"Ingest of {n['documents']} documents, {n['chunks']} chunks per runtime (median of {runs})"
     print(table(rows, list(rows[0]), title))
