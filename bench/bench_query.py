@@ -101,8 +101,15 @@ def build(
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
+    probes = None
+    if n >= ivf_threshold:  # query-like probes for the nprobe tuning: corpus sentences with the query prompt
+        from index.embed import load_embedder
+
+        pool = sentence_pool()[0]
+        pick = np.random.default_rng(11).choice(len(pool), min(300, len(pool)), replace=False)
+        probes = load_embedder(embedder).embed([pool[i] for i in pick], "query")
     t0 = time.perf_counter()
-    dense = choose_dense_index(ids, vectors, threshold=ivf_threshold)
+    dense = choose_dense_index(ids, vectors, threshold=ivf_threshold, probes=probes)
     out["dense_build_s"] = round(time.perf_counter() - t0, 1)
     out["dense_kind"], out["dense_params"] = dense.kind, dense.params
     dense.save(workdir / "dense")

@@ -209,6 +209,7 @@ def _ingest_batch(
         texts,
         [c.lang for a in analysed for c in a.chunks],
         ivf_threshold=kb.config.ivf_threshold,
+        probes=tuning_probes(kb, texts),
     )
     checkpoint("segment_written")
     clock.lap("index")
@@ -311,6 +312,18 @@ def read_ahead(paths: Sequence[Path], limits: Any) -> Iterator[tuple[Path, Any]]
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def tuning_probes(kb: KnowledgeBase, texts: Sequence[str]) -> np.ndarray | None:
+    """Query-like vectors for tuning an IVF segment: the opening words of sampled chunks, query prompt.
+
+    Only for segments that will be IVF (others are exact); see :func:`index.ivf.tune_nprobe` for why
+    stored vectors make misleading probes.
+    """
+    if len(texts) < kb.config.ivf_threshold:
+        return None
+    pick = np.random.default_rng(11).choice(len(texts), min(300, len(texts)), replace=False)
+    return np.asarray(kb.query_embedder.embed([" ".join(texts[i].split()[:25]) for i in pick], "query"))
 
 
 class Stopwatch:
@@ -563,6 +576,7 @@ def compact(kb: KnowledgeBase, *, locked: bool = False) -> dict[str, int]:
         [r["text"] for r in rows],
         [r["lang"] for r in rows],
         ivf_threshold=kb.config.ivf_threshold,
+        probes=tuning_probes(kb, [r["text"] for r in rows]),
     )
     gen = store.generation + 1
     with db:
@@ -614,7 +628,13 @@ def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> dict[str, An
         live = store.live_segments()
         seg_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments").fetchone()[0])
         params = write_segment(
-            store.segment_dir(seg_id), ids, vectors, texts, [r["lang"] for r in rows], kb.config.ivf_threshold
+            store.segment_dir(seg_id),
+            ids,
+            vectors,
+            texts,
+            [r["lang"] for r in rows],
+            kb.config.ivf_threshold,
+            tuning_probes(kb, texts),
         )
         gen = store.generation + 1
         with db:

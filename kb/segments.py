@@ -34,6 +34,7 @@ def write_segment(
     texts: Sequence[str],
     langs: Sequence[str],
     ivf_threshold: int = 200_000,
+    probes: np.ndarray | None = None,
 ) -> dict[str, object]:
     """Build and save both indexes into a fresh ``directory``; returns the params recorded in the manifest.
 
@@ -47,7 +48,7 @@ def write_segment(
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    dense = choose_dense_index(ids, vectors, threshold=ivf_threshold)
+    dense = choose_dense_index(ids, vectors, threshold=ivf_threshold, probes=probes)
     dense.save(tmp / "dense")
     sparse = SparseIndex.build(ids, texts, langs)
     sparse.save(tmp / "sparse")
