@@ -233,7 +233,12 @@ def measure_recall(
     """Mean recall@k of ``index`` against ``exact`` (``skip_self``: each query's own id, not counted)."""
     extra = 1 if skip_self is not None else 0
     _, truth = exact.search(queries, k + extra)
-    _, got = index.search(queries, k + extra)
+    return _recall(index, truth, queries, k, skip_self)
+
+
+def _recall(index: Any, truth: np.ndarray, queries: np.ndarray, k: int, skip_self: np.ndarray | None) -> float:
+    """Recall@k of ``index`` against precomputed exact ids ``truth`` (one flat scan serves every nprobe)."""
+    _, got = index.search(queries, truth.shape[1])
     total = 0.0
     for row in range(len(queries)):
         t = [i for i in truth[row] if i >= 0 and (skip_self is None or i != skip_self[row])][:k]
@@ -266,12 +271,12 @@ def tune_nprobe(
         rows = rng.choice(len(ids), min(sample, len(ids)), replace=False)
         queries = np.ascontiguousarray(vectors[rows], dtype=np.float32)
         own = np.asarray(ids, dtype=np.int64)[rows]
-    exact = _FlatView(vectors, ids)
+    _, truth = _FlatView(vectors, ids).search(queries, 10 if own is None else 11)
     recall = 0.0
     nlist = int(ivf.index.nlist)
     for nprobe in [p for p in NPROBES if p <= nlist] + ([nlist] if nlist not in NPROBES else []):
         ivf.nprobe = nprobe
-        recall = measure_recall(ivf, exact, queries, 10, own)
+        recall = _recall(ivf, truth, queries, 10, own)
         if recall >= target:
             break
     ivf.params.update(nprobe=ivf.nprobe, recall_at_10=round(recall, 4), recall_target=target)
