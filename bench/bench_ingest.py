@@ -35,8 +35,8 @@ def corpus_folder(quick: bool) -> Path:
     return folder
 
 
-def warm(embedder_name: str) -> tuple[Any, Any, float]:
-    """Load the embedder and the analyser (spaCy pipelines of the four languages) once."""
+def warm(embedder_name: str, analyser: Any = None) -> tuple[Any, Any, float]:
+    """Load the embedder and, unless one is given, the analyser (spaCy pipelines of the four languages)."""
     from kb.service import KnowledgeBase
 
     t0 = time.perf_counter()
@@ -44,14 +44,15 @@ def warm(embedder_name: str) -> tuple[Any, Any, float]:
     kb = KnowledgeBase.open(scratch / "kb", embedder=embedder_name)
     emb = kb.embedder
     emb.embed(["passage warm-up"], "passage")
-    analyser = kb.analyser
-    samples = {
-        "es": "La Policía Nacional del Perú se reunió en Lima.",
-        "en": "The border police met in Tulcán.",
-        "pt": "A Polícia Federal reuniu-se em Foz do Iguaçu.",
-        "fr": "La police aux frontières s'est réunie à Cayenne.",
-    }
-    analyser.extractor.extract(list(samples.values()), list(samples))
+    if analyser is None:
+        analyser = kb.analyser
+        samples = {
+            "es": "La Policía Nacional del Perú se reunió en Lima.",
+            "en": "The border police met in Tulcán.",
+            "pt": "A Polícia Federal reuniu-se em Foz do Iguaçu.",
+            "fr": "La police aux frontières s'est réunie à Cayenne.",
+        }
+        analyser.extractor.extract(list(samples.values()), list(samples))
     kb.close()
     shutil.rmtree(scratch, ignore_errors=True)
     return emb, analyser, time.perf_counter() - t0
@@ -128,8 +129,7 @@ def compare_runtimes(folder: Path, names: list[str], runs: int, quick: bool) -> 
     rows, out = [], []
     for name in names:
         log(f"warming {name}")
-        emb, warm_analyser, load_s = warm(name)
-        analyser = analyser or warm_analyser
+        emb, analyser, load_s = warm(name, analyser)
         results = [one_run(folder, emb, analyser, name, None) for _ in range(runs)]
         med = _median(results)
         entry = {"embedder": name, "model_load_s": round(load_s, 1), "runs": results, "median": med}
