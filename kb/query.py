@@ -70,10 +70,8 @@ def allowed_ids(kb: KnowledgeBase, f: Filters, phrases: list[str]) -> np.ndarray
     for phrase in phrases:
         where.append("instr(kbfold(c.text), ?) > 0")
         args.append(fold(phrase))
-    sql = (
-        "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id "
-        f"LEFT JOIN chunk_regions cr ON cr.chunk_id = c.id WHERE {' AND '.join(where)}"
-    )
+    regions = "LEFT JOIN chunk_regions cr ON cr.chunk_id = c.id " if f.region else ""  # only when filtered on
+    sql = f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id {regions}WHERE {' AND '.join(where)}"
     return np.array([r[0] for r in db.execute(sql, args)], dtype=np.int64)
 
 
