@@ -141,17 +141,17 @@ def _ocr_pages(
     """OCR pages (index -> render scale) when OCR is on and installed: ``{index: (text, confidence)}``."""
     if not indexes or not limits.ocr:
         return {}, []
-    from ingest.readers.ocr import available, ocr_pdf_page
+    from ingest.readers.ocr import available, ocr_pdf_pages
 
     if not available():
         return {}, [f"{len(indexes)} image-only page(s) not OCRed: tesseract is not installed"]
     done: dict[int, tuple[str, float]] = {}
     warnings: list[str] = []
-    for i in indexes:
-        try:
-            done[i] = ocr_pdf_page(str(path), i, limits.ocr_langs, password or None, scale=indexes[i])
-        except Exception as exc:  # noqa: BLE001 - a page the renderer rejects stays unread
-            warnings.append(f"OCR failed on page {i + 1}: {type(exc).__name__}")
+    for i, result in ocr_pdf_pages(str(path), indexes, limits.ocr_langs, password or None):
+        if isinstance(result, Exception):  # a page the renderer or Tesseract rejects stays unread
+            warnings.append(f"OCR failed on page {i + 1}: {type(result).__name__}")
+        else:
+            done[i] = result
     return done, warnings
 
 

@@ -206,7 +206,7 @@ def _dispatch(kind: str, path: Path, limits: ReadLimits) -> RawDocument:
 
 
 def ocr_available() -> bool:
-    """Whether Tesseract can be called here (the binary and pytesseract both present)."""
+    """Whether Tesseract can be called here (the binary is on PATH and answers)."""
     from ingest.readers.ocr import available
 
     return available()
