@@ -13,7 +13,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -229,7 +229,11 @@ class EmbeddingCache:
 
 
 def embed_cached(
-    embedder: Embedder, texts: Sequence[str], cache: EmbeddingCache | None, batch_size: int = 64
+    embedder: Embedder,
+    texts: Sequence[str],
+    cache: EmbeddingCache | None,
+    batch_size: int = 64,
+    pace: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """Embed passages, reusing cached vectors; returns ``(len(texts), dim)`` float32."""
     dim = embedder.info.dim
@@ -242,11 +246,30 @@ def embed_cached(
             out[i] = cached[h]
     for start in range(0, len(todo), batch_size):
         idx = todo[start : start + batch_size]
+        if pace is not None:
+            pace()
         vecs = embedder.embed([texts[i] for i in idx], "passage")
         out[idx] = vecs
         if cache:
             cache.put_many(embedder.info.family, [(hashes[i], vecs[j]) for j, i in enumerate(idx)])
     return out
+
+
+_THREADS: list[int] = []
+
+
+def share_cores(busy: bool) -> None:
+    """Give torch one thread fewer while other CPU work runs in this ingest, all of them otherwise."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    if not _THREADS:
+        _THREADS.append(torch.get_num_threads())
+    want = max(1, _THREADS[0] - 1) if busy else _THREADS[0]
+    if torch.get_num_threads() != want:
+        torch.set_num_threads(want)
 
 
 def expected_family(name: str) -> str:

@@ -83,7 +83,7 @@ class EntityExtractor:
         self._nlp: dict[str, Any] = {}
         self._seen: dict[str, Entity] = {}
 
-    def extract(self, texts: Sequence[str], langs: Sequence[str], *, batch_size: int = 32) -> list[tuple[Mention, ...]]:
+    def extract(self, texts: Sequence[str], langs: Sequence[str], *, batch_size: int = 64) -> list[tuple[Mention, ...]]:
         """Mentions for each text, sorted by offset; ``langs[i]`` picks the pipeline for ``texts[i]``.
 
         ``use_ner=False`` skips spaCy entirely: gazetteer matches and dates only.

@@ -9,17 +9,17 @@ mentions, tombstones, the segment and the new generation, then the manifest is r
 from __future__ import annotations
 
 import json
-import queue
 import shutil
-import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kb.faults import checkpoint
+from kb.overlap import CORES, Stopwatch, read_ahead, reading_order
 from kb.pipeline import Analysed, document_id, file_sha256
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 BATCH_DOCS = 200  # documents per segment commit: bounds memory and the work a crash can lose
 GROUP_DOCS = 8  # documents analysed and embedded together while the reader parses the next ones
-READ_AHEAD = 8  # parsed documents the reader may hold ready
 SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
 
 
@@ -152,44 +151,52 @@ def _ingest_batch(
     group: list[tuple[str, Path, str, int, Any]] = []
     n_read = 0
 
-    def analyse_and_embed(group: list[tuple[str, Path, str, int, Any]]) -> None:
-        """Chunk, tag and embed the documents read so far, while the reader works on the next ones."""
+    def embed(group: list[tuple[str, Path, str, int, Any]], found: list[Any]) -> None:
         from index.embed import embed_cached
 
-        found = kb.analyser.analyse(group, kb.timings)
-        clock.lap(None)
         done = {a.doc_id for a in found}
         for doc_id, path, *_ in group:
             if doc_id not in done:
                 rows.append(ReportRow(str(path), "skipped", "empty", "no text to index after extraction"))
         texts = [c.text for a in found for c in a.chunks]
-        for s in range(0, len(texts), 256):
-            parts.append(embed_cached(kb.embedder, texts[s : s + 256], kb.cache))
+        parts.append(embed_cached(kb.embedder, texts, kb.cache, batch_size=16, pace=CORES.pace))
         analysed.extend(found)
         if progress:
             progress("embed", offset + n_read, total)
         clock.lap("embed")
 
-    # Files are parsed in a sandboxed child process (OCR included) on a reader thread, so parsing the
-    # next documents overlaps chunking, NER and embedding of the previous ones.
-    for path, result in read_ahead([p for _, p, *_ in batch], _limits(kb, passwords)):
-        n_read += 1
-        clock.lap("read")  # only the time spent waiting for the reader counts as reading
-        if progress:
-            progress("read", offset + n_read, total)
-        doc_id, sha, size, replaces = by_path[path]
-        if isinstance(result, ReadError):
-            rows.append(ReportRow(str(path), "skipped", result.code, result.message))
-            continue
-        group.append((doc_id, path, sha, size, result))
-        if len(group) >= GROUP_DOCS:
-            analyse_and_embed(group)
-            group = []
-    checkpoint("read")
-    if group:
-        analyse_and_embed(group)
+    # Parsing (sandbox child, reader thread), analysis of group k+1 (a thread: spaCy's matrix products
+    # and torch's release the GIL) and embedding of group k (this thread) overlap: see kb.overlap.
+    pending: tuple[list[tuple[str, Path, str, int, Any]], Future[list[Any]]] | None = None
+    with ThreadPoolExecutor(1, thread_name_prefix="kb-analyse") as analysis, CORES.shared():
+
+        def hand_over(group: list[tuple[str, Path, str, int, Any]]) -> None:
+            nonlocal pending
+            previous = pending
+            found = previous[1].result() if previous else None
+            clock.lap(None)  # waiting for the analysis is not a stage of its own
+            pending = (group, analysis.submit(CORES.run, kb.analyser.analyse, group, kb.timings)) if group else None
+            if previous is not None and found is not None:
+                embed(previous[0], found)
+
+        for path, result in read_ahead(reading_order([p for _, p, *_ in batch]), _limits(kb, passwords)):
+            n_read += 1
+            clock.lap("read")  # only the time spent waiting for the reader counts as reading
+            if progress:
+                progress("read", offset + n_read, total)
+            doc_id, sha, size, replaces = by_path[path]
+            if isinstance(result, ReadError):
+                rows.append(ReportRow(str(path), "skipped", result.code, result.message))
+                continue
+            group.append((doc_id, path, sha, size, result))
+            if len(group) >= GROUP_DOCS:
+                hand_over(group)
+                group = []
+        checkpoint("read")
+        hand_over(group)
+        hand_over([])
     if not analysed:
-        return rows
+        return in_input_order(rows, batch)
     texts = [c.text for a in analysed for c in a.chunks]
     from index.embed import text_hash
 
@@ -263,55 +270,12 @@ def _ingest_batch(
     kb._write_manifest(_embedder_info(kb))
     checkpoint("manifest_written")
     clock.lap("store")
-    return rows
+    return in_input_order(rows, batch)
 
 
-def read_ahead(paths: Sequence[Path], limits: Any) -> Iterator[tuple[Path, Any]]:
-    """``read_many_isolated`` driven by a thread: the sandbox keeps parsing while the caller works.
-
-    The sandbox hands a worker its next file only when its generator is advanced; a thread that
-    drains it into a queue keeps the worker busy. Results arrive in input order, as before.
-    """
-    from ingest.sandbox import read_many_isolated
-
-    out: queue.Queue[tuple[Path, Any] | BaseException | None] = queue.Queue(maxsize=READ_AHEAD)
-    stop = threading.Event()
-
-    def put(item: tuple[Path, Any] | BaseException | None) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def drain() -> None:
-        items: Any = read_many_isolated(paths, limits)
-        try:
-            for item in items:
-                if not put(item):
-                    break
-            else:
-                put(None)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            put(exc)
-        finally:
-            items.close()  # the sandbox gives its workers back even when the caller gave up
-
-    thread = threading.Thread(target=drain, name="kb-read-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = out.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+def in_input_order(rows: list[ReportRow], batch: Sequence[tuple[str, Path, str, int, str | None]]) -> list[ReportRow]:
+    position = {str(p): i for i, (_, p, *_) in enumerate(batch)}
+    return sorted(rows, key=lambda r: position.get(r.path, len(position)))
 
 
 def tuning_probes(kb: KnowledgeBase, texts: Sequence[str]) -> np.ndarray | None:
@@ -324,20 +288,6 @@ def tuning_probes(kb: KnowledgeBase, texts: Sequence[str]) -> np.ndarray | None:
         return None
     pick = np.random.default_rng(11).choice(len(texts), min(300, len(texts)), replace=False)
     return np.asarray(kb.query_embedder.embed([" ".join(texts[i].split()[:25]) for i in pick], "query"))
-
-
-class Stopwatch:
-    """Adds the time since the previous lap to ``timings[stage]`` (the benchmarks read them)."""
-
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
-        self.last = time.perf_counter()
-
-    def lap(self, stage: str | None) -> None:
-        now = time.perf_counter()
-        if stage:
-            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
-        self.last = now
 
 
 def _mark_near_duplicate(kb: KnowledgeBase, a: Analysed) -> None:
