@@ -132,7 +132,8 @@ def _inline(line: str) -> str:
     line = re.sub(r"(?<!\w)[*_](\S.*?\S|\S)[*_](?!\w)", r"\1", line)
     line = re.sub(r"`([^`]+)`", r"\1", line)
     line = re.sub(r"<!--.*?-->", "", line)
-    line = re.sub(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>", "", line)  # inline HTML tags, text kept
+    # inline HTML tags go, their text stays; an escaped "\<input>" is text (trafilatura escapes "&lt;" so)
+    line = re.sub(r"(?<!\\)</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>", "", line)
     return re.sub(r"\\([\\`*_{}\[\]()#+\-.!<>|~])", r"\1", line)  # markdown escapes
 
 

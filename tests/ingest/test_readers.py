@@ -270,6 +270,20 @@ def test_html_main_text_only_with_headings(tmp_path: Path) -> None:
     assert all(page.text[o : o + len(t)] == t for o, t in page.headings)
 
 
+def test_html_escaped_markup_is_kept_as_text(tmp_path: Path) -> None:
+    """trafilatura's Markdown escapes "&lt;input&gt;" as "\\<input>"; it is text, not a tag to strip."""
+    (tmp_path / "nota.html").write_text(
+        "<html><body><article><h1>Nota técnica</h1><p>El formulario usa la etiqueta &lt;input&gt; y el "
+        "símbolo &amp; para separar campos; la Policía Nacional del Perú lo revisó en Desaguadero.</p>"
+        "<p>Se registraron 5 &lt; 10 incidencias &quot;menores&quot; en el paso fronterizo.</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    text = read_file(tmp_path / "nota.html").pages[0].text
+    assert "la etiqueta <input> y el símbolo & para" in text
+    assert '5 < 10 incidencias "menores"' in text and "\\" not in text
+
+
 # --- text and Markdown -------------------------------------------------------------------------
 
 SPANISH = "Informe del paso fronterizo\n\nLa migración por Tacna y Arica aumentó; la aduana señaló más controles."
