@@ -151,7 +151,8 @@ def _ingest_batch(
     group: list[tuple[str, Path, str, int, Any]] = []
     n_read = 0
 
-    def embed(group: list[tuple[str, Path, str, int, Any]], found: list[Any]) -> None:
+    def embed(group: list[tuple[str, Path, str, int, Any]], found: list[Any], upto: int) -> None:
+        """Embed an analysed group; ``upto`` is how many files had been read when it was handed over."""
         from index.embed import embed_cached
 
         done = {a.doc_id for a in found}
@@ -162,12 +163,12 @@ def _ingest_batch(
         parts.append(embed_cached(kb.embedder, texts, kb.cache, batch_size=16, pace=CORES.pace))
         analysed.extend(found)
         if progress:
-            progress("embed", offset + n_read, total)
+            progress("embed", offset + upto, total)
         clock.lap("embed")
 
     # Parsing (sandbox child, reader thread), analysis of group k+1 (a thread: spaCy's matrix products
     # and torch's release the GIL) and embedding of group k (this thread) overlap: see kb.overlap.
-    pending: tuple[list[tuple[str, Path, str, int, Any]], Future[list[Any]]] | None = None
+    pending: tuple[list[tuple[str, Path, str, int, Any]], Future[list[Any]], int] | None = None
     with ThreadPoolExecutor(1, thread_name_prefix="kb-analyse") as analysis, CORES.shared():
 
         def hand_over(group: list[tuple[str, Path, str, int, Any]]) -> None:
@@ -175,9 +176,12 @@ def _ingest_batch(
             previous = pending
             found = previous[1].result() if previous else None
             clock.lap(None)  # waiting for the analysis is not a stage of its own
-            pending = (group, analysis.submit(CORES.run, kb.analyser.analyse, group, kb.timings)) if group else None
+            if group:
+                pending = (group, analysis.submit(CORES.run, kb.analyser.analyse, group, kb.timings), n_read)
+            else:
+                pending = None
             if previous is not None and found is not None:
-                embed(previous[0], found)
+                embed(previous[0], found, previous[2])
 
         for path, result in read_ahead(reading_order([p for _, p, *_ in batch]), _limits(kb, passwords)):
             n_read += 1
@@ -195,6 +199,8 @@ def _ingest_batch(
         checkpoint("read")
         hand_over(group)
         hand_over([])
+    if progress:
+        progress("embed", offset + n_read, total)
     if not analysed:
         return in_input_order(rows, batch)
     texts = [c.text for a in analysed for c in a.chunks]
