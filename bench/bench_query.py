@@ -102,12 +102,13 @@ def build(
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     probes = None
-    if n >= ivf_threshold:  # query-like probes for the nprobe tuning: corpus sentences with the query prompt
+    if n >= ivf_threshold:  # query-like probes for the nprobe tuning, as kb.ingest.tuning_probes makes them
         from index.embed import load_embedder
+        from kb.ingest import PROBE_WORDS
 
         pool = sentence_pool()[0]
         pick = np.random.default_rng(11).choice(len(pool), min(300, len(pool)), replace=False)
-        probes = load_embedder(embedder).embed([pool[i] for i in pick], "query")
+        probes = load_embedder(embedder).embed([" ".join(pool[i].split()[:PROBE_WORDS]) for i in pick], "query")
     t0 = time.perf_counter()
     dense = choose_dense_index(ids, vectors, threshold=ivf_threshold, probes=probes)
     out["dense_build_s"] = round(time.perf_counter() - t0, 1)

@@ -26,6 +26,9 @@ from typing import Any
 import numpy as np
 
 FORMAT = 1  # the same meta.json layout as index.dense; ``kind`` tells the loader which class to use
+#: Probes must beat the recall target by this much. At 1M chunks, 8-word probes at 0.99 meant 0.984 on the
+#: gold questions (nprobe 64); full-sentence probes at 0.986 meant only 0.963 (nprobe 24).
+PROBE_MARGIN = 0.01
 NPROBES = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 BITMAP_MAX_ID = 1 << 27  # a filter builds one byte per id up to the largest: beyond, use id lists
 
@@ -258,19 +261,24 @@ def tune_nprobe(
 ) -> float:
     """Smallest ``nprobe`` whose recall@10 reaches ``target`` on ``probes`` (else held-out vectors).
 
-    ``probes`` should be query embeddings (sentences of the collection embedded with the query
-    prompt): stored vectors make queries that are too easy — at 1M synthetic chunks they chose
-    nprobe 2 with recall 0.995 while real questions reached 0.70. Without probes, stored vectors
-    are used with their own id left out of both rankings. The reference is a flat scan.
+    ``probes`` should be query embeddings (the opening words of the collection's sentences embedded
+    with the query prompt): stored vectors make queries that are too easy — at 1M synthetic chunks
+    they chose nprobe 2 with recall 0.995 while real questions reached 0.70. Even such probes are
+    easier than real questions, so they must reach ``target + PROBE_MARGIN``; the 1M study in the
+    README (recall per nprobe for probes and the gold questions) is where the margin comes from.
+    Without probes, stored vectors are used with their own id left out of both rankings. The
+    reference is a flat scan.
     """
     if probes is not None and len(probes):
         queries = np.ascontiguousarray(probes, dtype=np.float32)
         own = None
+        goal, target = target, min(0.999, target + PROBE_MARGIN)
     else:
         rng = np.random.default_rng(seed)
         rows = rng.choice(len(ids), min(sample, len(ids)), replace=False)
         queries = np.ascontiguousarray(vectors[rows], dtype=np.float32)
         own = np.asarray(ids, dtype=np.int64)[rows]
+        goal = target
     _, truth = _FlatView(vectors, ids).search(queries, 10 if own is None else 11)
     recall = 0.0
     nlist = int(ivf.index.nlist)
@@ -279,7 +287,7 @@ def tune_nprobe(
         recall = _recall(ivf, truth, queries, 10, own)
         if recall >= target:
             break
-    ivf.params.update(nprobe=ivf.nprobe, recall_at_10=round(recall, 4), recall_target=target)
+    ivf.params.update(nprobe=ivf.nprobe, recall_at_10=round(recall, 4), recall_target=goal, probe_target=target)
     ivf.params["recall_queries"] = int(len(queries))
     ivf.params["recall_probes"] = "query embeddings" if own is None else "stored vectors"
     return recall

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from kb.service import IngestReport, KnowledgeBase, Progress, ReportRow
 
 BATCH_DOCS = 200  # documents per segment commit: bounds memory and the work a crash can lose
+PROBE_WORDS = 8  # words of each IVF tuning probe
 GROUP_DOCS = 8  # documents analysed and embedded together while the reader parses the next ones
 SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
 
@@ -285,7 +286,7 @@ def in_input_order(rows: list[ReportRow], batch: Sequence[tuple[str, Path, str, 
 
 
 def tuning_probes(kb: KnowledgeBase, texts: Sequence[str]) -> np.ndarray | None:
-    """Query-like vectors for tuning an IVF segment: the opening words of sampled chunks, query prompt.
+    """Query-like vectors for tuning an IVF segment: the first 8 words of sampled chunks, query prompt.
 
     Only for segments that will be IVF (others are exact); see :func:`index.ivf.tune_nprobe` for why
     stored vectors make misleading probes.
@@ -293,7 +294,8 @@ def tuning_probes(kb: KnowledgeBase, texts: Sequence[str]) -> np.ndarray | None:
     if len(texts) < kb.config.ivf_threshold:
         return None
     pick = np.random.default_rng(11).choice(len(texts), min(300, len(texts)), replace=False)
-    return np.asarray(kb.query_embedder.embed([" ".join(texts[i].split()[:25]) for i in pick], "query"))
+    # short like a question (longer openings sit closer to their own chunk and overstate recall)
+    return np.asarray(kb.query_embedder.embed([" ".join(texts[i].split()[:PROBE_WORDS]) for i in pick], "query"))
 
 
 def _mark_near_duplicate(kb: KnowledgeBase, a: Analysed) -> None:
