@@ -20,6 +20,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ FORMAT = 1  # the same meta.json layout as index.dense; ``kind`` tells the loade
 #: Probes must beat the recall target by this much. At 1M chunks, 8-word probes at 0.99 meant 0.984 on the
 #: gold questions (nprobe 64); full-sentence probes at 0.986 meant only 0.963 (nprobe 24).
 PROBE_MARGIN = 0.01
+PROBE_WORDS = 8  # words of each probe: short like a question (longer ones sit closer to their own chunk)
+PROBE_COUNT = 300
 NPROBES = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 BITMAP_MAX_ID = 1 << 27  # a filter builds one byte per id up to the largest: beyond, use id lists
 
@@ -308,14 +311,23 @@ class _FlatView:
         return d, np.where(i >= 0, self.ids[i.clip(0)], -1)
 
 
+def probe_texts(texts: Sequence[str], seed: int = 11) -> list[str]:
+    """Query-like texts for :func:`tune_nprobe`: the first words of sampled texts of the collection."""
+    pick = np.random.default_rng(seed).choice(len(texts), min(PROBE_COUNT, len(texts)), replace=False)
+    return [" ".join(texts[i].split()[:PROBE_WORDS]) for i in pick]
+
+
 def choose_dense_index(
     ids: np.ndarray,
     vectors: np.ndarray,
     threshold: int = 200_000,
     target_recall: float = 0.98,
-    probes: np.ndarray | None = None,
+    probes: Callable[[], np.ndarray] | None = None,
 ) -> Any:
     """Exact ``DenseIndex`` below ``threshold`` vectors, else an ``IVFDenseIndex`` tuned to ``target_recall``.
+
+    ``probes`` makes the query embeddings the tuning measures recall on (see :func:`probe_texts`);
+    it is called only when an IVF index is built, so small segments never pay for it.
 
     The tuning measures recall@10 against exact search on a held-out sample of these vectors and
     records ``nlist``, ``nprobe`` and the measured recall in ``params``, which the segment writes
@@ -327,7 +339,7 @@ def choose_dense_index(
         return DenseIndex.build(ids, vectors)
     t0 = time.perf_counter()
     ivf = IVFDenseIndex.build(ids, vectors)
-    tune_nprobe(ivf, ids, vectors, target_recall, probes=probes)
+    tune_nprobe(ivf, ids, vectors, target_recall, probes=probes() if probes is not None else None)
     ivf.params["build_s"] = round(time.perf_counter() - t0, 2)
     return ivf
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from kb.service import IngestReport, KnowledgeBase, Progress, ReportRow
 
 BATCH_DOCS = 200  # documents per segment commit: bounds memory and the work a crash can lose
-PROBE_WORDS = 8  # words of each IVF tuning probe
 GROUP_DOCS = 8  # documents analysed and embedded together while the reader parses the next ones
 SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
 
@@ -223,7 +222,7 @@ def _ingest_batch(
         texts,
         [c.lang for a in analysed for c in a.chunks],
         ivf_threshold=kb.config.ivf_threshold,
-        probes=tuning_probes(kb, texts),
+        embed_queries=_embed_queries(kb),
     )
     checkpoint("segment_written")
     clock.lap("index")
@@ -285,17 +284,9 @@ def in_input_order(rows: list[ReportRow], batch: Sequence[tuple[str, Path, str, 
     return sorted(rows, key=lambda r: position.get(r.path, len(position)))
 
 
-def tuning_probes(kb: KnowledgeBase, texts: Sequence[str]) -> np.ndarray | None:
-    """Query-like vectors for tuning an IVF segment: the first 8 words of sampled chunks, query prompt.
-
-    Only for segments that will be IVF (others are exact); see :func:`index.ivf.tune_nprobe` for why
-    stored vectors make misleading probes.
-    """
-    if len(texts) < kb.config.ivf_threshold:
-        return None
-    pick = np.random.default_rng(11).choice(len(texts), min(300, len(texts)), replace=False)
-    # short like a question (longer openings sit closer to their own chunk and overstate recall)
-    return np.asarray(kb.query_embedder.embed([" ".join(texts[i].split()[:PROBE_WORDS]) for i in pick], "query"))
+def _embed_queries(kb: KnowledgeBase) -> Callable[[list[str]], np.ndarray]:
+    """Texts -> query embeddings: what an IVF segment's recall tuning probes with."""
+    return lambda texts: kb.query_embedder.embed(texts, "query")
 
 
 def _mark_near_duplicate(kb: KnowledgeBase, a: Analysed) -> None:
@@ -534,7 +525,7 @@ def compact(kb: KnowledgeBase, *, locked: bool = False) -> dict[str, int]:
         [r["text"] for r in rows],
         [r["lang"] for r in rows],
         ivf_threshold=kb.config.ivf_threshold,
-        probes=tuning_probes(kb, [r["text"] for r in rows]),
+        embed_queries=_embed_queries(kb),
     )
     gen = store.generation + 1
     with db:
@@ -592,7 +583,7 @@ def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> dict[str, An
             texts,
             [r["lang"] for r in rows],
             kb.config.ivf_threshold,
-            tuning_probes(kb, texts),
+            _embed_queries(kb),
         )
         gen = store.generation + 1
         with db:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,20 +34,22 @@ def write_segment(
     texts: Sequence[str],
     langs: Sequence[str],
     ivf_threshold: int = 200_000,
-    probes: np.ndarray | None = None,
+    embed_queries: Callable[[list[str]], np.ndarray] | None = None,
 ) -> dict[str, object]:
     """Build and save both indexes into a fresh ``directory``; returns the params recorded in the manifest.
 
     Segments of ``ivf_threshold`` chunks or more get an IVF index tuned to recall@10 >= 0.98
     against exact search (measured while building, see :mod:`index.ivf`); smaller ones stay exact.
+    ``embed_queries`` embeds texts with the query prompt: the IVF tuning's probes.
     """
-    from index.ivf import choose_dense_index
+    from index.ivf import choose_dense_index, probe_texts
     from index.sparse import SparseIndex
 
     tmp = directory.with_name(directory.name + ".building")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
+    probes = (lambda: embed_queries(probe_texts(texts))) if embed_queries is not None else None
     dense = choose_dense_index(ids, vectors, threshold=ivf_threshold, probes=probes)
     dense.save(tmp / "dense")
     sparse = SparseIndex.build(ids, texts, langs)
