@@ -255,23 +255,6 @@ def embed_cached(
     return out
 
 
-_THREADS: list[int] = []
-
-
-def share_cores(busy: bool) -> None:
-    """Give torch one thread fewer while other CPU work runs in this ingest, all of them otherwise."""
-    import sys
-
-    torch = sys.modules.get("torch")
-    if torch is None:
-        return
-    if not _THREADS:
-        _THREADS.append(torch.get_num_threads())
-    want = max(1, _THREADS[0] - 1) if busy else _THREADS[0]
-    if torch.get_num_threads() != want:
-        torch.set_num_threads(want)
-
-
 def expected_family(name: str) -> str:
     """The vector family an embedder name produces, known without loading the model."""
     if name.startswith("st:"):

@@ -172,15 +172,15 @@ def _ingest_batch(
     with ThreadPoolExecutor(1, thread_name_prefix="kb-analyse") as analysis, CORES.shared():
 
         def hand_over(group: list[tuple[str, Path, str, int, Any]]) -> None:
+            """Queue ``group`` for analysis, then embed the group analysed before it (if any)."""
             nonlocal pending
             previous = pending
-            found = previous[1].result() if previous else None
-            clock.lap(None)  # waiting for the analysis is not a stage of its own
-            if group:
-                pending = (group, analysis.submit(CORES.run, kb.analyser.analyse, group, kb.timings), n_read)
-            else:
-                pending = None
-            if previous is not None and found is not None:
+            pending = (
+                (group, analysis.submit(CORES.run, kb.analyser.analyse, group, kb.timings), n_read) if group else None
+            )
+            if previous is not None:
+                found = previous[1].result()
+                clock.lap(None)  # waiting for the analysis is not a stage of its own
                 embed(previous[0], found, previous[2])
 
         for path, result in read_ahead(reading_order([p for _, p, *_ in batch]), _limits(kb, passwords)):

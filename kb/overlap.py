@@ -10,6 +10,7 @@ a core to whichever other stage is working.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -32,6 +33,7 @@ class CoreShare:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._busy = 0
+        self._full: int | None = None  # torch's thread count before the first run changed it
 
     def run(self, fn: Any, *args: Any) -> Any:
         with self._lock:
@@ -43,9 +45,8 @@ class CoreShare:
                 self._busy -= 1
 
     def pace(self) -> None:
-        from index.embed import share_cores
-
-        share_cores(self._busy > 0)
+        """Before an embedding batch: one torch thread fewer while other work runs, all of them otherwise."""
+        self._set_threads(self._busy > 0)
 
     @contextmanager
     def shared(self) -> Iterator[None]:
@@ -53,9 +54,17 @@ class CoreShare:
         try:
             yield
         finally:
-            from index.embed import share_cores
+            self._set_threads(False)
 
-            share_cores(False)
+    def _set_threads(self, busy: bool) -> None:
+        torch = sys.modules.get("torch")  # only an embedder that imported torch has threads to share
+        if torch is None:
+            return
+        if self._full is None:
+            self._full = int(torch.get_num_threads())
+        want = max(1, self._full - 1) if busy else self._full
+        if torch.get_num_threads() != want:
+            torch.set_num_threads(want)
 
 
 CORES = CoreShare()

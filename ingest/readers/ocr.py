@@ -26,7 +26,6 @@ from typing import Any
 
 PAGE_TIMEOUT_S = 180  # one page; the sandbox's per-file budget still applies around the whole file
 NARROWED_MIN_CONFIDENCE = 75.0  # below this, a page read with one language is read again with all
-_ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 
 # Frequent function words that tell the four corpus languages apart on a page of text.
 _STOPWORDS = {
@@ -73,7 +72,13 @@ def ocr_image(image: Any, langs: list[str], dpi: int) -> tuple[str, float]:
     buf = io.BytesIO()
     image.save(buf, format="PPM")  # uncompressed: encoding a PNG costs more than piping 9 MB
     cmd = ["tesseract", "stdin", "stdout", "-l", "+".join(langs), "--dpi", str(dpi), "tsv"]
-    done = subprocess.run(cmd, input=buf.getvalue(), capture_output=True, env=_ENV, timeout=PAGE_TIMEOUT_S)
+    done = subprocess.run(
+        cmd,
+        input=buf.getvalue(),
+        capture_output=True,
+        env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+        timeout=PAGE_TIMEOUT_S,
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr.decode("utf-8", "replace").strip()[-200:] or f"exit {done.returncode}")
     return _parse_tsv(done.stdout.decode("utf-8", "replace"))

@@ -35,11 +35,8 @@ def test_ingest_report_keeps_the_input_order(tmp_path: Path, fake_embedder: obje
 
 def test_core_share_counts_concurrent_work_and_gives_the_cores_back() -> None:
     torch = pytest.importorskip("torch")
-    from index import embed
-
     share = CoreShare()
     full = torch.get_num_threads()
-    embed._THREADS.clear()
     started, release = threading.Event(), threading.Event()
 
     def work() -> None:
