@@ -1,0 +1,62 @@
+"""Pool the top documents of several rankings for each gold question, for blind judging.
+
+The gold set was first graded from what its authors knew to be relevant, not by judging every
+document for every question, so a relevant document that nobody listed counts as a miss. Pooling
+(the TREC way) closes most of that gap: for each question, the union of the top ``--depth``
+documents of every ranking method is judged, and what was already judged is left out.
+
+    python corpus/eval/pool.py --kb .kb/corpus --out pool.tsv [--modes dense sparse hybrid]
+
+The output lists ``query_id``, ``doc_id`` pairs in a shuffled order without saying which method
+found them (the judge must not know). Judgments go back into ``qrels.tsv`` with relevance 0, 1 or 2
+(0 rows record that a pair was judged and found not relevant; ``kb eval`` ignores them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def judged_pairs(qrels: Path) -> set[tuple[str, str]]:
+    with open(qrels, encoding="utf-8") as fh:
+        return {(r["query_id"], r["doc_id"]) for r in csv.DictReader(fh, delimiter="\t")}
+
+
+def pool(kb_path: Path, modes: list[str], depth: int) -> set[tuple[str, str]]:
+    """Every (question, document) pair that some mode ranks in its top ``depth``."""
+    from kb.evaluate import load_queries
+    from kb.service import KnowledgeBase
+
+    kb = KnowledgeBase.open(kb_path)
+    pairs: set[tuple[str, str]] = set()
+    for q in load_queries(HERE):
+        for mode in modes:
+            for r in kb.search(q["text"], k=depth, mode=mode, per_doc=1, snippets=False):
+                pairs.add((q["id"], Path(r.best.source).name))
+    kb.close()
+    return pairs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kb", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--modes", nargs="+", default=["dense", "sparse", "hybrid"])
+    parser.add_argument("--depth", type=int, default=10)
+    args = parser.parse_args()
+    todo = sorted(pool(args.kb, args.modes, args.depth) - judged_pairs(HERE / "qrels.tsv"))
+    random.Random(0).shuffle(todo)
+    with open(args.out, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, delimiter="\t")
+        w.writerow(["query_id", "doc_id"])
+        w.writerows(todo)
+    print(f"{len(todo)} unjudged pairs written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
