@@ -8,8 +8,9 @@ documents of every ranking method is judged, and what was already judged is left
     python corpus/eval/pool.py --kb .kb/corpus --out pool.tsv [--modes dense sparse hybrid]
 
 The output lists ``query_id``, ``doc_id`` pairs in a shuffled order without saying which method
-found them (the judge must not know). Judgments go back into ``qrels.tsv`` with relevance 0, 1 or 2
-(0 rows record that a pair was judged and found not relevant; ``kb eval`` ignores them).
+found them (the judge must not know). Judgments go into ``pooled.tsv`` (``query_id``, ``doc_id``,
+``relevance`` 0/1/2, ``page``, ``why``; zeros record that a pair was judged), and ``merge_parts.py`` copies
+the relevant ones into ``qrels.tsv``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def judged_pairs(qrels: Path) -> set[tuple[str, str]]:
-    with open(qrels, encoding="utf-8") as fh:
-        return {(r["query_id"], r["doc_id"]) for r in csv.DictReader(fh, delimiter="\t")}
+def judged_pairs(*files: Path) -> set[tuple[str, str]]:
+    """Pairs already judged: the writers' qrels and earlier pooled judgments (zeros included)."""
+    pairs: set[tuple[str, str]] = set()
+    for path in files:
+        if path.exists():
+            with open(path, encoding="utf-8") as fh:
+                pairs |= {(r["query_id"], r["doc_id"]) for r in csv.DictReader(fh, delimiter="\t")}
+    return pairs
 
 
 def pool(kb_path: Path, modes: list[str], depth: int) -> set[tuple[str, str]]:
@@ -49,7 +55,7 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["dense", "sparse", "hybrid"])
     parser.add_argument("--depth", type=int, default=10)
     args = parser.parse_args()
-    todo = sorted(pool(args.kb, args.modes, args.depth) - judged_pairs(HERE / "qrels.tsv"))
+    todo = sorted(pool(args.kb, args.modes, args.depth) - judged_pairs(HERE / "qrels.tsv", HERE / "pooled.tsv"))
     random.Random(0).shuffle(todo)
     with open(args.out, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, delimiter="\t")
