@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.faults import checkpoint
 from kb.store import KBError, Store, atomic_write, fsync_dir, private_tree
 
 #: how often a reader re-reads the generation when a segment it was about to load has been retired
@@ -101,7 +100,6 @@ def refresh_view(store: Store, view: View) -> View:
         if snap is None:
             return view
         gen, live, dead = snap
-        checkpoint("view_read")
         try:
             segments = {
                 sid: view.segments[sid] if sid in view.segments else load_segment(sid, store.segment_dir(sid))
