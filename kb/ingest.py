@@ -470,7 +470,8 @@ def _prune_entities(kb: KnowledgeBase) -> None:
 
 
 def remove_document(kb: KnowledgeBase, doc_id_or_path: str) -> bool:
-    """Remove a document everywhere: rows, chunk text (tombstones stay), unused cached vectors, its original.
+    """Remove a document everywhere: rows, chunk text (tombstones stay), unused cached vectors, its original,
+    and the app's copy of it under ``<kb>/uploads``.
 
     The segments keep the chunks' vectors and BM25 statistics until the next compaction.
     """
@@ -490,6 +491,7 @@ def remove_document(kb: KnowledgeBase, doc_id_or_path: str) -> bool:
             bytes(r[0])
             for r in db.execute("SELECT text_hash FROM chunks WHERE doc_id=? AND deleted_gen IS NULL", (row["id"],))
         ]
+        paths = [r[0] for r in db.execute("SELECT path FROM document_paths WHERE doc_id=?", (row["id"],))]
         gen = store.generation + 1
         with db:
             _delete_document_rows(kb, row["id"], gen, keep_paths=False)
@@ -499,14 +501,29 @@ def remove_document(kb: KnowledgeBase, doc_id_or_path: str) -> bool:
         manifest = store.read_manifest() or {}
         kb._write_manifest(manifest.get("embedder") or {})
         checkpoint("remove_manifest_written")
-        still = db.execute("SELECT COUNT(*) FROM documents WHERE file=?", (row["file"],)).fetchone()[0]
-        if not still and row["file"]:
-            (store.root / row["file"]).unlink(missing_ok=True)
+        _delete_copies(kb, row["file"], paths)
         _drop_unused_vectors(kb, hashes)
         store.purge_wal()
         if len(store.live_segments()) > kb.config.compact_segments:
             compact(kb, locked=True)
     return True
+
+
+def _delete_copies(kb: KnowledgeBase, file: str | None, paths: Sequence[str]) -> None:
+    """Delete a removed document's original under ``files/`` (unless another document shares it) and
+    the files the app placed under ``<kb>/uploads`` for it. Sources elsewhere are the user's, left alone.
+    """
+    store, db = kb.store, kb.store.db
+    if file and not db.execute("SELECT 1 FROM documents WHERE file=? LIMIT 1", (file,)).fetchone():
+        (store.root / file).unlink(missing_ok=True)
+    uploads = (store.root / "uploads").resolve()
+    for p in paths:
+        path = Path(p)
+        if (
+            path.parent.resolve() == uploads
+            and not db.execute("SELECT 1 FROM document_paths WHERE path=? LIMIT 1", (p,)).fetchone()
+        ):
+            path.unlink(missing_ok=True)
 
 
 def _drop_unused_vectors(kb: KnowledgeBase, hashes: Sequence[bytes]) -> None:

@@ -45,15 +45,18 @@ def walk(root: Path) -> Iterator[Path]:
 
 def test_kb_remove_and_compact_leave_no_byte_of_the_removed_text(tmp_path: Path) -> None:
     docs = make_docs(tmp_path / "docs", "d", 3)
-    (docs / "memo.md").write_text(SECRET_TEXT, encoding="utf-8")
     with open_kb(tmp_path / "kb") as base:
-        base.ingest([docs])
+        memo = base.root / "uploads" / "memo.md"  # uploaded through the app, which keeps it there
+        memo.parent.mkdir()
+        memo.write_text(SECRET_TEXT, encoding="utf-8")
+        base.ingest([docs, memo])
         base.ingest([make_docs(tmp_path / "more", "m", 2)])  # a second segment: compact has work
         root = base.root
         assert "store.sqlite" in files_holding(root, SECRET) or "store.sqlite-wal" in files_holding(root, SECRET)
         assert any(p.startswith("segments/") for p in files_holding(root, "Vendrimoth")), "BM25 vocabulary"
 
-        assert "removed" in kb_cli(base, "remove", str(docs / "memo.md"))
+        assert "removed" in kb_cli(base, "remove", str(memo))
+        assert not memo.exists()
         # the store (database, write-ahead log) and files/ hold no removed text at once ...
         assert [p for p in files_holding(root, SECRET) if not p.startswith("segments/")] == []
         assert [p for p in files_holding(root, "Vendrimoth") if not p.startswith("segments/")] == []
