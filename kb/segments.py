@@ -95,6 +95,7 @@ def refresh_view(store: Store, view: View) -> View:
     generation just read can vanish before it is loaded. Then the newer generation is read
     and loaded instead: the segments a committed generation names exist until a later commit.
     """
+    failed_gen = None
     for _ in range(VIEW_RETRIES):
         snap = store.snapshot(view.generation)
         if snap is None:
@@ -105,7 +106,10 @@ def refresh_view(store: Store, view: View) -> View:
                 sid: view.segments[sid] if sid in view.segments else load_segment(sid, store.segment_dir(sid))
                 for sid in live
             }
-        except FileNotFoundError:
+        except FileNotFoundError as exc:
+            if gen == failed_gen:  # no commit since: not retired but lost
+                raise KBError(f"{store.root}: {exc}; the knowledge base is damaged") from exc
+            failed_gen = gen
             continue  # retired by a commit after our snapshot: read the newer generation
         return View(gen, segments, np.array(dead, dtype=np.int64))
     raise KBError(f"{store.root}: the segments kept changing while loading them ({VIEW_RETRIES} tries); try again")

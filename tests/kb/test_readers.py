@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 import kb.segments
 from kb.ingest import compact
 from kb.service import KnowledgeBase
+from kb.store import KBError
 from tests.conftest import FakeEmbedder
 from tests.kb.test_crash import make_docs
 
@@ -79,3 +81,11 @@ def test_connections_of_finished_threads_are_closed(tmp_path: Path) -> None:
             thread.start()
             thread.join()
         assert len(base.store._conns) <= 2  # this thread's and the last thread's
+
+
+def test_a_lost_segment_is_reported_as_damage_not_retried_forever(tmp_path: Path) -> None:
+    with open_kb(tmp_path / "kb") as writer:
+        writer.ingest([make_docs(tmp_path / "a", "a", 1)])
+    shutil.rmtree(tmp_path / "kb" / "segments" / "000001")
+    with open_kb(tmp_path / "kb") as reader, pytest.raises(KBError, match="segment 1 is missing.*damaged"):
+        reader.search("patrulla", k=1)
