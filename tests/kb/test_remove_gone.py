@@ -109,3 +109,15 @@ def test_a_new_knowledge_base_is_private(tmp_path: Path, umask_022: None) -> Non
         modes["."] = stat.S_IMODE(root.stat().st_mode)
         loose = {n: oct(m) for n, m in modes.items() if m != (0o700 if (root / n).is_dir() else 0o600)}
         assert loose == {}
+
+
+def test_the_original_of_a_replaced_version_is_deleted_by_the_next_writer(tmp_path: Path) -> None:
+    docs = make_docs(tmp_path / "a", "a", 2)
+    with open_kb(tmp_path / "kb") as base:
+        base.ingest([docs])
+        (docs / "a-00.md").write_text(SECRET_TEXT, encoding="utf-8")  # a new version of the file
+        base.ingest([docs])
+        kb_cli(base, "compact")
+        kept = {r[0] for r in base.store.db.execute("SELECT file FROM documents")}
+        on_disk = {str(p.relative_to(base.root)) for p in walk(base.root / "files")}
+        assert on_disk == kept and len(kept) == 2
