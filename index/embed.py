@@ -183,9 +183,16 @@ class EmbeddingCache:
     """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection shared by threads, every use under ``_lock`` and committed before the
+        # lock is released: no thread can see another's uncommitted write. Private like the
+        # knowledge base it sits in (0700 folder, 0600 file; SQLite gives -wal/-shm the same mode).
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True, mode=0o700)
+            os.chmod(path.parent, 0o700)
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         self._db = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS vectors (family TEXT, hash BLOB, vec BLOB, PRIMARY KEY (family, hash))"
         )
@@ -223,6 +230,12 @@ class EmbeddingCache:
             self._db.executemany("DELETE FROM vectors WHERE family=? AND hash=?", drop)
             self._db.commit()
         return len(drop)
+
+    def drop(self, hashes: Sequence[bytes]) -> None:
+        """Forget the vectors of these text hashes (every family): their text was removed."""
+        with self._lock:
+            self._db.executemany("DELETE FROM vectors WHERE hash=?", [(h,) for h in hashes])
+            self._db.commit()
 
     def close(self) -> None:
         self._db.close()

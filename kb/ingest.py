@@ -8,6 +8,7 @@ mentions, tombstones, the segment and the new generation, then the manifest is r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -227,6 +228,7 @@ def _ingest_batch(
     checkpoint("segment_written")
     clock.lap("index")
     files = {a.doc_id: store.keep_original(a.path, a.sha256) for a in analysed}
+    checkpoint("originals_kept")
     gen = store.generation + 1
     replaced = {doc_id: replaces for doc_id, _, _, _, replaces in batch if replaces}
     with db:
@@ -429,7 +431,12 @@ def _upsert_entities(kb: KnowledgeBase, ids: set[str]) -> None:
 
 
 def _delete_document_rows(kb: KnowledgeBase, doc_id: str, gen: int, *, keep_paths: bool) -> None:
-    """Tombstone a document's chunks at ``gen`` and drop its rows (inside the caller's transaction)."""
+    """Tombstone a document's chunks at ``gen`` and drop its rows (inside the caller's transaction).
+
+    A tombstone keeps only what searches need to exclude the chunk until compaction (id, segment,
+    ``deleted_gen``, and the text hash that frees cached vectors): its text is blanked now, and
+    ``secure_delete`` overwrites the freed bytes, so removed text is gone from the store at once.
+    """
     db = kb.store.db
     db.execute(
         "DELETE FROM mentions WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id=? AND deleted_gen IS NULL)",
@@ -439,7 +446,9 @@ def _delete_document_rows(kb: KnowledgeBase, doc_id: str, gen: int, *, keep_path
         "DELETE FROM chunk_regions WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id=? AND deleted_gen IS NULL)",
         (doc_id,),
     )
-    db.execute("UPDATE chunks SET deleted_gen=? WHERE doc_id=? AND deleted_gen IS NULL", (gen, doc_id))
+    db.execute(
+        "UPDATE chunks SET deleted_gen=?, text='', heading=NULL WHERE doc_id=? AND deleted_gen IS NULL", (gen, doc_id)
+    )
     db.execute("DELETE FROM pages WHERE doc_id=?", (doc_id,))
     db.execute("DELETE FROM actions WHERE doc_id=?", (doc_id,))
     db.execute("DELETE FROM affiliations WHERE doc_id=?", (doc_id,))
@@ -450,10 +459,25 @@ def _delete_document_rows(kb: KnowledgeBase, doc_id: str, gen: int, *, keep_path
         db.execute("DELETE FROM documents WHERE id=?", (doc_id,))
 
 
+def _prune_entities(kb: KnowledgeBase) -> None:
+    """Drop entities no chunk mentions any more, unless they come from the gazetteer (inside a transaction).
+
+    Names found by NER and dates are text of the documents that mentioned them.
+    """
+    kb.store.db.execute(
+        "DELETE FROM entities WHERE origin IS NOT 'gazetteer' AND id NOT IN (SELECT entity_id FROM mentions)"
+    )
+
+
 def remove_document(kb: KnowledgeBase, doc_id_or_path: str) -> bool:
-    """Remove a document everywhere: rows, chunks (tombstoned), unused cached vectors, its original."""
+    """Remove a document everywhere: rows, chunk text (tombstones stay), unused cached vectors, its original,
+    and the app's copy of it under ``<kb>/uploads``.
+
+    The segments keep the chunks' vectors and BM25 statistics until the next compaction.
+    """
     store, db = kb.store, kb.store.db
     with store.writer_lock():
+        cleanup_orphans(kb)
         row = db.execute("SELECT id, sha256, file FROM documents WHERE id=?", (doc_id_or_path,)).fetchone()
         if row is None:
             p = str(Path(doc_id_or_path).expanduser().resolve())
@@ -467,19 +491,39 @@ def remove_document(kb: KnowledgeBase, doc_id_or_path: str) -> bool:
             bytes(r[0])
             for r in db.execute("SELECT text_hash FROM chunks WHERE doc_id=? AND deleted_gen IS NULL", (row["id"],))
         ]
+        paths = [r[0] for r in db.execute("SELECT path FROM document_paths WHERE doc_id=?", (row["id"],))]
         gen = store.generation + 1
         with db:
             _delete_document_rows(kb, row["id"], gen, keep_paths=False)
+            _prune_entities(kb)
             store.set_meta("generation", str(gen))
+        checkpoint("remove_committed")
         manifest = store.read_manifest() or {}
         kb._write_manifest(manifest.get("embedder") or {})
-        still = db.execute("SELECT COUNT(*) FROM documents WHERE sha256=?", (row["sha256"],)).fetchone()[0]
-        if not still and row["file"]:
-            (store.root / row["file"]).unlink(missing_ok=True)
+        checkpoint("remove_manifest_written")
+        _delete_copies(kb, row["file"], paths)
         _drop_unused_vectors(kb, hashes)
+        store.purge_wal()
         if len(store.live_segments()) > kb.config.compact_segments:
             compact(kb, locked=True)
     return True
+
+
+def _delete_copies(kb: KnowledgeBase, file: str | None, paths: Sequence[str]) -> None:
+    """Delete a removed document's original under ``files/`` (unless another document shares it) and
+    the files the app placed under ``<kb>/uploads`` for it. Sources elsewhere are the user's, left alone.
+    """
+    store, db = kb.store, kb.store.db
+    if file and not db.execute("SELECT 1 FROM documents WHERE file=? LIMIT 1", (file,)).fetchone():
+        (store.root / file).unlink(missing_ok=True)
+    uploads = (store.root / "uploads").resolve()
+    for p in paths:
+        path = Path(p)
+        if (
+            path.parent.resolve() == uploads
+            and not db.execute("SELECT 1 FROM document_paths WHERE path=? LIMIT 1", (p,)).fetchone()
+        ):
+            path.unlink(missing_ok=True)
 
 
 def _drop_unused_vectors(kb: KnowledgeBase, hashes: Sequence[bytes]) -> None:
@@ -490,16 +534,19 @@ def _drop_unused_vectors(kb: KnowledgeBase, hashes: Sequence[bytes]) -> None:
         if not db.execute("SELECT 1 FROM chunks WHERE text_hash=? AND deleted_gen IS NULL LIMIT 1", (h,)).fetchone()
     ]
     if unused:
-        cache = kb.cache
-        with cache._lock:
-            cache._db.executemany("DELETE FROM vectors WHERE hash=?", [(h,) for h in unused])
-            cache._db.commit()
+        kb.cache.drop(unused)
 
 
 def compact(kb: KnowledgeBase, *, locked: bool = False) -> dict[str, int]:
-    """Merge all live segments into one and purge tombstoned chunks."""
+    """Merge all live segments into one and purge tombstoned chunks.
+
+    The merged segments are deleted right after the commit: readers still loading one of them
+    re-read the new generation (``kb.segments.refresh_view``), and a removed document's words
+    leave the disk with them.
+    """
     if not locked:
         with kb.store.writer_lock():
+            cleanup_orphans(kb)
             return compact(kb, locked=True)
     from kb.segments import load_segment, write_segment
 
@@ -527,6 +574,7 @@ def compact(kb: KnowledgeBase, *, locked: bool = False) -> dict[str, int]:
         ivf_threshold=kb.config.ivf_threshold,
         embed_queries=_embed_queries(kb),
     )
+    checkpoint("compact_segment_written")
     gen = store.generation + 1
     with db:
         db.execute("DELETE FROM chunks WHERE deleted_gen IS NOT NULL")
@@ -536,21 +584,37 @@ def compact(kb: KnowledgeBase, *, locked: bool = False) -> dict[str, int]:
         db.execute(
             "INSERT INTO segments VALUES (?,?,?,1,?)", (seg_id, gen, len(rows), json.dumps(params, sort_keys=True))
         )
+        _prune_entities(kb)
         store.set_meta("generation", str(gen))
+    checkpoint("compact_committed")
     manifest = store.read_manifest() or {}
     kb._write_manifest(manifest.get("embedder") or {})
-    for sid in live:
-        shutil.rmtree(store.segment_dir(sid), ignore_errors=True)
+    checkpoint("compact_manifest_written")
+    cleanup_orphans(kb)  # the merged segments, and originals an update replaced
+    store.purge_wal()
     return {"segments_before": len(live), "segments_after": 1, "purged": int(dead)}
 
 
 def cleanup_orphans(kb: KnowledgeBase) -> None:
-    """Remove segment directories that no committed generation references (a writer died)."""
+    """Remove what no committed generation references: segment directories and originals.
+
+    Run by every writer (under the writer lock) before it writes, and after a compaction:
+    a writer killed before its commit leaves a segment directory and copied originals, and
+    a compaction or an updated document leaves retired segments and replaced originals.
+    """
     store = kb.store
     live = {store.segment_dir(s).name for s in store.live_segments()}
     for d in (store.root / "segments").iterdir():
         if d.name not in live:
             shutil.rmtree(d, ignore_errors=True)
+    files = store.root / "files"
+    kept = {r[0] for r in store.db.execute("SELECT DISTINCT file FROM documents WHERE file IS NOT NULL")}
+    for path in sorted(files.rglob("*"), reverse=True):  # files before the folders holding them
+        if path.is_dir():
+            with contextlib.suppress(OSError):
+                path.rmdir()  # only when empty
+        elif str(path.relative_to(store.root)) not in kept:
+            path.unlink(missing_ok=True)
 
 
 def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> dict[str, Any]:
@@ -564,6 +628,7 @@ def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> dict[str, An
 
     store, db = kb.store, kb.store.db
     with store.writer_lock():
+        cleanup_orphans(kb)
         before = (store.read_manifest() or {}).get("embedder") or {}
         rows = db.execute("SELECT id, text, lang FROM chunks WHERE deleted_gen IS NULL ORDER BY id").fetchall()
         ids = np.array([r["id"] for r in rows], dtype=np.int64)
@@ -574,7 +639,6 @@ def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> dict[str, An
             if progress:
                 progress("embed", min(s + 256, len(texts)), len(texts))
         vectors = np.vstack(parts) if parts else np.zeros((0, kb.embedder.info.dim), np.float32)
-        live = store.live_segments()
         seg_id = int(db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM segments").fetchone()[0])
         params = write_segment(
             store.segment_dir(seg_id),
@@ -594,6 +658,6 @@ def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> dict[str, An
             db.execute("INSERT INTO segments VALUES (?,?,?,1,?)", (seg_id, gen, len(rows), json.dumps(params)))
             store.set_meta("generation", str(gen))
         kb._write_manifest(_embedder_info(kb))
-        for sid in live:
-            shutil.rmtree(store.segment_dir(sid), ignore_errors=True)
+        cleanup_orphans(kb)
+        store.purge_wal()
     return {"chunks": len(rows), "from": before.get("name"), "to": kb.embedder.info.name}

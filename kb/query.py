@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kb.faults import checkpoint
 from kb.search import Filters, fuse, group_by_document
 from kb.types import SearchResult
 
@@ -111,7 +112,8 @@ def run_search(
     from ingest.language import query_language
     from kb.service import group
 
-    kb._refresh()
+    view = kb._refresh()  # this search reads this one generation, whatever commits meanwhile
+    checkpoint("search_view")
     text, phrases = parse_query(query)
     if not text.strip() and not phrases:
         return []
@@ -119,9 +121,9 @@ def run_search(
     allowed = allowed_ids(kb, f, phrases)
     if allowed is not None and len(allowed) == 0:
         return []
-    exclude = kb._tombstones if len(kb._tombstones) else None
+    exclude = view.tombstones if len(view.tombstones) else None
     n = max(kb.config.candidates, k * per_doc * 2)
-    segments = list(kb._segments.values())
+    segments = list(view.segments.values())
     dense_ids = sparse_ids = np.zeros(0, dtype=np.int64)
     dense_scores: dict[int, float] = {}
     if mode in ("hybrid", "dense"):
@@ -193,12 +195,12 @@ def run_similar(kb: KnowledgeBase, doc_id_or_text: str, k: int, f: Filters) -> l
     from index.fusion import merge_topk
     from kb.service import group
 
-    kb._refresh()
+    view = kb._refresh()
     db = kb.store.db
     own = db.execute(
         "SELECT id, segment FROM chunks WHERE doc_id=? AND deleted_gen IS NULL", (doc_id_or_text,)
     ).fetchall()
-    segments = kb._segments
+    segments = view.segments
     if own:
         vecs = []
         for r in own:
@@ -219,7 +221,7 @@ def run_similar(kb: KnowledgeBase, doc_id_or_text: str, k: int, f: Filters) -> l
         skip_doc = None
     q /= max(float(np.linalg.norm(q)), 1e-9)
     allowed = allowed_ids(kb, f, [])
-    exclude = kb._tombstones if len(kb._tombstones) else None
+    exclude = view.tombstones if len(view.tombstones) else None
     n = max(kb.config.candidates, k * 10)
     parts = [seg.dense.search(q, n, allowed=allowed, exclude=exclude) for seg in segments.values()]
     scores, ids = (

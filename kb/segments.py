@@ -2,19 +2,23 @@
 
 A segment is written once into ``segments/<id>/`` and never changed. Searches fan out over the
 live segments; deletes are tombstones in SQLite applied as an exclusion list at search time.
+A reader holds a :class:`View`: one generation's segments and tombstones, loaded together.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from kb.store import atomic_write, fsync_dir
+from kb.store import KBError, Store, atomic_write, fsync_dir, private_tree
+
+#: how often a reader re-reads the generation when a segment it was about to load has been retired
+VIEW_RETRIES = 5
 
 
 @dataclass
@@ -58,6 +62,7 @@ def write_segment(
     if getattr(dense, "params", None):
         params["dense_params"] = dict(dense.params)
     atomic_write(tmp / "segment.json", json.dumps(params, sort_keys=True).encode())
+    private_tree(tmp)
     if directory.exists():
         shutil.rmtree(directory)
     tmp.rename(directory)
@@ -72,3 +77,39 @@ def load_segment(seg_id: int, directory: Path) -> Segment:
     if not (directory / "segment.json").exists():
         raise FileNotFoundError(f"segment {seg_id} is missing or incomplete at {directory}")
     return Segment(seg_id, load_dense_index(directory / "dense"), SparseIndex.load(directory / "sparse"))
+
+
+@dataclass(frozen=True)
+class View:
+    """What one search reads: a whole generation, never a mix of two (frozen: threads share it)."""
+
+    generation: int = -1
+    segments: Mapping[int, Segment] = field(default_factory=dict)
+    tombstones: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def refresh_view(store: Store, view: View) -> View:
+    """The view of the store's current generation, reusing the segments ``view`` already loaded.
+
+    A compaction deletes the segments it merged once it has committed, so a segment of the
+    generation just read can vanish before it is loaded. Then the newer generation is read
+    and loaded instead: the segments a committed generation names exist until a later commit.
+    """
+    failed_gen = None
+    for _ in range(VIEW_RETRIES):
+        snap = store.snapshot(view.generation)
+        if snap is None:
+            return view
+        gen, live, dead = snap
+        try:
+            segments = {
+                sid: view.segments[sid] if sid in view.segments else load_segment(sid, store.segment_dir(sid))
+                for sid in live
+            }
+        except FileNotFoundError as exc:
+            if gen == failed_gen:  # no commit since: not retired but lost
+                raise KBError(f"{store.root}: {exc}; the knowledge base is damaged") from exc
+            failed_gen = gen
+            continue  # retired by a commit after our snapshot: read the newer generation
+        return View(gen, segments, np.array(dead, dtype=np.int64))
+    raise KBError(f"{store.root}: the segments kept changing while loading them ({VIEW_RETRIES} tries); try again")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -56,9 +57,8 @@ class KnowledgeBase:
         self._embedder: Any = embedder  # an Embedder object overrides config.embedder (tests, notebooks)
         self._analyser: Any = None
         self._cache: Any = None
-        self._segments: dict[int, Any] = {}
-        self._view_gen = -1
-        self._tombstones = np.zeros(0, dtype=np.int64)
+        self._view: Any = None  # kb.segments.View, replaced whole (threads read it without a lock)
+        self._view_lock = threading.Lock()
         self._qcache: dict[str, np.ndarray] = {}
         self._query_embedder: Any = None
         self.timings: dict[str, float] = {}  # seconds per ingest stage, summed over this process
@@ -201,29 +201,21 @@ class KnowledgeBase:
         return self._cache
 
     # -- reading view -----------------------------------------------------------------------
-    def _refresh(self) -> None:
-        """Load the segments of the current generation; readers always see one whole generation."""
-        from kb.segments import load_segment
+    def _refresh(self) -> Any:
+        """The view of the current generation (a ``kb.segments.View``): one whole generation.
 
-        manifest = self.store.read_manifest() or {}
-        gen = int(manifest.get("generation", 0))
-        if gen == self._view_gen:
-            return
-        wanted = [int(s["id"]) for s in manifest.get("segments", [])]
-        segments = {}
-        for sid in wanted:
-            segments[sid] = self._segments.get(sid) or load_segment(sid, self.store.segment_dir(sid))
-        self._segments = segments
-        rows = self.store.db.execute(
-            "SELECT id FROM chunks WHERE deleted_gen IS NOT NULL AND deleted_gen <= ?", (gen,)
-        ).fetchall()
-        self._tombstones = np.array(sorted(r[0] for r in rows), dtype=np.int64)
-        self._view_gen = gen
+        A search takes the view once and uses only it, so a commit (or a compaction deleting the
+        segments it merged) while the search runs never mixes two generations into its answer.
+        """
+        from kb.segments import View, refresh_view
+
+        with self._view_lock:  # one thread loads a new generation's segments; the others wait for it
+            self._view = refresh_view(self.store, self._view or View())
+            return self._view
 
     @property
     def generation(self) -> int:
-        self._refresh()
-        return self._view_gen
+        return int(self._refresh().generation)
 
     # -- public API -------------------------------------------------------------------------
     def ingest(

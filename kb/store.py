@@ -12,8 +12,12 @@ Layout (see docs/format.md)::
 The SQLite commit is the commit point; the manifest is derived from it and replaced atomically
 right after. A writer killed between the two leaves a store one generation ahead of its
 manifest with every segment file already on disk, so opening rolls forward by rewriting the
-manifest. A writer killed earlier leaves only unreferenced segment directories, removed on the
-next write.
+manifest. A writer killed earlier leaves only unreferenced segment directories and originals,
+removed by the next writer.
+
+Every thread gets its own SQLite connection, so a reader never sees another thread's
+uncommitted write; writes are serialised by the writer lock. A new knowledge base is private to
+its owner: the directory is created 0700 and every file the kb writes 0600.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,10 +91,39 @@ class LockHeld(KBError):
     pass
 
 
+PRIVATE_DIR = 0o700  # a knowledge base holds the full text of its documents: owner only
+PRIVATE_FILE = 0o600
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) with the new leaf directory readable by its owner only."""
+    if not path.is_dir():
+        path.mkdir(parents=True, mode=PRIVATE_DIR, exist_ok=True)
+        os.chmod(path, PRIVATE_DIR)  # mkdir's mode passes through the umask; say it exactly
+
+
+def private_tree(path: Path) -> None:
+    """Make every directory under ``path`` 0700 and every file 0600 (files written by FAISS, NumPy, bm25s)."""
+    os.chmod(path, PRIVATE_DIR)
+    for base, dirs, files in os.walk(path):
+        for name in dirs:
+            os.chmod(os.path.join(base, name), PRIVATE_DIR)
+        for name in files:
+            os.chmod(os.path.join(base, name), PRIVATE_FILE)
+
+
+def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC) -> int:
+    """``os.open`` that creates the file 0600 whatever the umask (an existing file keeps its mode)."""
+    fd = os.open(path, flags, PRIVATE_FILE)
+    if flags & os.O_CREAT and flags & os.O_TRUNC:
+        os.fchmod(fd, PRIVATE_FILE)
+    return fd
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write beside, fsync, then ``os.replace``: readers see the old or the new file, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
+    with open(open_private(tmp), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -107,21 +141,71 @@ def fsync_dir(path: Path) -> None:
 
 
 class Store:
-    """SQLite access plus the directory conventions. One instance per open knowledge base."""
+    """SQLite access plus the directory conventions. One instance per open knowledge base.
+
+    ``db`` is the calling thread's own connection. One instance is shared by the app's sessions
+    (threads): a shared connection would let one session read another's uncommitted upload.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        (root / "segments").mkdir(exist_ok=True)
-        (root / "files").mkdir(exist_ok=True)
-        self.db = sqlite3.connect(str(root / "store.sqlite"), timeout=60, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA foreign_keys=OFF")
+        private_dir(root)
+        private_dir(root / "segments")
+        private_dir(root / "files")
+        os.close(open_private(root / "store.sqlite", os.O_RDWR | os.O_CREAT))  # SQLite gives -wal/-shm its mode
+        self._local = threading.local()
+        self._conns: dict[int, tuple[threading.Thread, sqlite3.Connection]] = {}
+        self._conns_lock = threading.Lock()
         with self.db:
             self.db.executescript(SCHEMA)
-        self._lock_fh: Any = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        # check_same_thread=False only so that close() may close every thread's connection;
+        # each connection is used by the one thread that opened it.
+        conn = sqlite3.connect(str(self.root / "store.sqlite"), timeout=60, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        conn.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten, not left in free pages
+        with self._conns_lock:
+            for ident, (thread, old) in list(self._conns.items()):
+                if not thread.is_alive():  # the app runs each script rerun in a new thread
+                    old.close()
+                    del self._conns[ident]
+            self._conns[threading.get_ident()] = (threading.current_thread(), conn)
+        self._local.conn = conn
+        return conn
+
+    def snapshot(self, known_generation: int) -> tuple[int, list[int], list[int]] | None:
+        """Generation, live segment ids and tombstoned chunk ids, read in one transaction.
+
+        Returns ``None`` when the generation is still ``known_generation`` (nothing to reload).
+        One read transaction makes the three agree: a commit between the queries cannot mix two
+        generations (a compaction deletes tombstone rows in the commit that retires segments).
+        """
+        db = self.db
+        own = not db.in_transaction  # the writer's thread may look inside its own transaction
+        if own:
+            db.execute("BEGIN")
+        try:
+            gen = int(self.meta("generation", "0") or 0)
+            if gen == known_generation:
+                return None
+            live = self.live_segments()
+            dead = [r[0] for r in db.execute("SELECT id FROM chunks WHERE deleted_gen IS NOT NULL ORDER BY id")]
+            return gen, live, dead
+        finally:
+            if own:
+                db.commit()
 
     # -- manifest ---------------------------------------------------------------------------
     @property
@@ -154,7 +238,7 @@ class Store:
     @contextlib.contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Exclusive writer lock (flock): a second writer is refused, never allowed to interleave."""
-        fh = open(self.root / "lock", "a+")
+        fh = open(open_private(self.root / "lock", os.O_RDWR | os.O_CREAT), "a+")
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -179,11 +263,12 @@ class Store:
         rel = Path("files") / sha256[:2] / f"{sha256}{source.suffix.lower()[:10]}"
         dest = self.root / rel
         if not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(dest.parent)
             tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-            shutil.copyfile(source, tmp)
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
+            with open(source, "rb") as src, open(open_private(tmp), "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(tmp, dest)
         return str(rel)
 
@@ -203,5 +288,18 @@ class Store:
             "mentions": one("SELECT COUNT(*) FROM mentions").fetchone()[0],
         }
 
+    def purge_wal(self) -> None:
+        """Copy the write-ahead log into the database and truncate it to zero bytes.
+
+        After a remove or a compaction: the log still holds page images with the removed text.
+        Skipped quietly while another connection reads an older snapshot (the next one purges).
+        """
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     def close(self) -> None:
-        self.db.close()
+        with self._conns_lock:
+            for _thread, conn in self._conns.values():
+                conn.close()
+            self._conns.clear()
+        self._local = threading.local()

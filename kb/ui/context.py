@@ -20,7 +20,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 @st.cache_resource(show_spinner=False)
 def _open(path: str) -> KnowledgeBase:
-    """One KnowledgeBase (and so one set of loaded models) per process and path."""
+    """One KnowledgeBase (and so one set of loaded models) per process and path.
+
+    Every session (a thread) shares it: its store gives each thread its own SQLite connection,
+    so one session never reads another's uncommitted upload, and the writer lock lets one
+    session write at a time. Each search takes one whole generation (``KnowledgeBase._refresh``).
+    """
     return KnowledgeBase.open(path)
 
 
