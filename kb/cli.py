@@ -15,17 +15,33 @@ from typing import Any
 import click
 
 from kb.config import default_kb_path
+from kb.store import KBError
+
+
+class KBGroup(click.Group):
+    """The ``kb`` group: a :class:`~kb.store.KBError` from any command becomes one clean line.
+
+    A knowledge base refuses work with a ``KBError`` (its writer lock is held, the embedder does
+    not match, the store is damaged). Mapping it here, once, gives every command, present and
+    future, the same ``Error: ...`` line and exit status 1 that ``kb ingest`` always gave, instead
+    of a traceback from the commands that forgot to catch it.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KBError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 def _open(ctx: click.Context) -> Any:
     from kb.service import KnowledgeBase
-    from kb.store import KBError
 
     obj = ctx.ensure_object(dict)
     if "kb" not in obj:
         try:
             obj["kb"] = KnowledgeBase.open(obj["path"], embedder=obj.get("embedder"))
-        except (KBError, ValueError) as exc:
+        except ValueError as exc:  # an unknown setting in kb.toml or a KB_* variable
             raise click.ClickException(str(exc)) from exc
         ctx.call_on_close(obj["kb"].close)
     return obj["kb"]
@@ -52,7 +68,7 @@ def _progress_printer(quiet: bool) -> Any:
     return progress
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=KBGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--kb",
     "path",
@@ -100,14 +116,9 @@ def ingest(
     quiet: bool,
 ) -> None:
     """Ingest files and folders (recursively); unreadable files are skipped and listed."""
-    from kb.store import KBError
-
     kb = _open(ctx)
     passwords = [ln.rstrip("\n") for ln in password_file] if password_file else []
-    try:
-        report = kb.ingest(paths, collection, passwords=passwords, progress=_progress_printer(quiet or as_json))
-    except KBError as exc:
-        raise click.ClickException(str(exc)) from exc
+    report = kb.ingest(paths, collection, passwords=passwords, progress=_progress_printer(quiet or as_json))
     if as_json:
         click.echo(
             json.dumps(
@@ -368,12 +379,8 @@ def _emit_report(report: Any, out: Path | None, as_json: bool) -> None:
 def brief(ctx: click.Context, target: str, out: Path | None, as_json: bool) -> None:
     """Visit brief for a crossing, place, institution or country (any alias, any language)."""
     from kb.brief import build_brief
-    from kb.store import KBError
 
-    try:
-        report = build_brief(_open(ctx), target)
-    except KBError as exc:
-        raise click.ClickException(str(exc)) from exc
+    report = build_brief(_open(ctx), target)
     _emit_report(report, out, as_json)
 
 
@@ -388,18 +395,14 @@ def compare_cmd(
 ) -> None:
     """Compare practices on a topic, Europe beside Latin America (or two documents with --docs)."""
     from kb.compare import align_documents, alignment_report, compare_practices, comparison_report
-    from kb.store import KBError
 
     kb = _open(ctx)
-    try:
-        if docs:
-            report = alignment_report(kb, docs[0], docs[1], align_documents(kb, docs[0], docs[1]))
-        elif topic:
-            report = comparison_report(topic, compare_practices(kb, topic))
-        else:
-            raise click.UsageError("give a TOPIC or --docs DOC_A DOC_B")
-    except KBError as exc:
-        raise click.ClickException(str(exc)) from exc
+    if docs:
+        report = alignment_report(kb, docs[0], docs[1], align_documents(kb, docs[0], docs[1]))
+    elif topic:
+        report = comparison_report(topic, compare_practices(kb, topic))
+    else:
+        raise click.UsageError("give a TOPIC or --docs DOC_A DOC_B")
     _emit_report(report, out, as_json)
 
 
@@ -435,13 +438,9 @@ def relink(ctx: click.Context) -> None:
 def set_cmd(ctx: click.Context, doc_id: str, assignments: tuple[str, ...]) -> None:
     """Correct a document's metadata, e.g. `kb set DOC doc_type=agreement date=2023-05-02`."""
     from kb.relink import set_metadata
-    from kb.store import KBError
 
     values = dict(a.split("=", 1) for a in assignments if "=" in a)
-    try:
-        set_metadata(_open(ctx), doc_id, values)
-    except KBError as exc:
-        raise click.ClickException(str(exc)) from exc
+    set_metadata(_open(ctx), doc_id, values)
     click.echo(f"updated {doc_id}: {values}")
 
 
