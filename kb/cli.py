@@ -14,6 +14,18 @@ from typing import Any
 
 import click
 
+from kb.cli_input import (
+    DATE,
+    DOC_TYPE,
+    ENTITY_TYPE,
+    LANG,
+    MODES,
+    REGION,
+    K,
+    check_date_range,
+    check_filters,
+    parse_assignments,
+)
 from kb.config import default_kb_path
 from kb.store import KBError
 
@@ -143,17 +155,15 @@ def _row(r: Any) -> dict[str, Any]:
 
 @cli.command()
 @click.argument("query")
-@click.option("-k", "--k", "k", default=10, show_default=True, help="Number of documents.")
-@click.option("--lang", multiple=True, help="Passage language (es, en, pt, fr); repeatable.")
-@click.option(
-    "--type", "doc_type", multiple=True, help="Document type (report, agreement, protocol, minutes, news, ...)."
-)
+@click.option("-k", "--k", "k", type=K, default=10, show_default=True, help="Number of documents.")
+@click.option("--lang", type=LANG, multiple=True, help="Passage language (und: undetermined); repeatable.")
+@click.option("--type", "doc_type", type=DOC_TYPE, multiple=True, help="Document type; repeatable.")
 @click.option("--country", multiple=True, help="Country (ISO code or name).")
 @click.option("--crossing", multiple=True, help="Border crossing (id or name, e.g. Desaguadero).")
 @click.option("--entity", multiple=True, help="Entity id or name that the document mentions.")
-@click.option("--region", multiple=True, help="Region: europe, latam, other.")
-@click.option("--since", help="Documents dated on or after (YYYY[-MM[-DD]]).")
-@click.option("--until", help="Documents dated on or before (YYYY[-MM[-DD]]).")
+@click.option("--region", type=REGION, multiple=True, help="Region of the passage (else of its document).")
+@click.option("--since", type=DATE, help="Documents dated on or after (YYYY[-MM[-DD]]).")
+@click.option("--until", type=DATE, help="Documents dated on or before (YYYY[-MM[-DD]]).")
 @click.option("--collection", multiple=True, help="Collection name.")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "sparse"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON (schema in the README).")
@@ -174,9 +184,14 @@ def search(
     mode: str,
     as_json: bool,
 ) -> None:
-    """Search in any of the four languages; "quoted phrases" match exactly."""
+    """Search in any of the four languages; "quoted phrases" match exactly.
+
+    Every filter value is checked: a misspelt language, type, date, country, crossing, entity or
+    collection is an error (exit 2) with the nearest known values, never a silent empty answer.
+    """
     from kb.views import hit_json
 
+    check_date_range(since, until)
     kb = _open(ctx)
     filters = {
         "lang": lang,
@@ -189,6 +204,7 @@ def search(
         "until": until,
         "collection": collection,
     }
+    check_filters(kb, filters)
     results = kb.search(query, k=k, filters=filters, mode=mode)
     if as_json:
         click.echo(json.dumps([hit_json(r.best, passages=len(r.hits)) for r in results], ensure_ascii=False, indent=2))
@@ -257,8 +273,8 @@ def show(ctx: click.Context, doc_id: str, as_json: bool, text: bool) -> None:
 
 
 @cli.command()
-@click.option("--type", "etype", help="Entity type: PERSON, ORG, PLACE, BORDER_CROSSING, COUNTRY, PROGRAMME, ...")
-@click.option("--limit", type=int)
+@click.option("--type", "etype", type=ENTITY_TYPE, help="Entity type.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (the most mentioned first).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def entities(ctx: click.Context, etype: str | None, limit: int | None, as_json: bool) -> None:
@@ -304,7 +320,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--run", type=int, help="Run number (default: the latest).")
+@click.option("--run", type=click.IntRange(min=1), help="Run number (default: the latest).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def report(ctx: click.Context, run: int | None, as_json: bool) -> None:
@@ -338,19 +354,19 @@ def compact(ctx: click.Context) -> None:
 
 @cli.command(name="eval")
 @click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--modes", default="dense,sparse,hybrid", show_default=True)
-@click.option("--limit", type=int, help="Evaluate only the first N queries (quick checks).")
+@click.option("--modes", type=MODES, default="dense,sparse,hybrid", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N queries (quick checks).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def eval_cmd(ctx: click.Context, directory: Path | None, modes: str, limit: int | None, as_json: bool) -> None:
+def eval_cmd(
+    ctx: click.Context, directory: Path | None, modes: tuple[str, ...], limit: int | None, as_json: bool
+) -> None:
     """Recall@k, MRR@10 and nDCG@10 on a labelled set (default: corpus/eval on this knowledge base)."""
     from kb.evaluate import format_table, run_eval
 
     directory = directory or Path("corpus/eval")
     obj = ctx.ensure_object(dict)
-    result = run_eval(
-        directory, kb_path=obj["path"], embedder=obj.get("embedder"), modes=tuple(modes.split(",")), limit=limit
-    )
+    result = run_eval(directory, kb_path=obj["path"], embedder=obj.get("embedder"), modes=modes, limit=limit)
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_table(result))
 
 
@@ -437,15 +453,15 @@ def relink(ctx: click.Context) -> None:
 @click.pass_context
 def set_cmd(ctx: click.Context, doc_id: str, assignments: tuple[str, ...]) -> None:
     """Correct a document's metadata, e.g. `kb set DOC doc_type=agreement date=2023-05-02`."""
-    from kb.relink import set_metadata
+    from kb.relink import EDITABLE, set_metadata
 
-    values = dict(a.split("=", 1) for a in assignments if "=" in a)
+    values = parse_assignments(assignments, EDITABLE)
     set_metadata(_open(ctx), doc_id, values)
     click.echo(f"updated {doc_id}: {values}")
 
 
 @cli.command()
-@click.option("--port", default=8501, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
 @click.option(
     "--address",
     default="127.0.0.1",

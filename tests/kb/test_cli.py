@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,10 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from kb.cli import cli
+from kb.service import KnowledgeBase
 from kb.store import Store
+from tests.conftest import FakeEmbedder
+from tests.kb.test_service import write_docs
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITERS = [
@@ -63,3 +67,113 @@ def test_held_lock_message_on_real_stderr(locked_kb: Path) -> None:
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("Error: ") and "being written by another process" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+# -- input validation: a wrong value is an error with a suggestion, never a silent empty answer ---------------
+
+
+@pytest.fixture(scope="module")
+def small_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    """Three documents (es, en, fr; CO/EC, PE/BO; two crossings) in the collection "Actas"."""
+    root = tmp_path_factory.mktemp("small")
+    kb = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
+    kb.ingest([write_docs(root / "docs")], "Actas")
+    yield kb
+    kb.close()
+
+
+def run_cli(kb: KnowledgeBase, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--kb", str(kb.root), *args], obj={"kb": kb})
+
+
+def assert_usage_error(result: Result, option: str, *fragments: str) -> None:
+    """Exit 2 with click's one-line ``Invalid value for '<option>'`` message and nothing else."""
+    assert type(result.exception) is SystemExit, result.exception
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    error = [ln for ln in result.output.splitlines() if ln.startswith("Error:")]
+    assert error and error[0].startswith(f"Error: Invalid value for {option}"), result.output
+    for fragment in fragments:
+        assert fragment in error[0], result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "fragments"),
+    [
+        (["-k", "0"], "'-k' / '--k'", ["1<=x<=1000"]),
+        (["-k", "-1"], "'-k' / '--k'", ["1<=x<=1000"]),
+        (["-k", "1000000000"], "'-k' / '--k'", ["1<=x<=1000"]),
+        (["--since", "notadate"], "'--since'", ["YYYY, YYYY-MM or YYYY-MM-DD"]),
+        (["--until", "2023-13"], "'--until'", ["not a real date"]),
+        (["--since", "2023-02-30"], "'--since'", ["not a real date"]),
+        (["--lang", "fra"], "'--lang'", ["Did you mean 'fr'?", "Known: es, en, pt, fr"]),
+        (["--type", "agrement"], "'--type'", ["Did you mean 'agreement'?"]),
+        (["--region", "latin"], "'--region'", ["Did you mean 'latam'?"]),
+        (
+            ["--country", "Colombai"],
+            "'--country'",
+            ["no document", "Did you mean 'Colombia'?", "Known: BO (Bolivia), CO (Colombia)"],
+        ),
+        (["--country", "DE"], "'--country'", ["no document in this knowledge base has this country"]),
+        (
+            ["--crossing", "Rumichacha"],
+            "'--crossing'",
+            ["Did you mean 'Rumichaca'", "Known: Desaguadero (bc:desaguadero), Rumichaca (bc:rumichaca)."],
+        ),
+        (["--entity", "Migracion Colombiana"], "'--entity'", ["'Migración Colombia'", "`kb entities` lists them"]),
+        (["--collection", "actas"], "'--collection'", ["Did you mean 'Actas'?", "Known: Actas."]),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_search_refuses_bad_input_with_a_suggestion(
+    small_kb: KnowledgeBase, args: list[str], option: str, fragments: list[str]
+) -> None:
+    assert_usage_error(run_cli(small_kb, "search", "control migratorio", *args), option, *fragments)
+
+
+def test_search_refuses_since_after_until(small_kb: KnowledgeBase) -> None:
+    result = run_cli(small_kb, "search", "visit", "--since", "2024-02", "--until", "2023")
+    assert_usage_error(result, "'--since'", "--since 2024-02 is after --until 2023")
+
+
+def test_valid_filters_in_any_case_and_spelling_still_find(small_kb: KnowledgeBase) -> None:
+    # upper-case codes, a country's name, a crossing's name and partial dates are all accepted
+    result = run_cli(
+        small_kb, "search", "border crossing visit", "--json", "-k", "1000", "--lang", "EN", "--type", "Report",
+        "--region", "LATAM", "--country", "Colombia", "--crossing", "rumichaca", "--entity", "org:migracion-co",
+        "--collection", "Actas", "--since", "2023", "--until", "2023-06",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [h["title"] for h in json.loads(result.output)] == ["Technical visit report: Rumichaca border crossing"]
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "fragment"),
+    [
+        (["entities", "--type", "orgg"], "'--type'", "Did you mean 'ORG'?"),
+        (["entities", "--limit", "0"], "'--limit'", "x>=1"),
+        (["report", "--run", "-1"], "'--run'", "x>=1"),
+        (["eval", "--modes", "dense,hybird"], "'--modes'", "Did you mean 'hybrid'?"),
+        (["set", "DOC", "dat=2020"], "ASSIGNMENTS", "Did you mean 'date'?"),
+        (["set", "DOC", "title"], "ASSIGNMENTS", "not FIELD=VALUE"),
+        (["set", "DOC", "date=notadate"], "'date'", "YYYY, YYYY-MM or YYYY-MM-DD"),
+        (["set", "DOC", "doc_type=memo"], "'doc_type'", "Known: report, agreement"),
+        (["app", "--port", "0"], "'--port'", "1<=x<=65535"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_other_commands_refuse_bad_input(small_kb: KnowledgeBase, args: list[str], option: str, fragment: str) -> None:
+    doc = small_kb.search("Rumichaca", k=1)[0].doc_id
+    assert_usage_error(run_cli(small_kb, *(doc if a == "DOC" else a for a in args)), option, fragment)
+    assert (small_kb.document(doc) or {})["date"] == "2023-06-05"  # `set` changed nothing
+
+
+@pytest.mark.parametrize("k", [0, -1, 1001, 10**9, True, 2.5, "3"])
+def test_api_search_and_similar_refuse_k_out_of_range(small_kb: KnowledgeBase, k: object) -> None:
+    with pytest.raises(ValueError, match="k must be"):
+        small_kb.search("control migratorio", k=k)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="k must be"):
+        small_kb.similar("Rumichaca border crossing", k=k)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="per_doc must be"):
+        small_kb.search("control migratorio", per_doc=k)  # type: ignore[arg-type]
+    assert len(small_kb.search("control migratorio", k=1000)) == 3
