@@ -25,6 +25,7 @@ from kb.cli_input import (
     check_date_range,
     check_filters,
     parse_assignments,
+    require_entity,
 )
 from kb.config import default_kb_path
 from kb.store import KBError
@@ -294,9 +295,7 @@ def entities(ctx: click.Context, etype: str | None, limit: int | None, as_json: 
 @click.pass_context
 def entity(ctx: click.Context, entity_id: str, as_json: bool) -> None:
     """Show one entity: aliases, documents that mention it, co-mentioned entities."""
-    view = _open(ctx).entity(entity_id)
-    if view is None:
-        raise click.ClickException(f"no entity {entity_id!r}; `kb entities` lists them")
+    view = require_entity(_open(ctx), entity_id, "ENTITY_ID")
     if as_json:
         click.echo(json.dumps(view, ensure_ascii=False, indent=2))
         return
@@ -396,7 +395,9 @@ def brief(ctx: click.Context, target: str, out: Path | None, as_json: bool) -> N
     """Visit brief for a crossing, place, institution or country (any alias, any language)."""
     from kb.brief import build_brief
 
-    report = build_brief(_open(ctx), target)
+    kb = _open(ctx)
+    require_entity(kb, target, "TARGET")
+    report = build_brief(kb, target)
     _emit_report(report, out, as_json)
 
 

@@ -126,6 +126,19 @@ def check_filters(kb: KnowledgeBase, filters: Mapping[str, Any]) -> None:
         raise click.BadParameter(message, param_hint=f"'--{u.field}'")
 
 
+def require_entity(kb: KnowledgeBase, value: str, param_hint: str) -> dict[str, Any]:
+    """The entity view of ``value`` (an id or any alias); a name that is none is refused with the
+    nearest ones."""
+    from kb.filter_values import entity_names
+
+    view = kb.entity(value)
+    if view is None:
+        hint = did_you_mean(close_matches(value, entity_names(kb)))
+        message = f"{value!r}: no entity of this knowledge base has this name.{hint} `kb entities` lists them."
+        raise click.BadParameter(message, param_hint=param_hint)
+    return view
+
+
 def parse_assignments(assignments: Sequence[str], editable: Sequence[str]) -> dict[str, str]:
     """``key=value`` pairs for `kb set`, each key editable and each value valid for its field."""
     values: dict[str, str] = {}

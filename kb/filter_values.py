@@ -72,11 +72,11 @@ def unknown_values(kb: KnowledgeBase, f: Filters) -> list[UnknownValue]:
         have = _json_values(kb, "crossings")
         first = {r["id"]: r["name"] for r in _entity_rows(kb, have)}
         labels = {c: f"{first[c]} ({c})" if c in first else c for c in have}
-        out += _missing("crossing", f.crossing, lambda v: resolve_entity(kb, v), labels, _names(kb, have))
+        out += _missing("crossing", f.crossing, lambda v: resolve_entity(kb, v), labels, entity_names(kb, have))
     for value in f.entity:
         eid = resolve_entity(kb, value)
         if not db.execute("SELECT 1 FROM mentions WHERE entity_id=? LIMIT 1", (eid,)).fetchone():
-            out.append(UnknownValue("entity", value, close_matches(value, _names(kb, None)), ()))
+            out.append(UnknownValue("entity", value, close_matches(value, entity_names(kb)), ()))
     if f.collection:
         have = {r[0] for r in db.execute("SELECT DISTINCT collection FROM documents WHERE collection IS NOT NULL")}
         out += _missing("collection", f.collection, lambda v: v, {c: c for c in have}, sorted(have))
@@ -106,6 +106,6 @@ def _entity_rows(kb: KnowledgeBase, ids: set[str] | None) -> list[sqlite3.Row]:
     return [r for r in rows if ids is None or r["id"] in ids]
 
 
-def _names(kb: KnowledgeBase, ids: set[str] | None) -> list[str]:
+def entity_names(kb: KnowledgeBase, ids: set[str] | None = None) -> list[str]:
     """Names and aliases of entities (of ``ids``, or every non-date entity) to suggest from."""
     return [s for r in _entity_rows(kb, ids) for s in (r["name"], *json.loads(r["aliases"] or "[]"))]

@@ -159,6 +159,8 @@ def test_valid_filters_in_any_case_and_spelling_still_find(small_kb: KnowledgeBa
         (["set", "DOC", "date=notadate"], "'date'", "YYYY, YYYY-MM or YYYY-MM-DD"),
         (["set", "DOC", "doc_type=memo"], "'doc_type'", "Known: report, agreement"),
         (["app", "--port", "0"], "'--port'", "1<=x<=65535"),
+        (["brief", "Rumichacha"], "TARGET", "Did you mean 'Rumichaca'"),
+        (["entity", "Migracion Colombiana"], "ENTITY_ID", "'Migración Colombia'"),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) else None,
 )
@@ -177,3 +179,12 @@ def test_api_search_and_similar_refuse_k_out_of_range(small_kb: KnowledgeBase, k
     with pytest.raises(ValueError, match="per_doc must be"):
         small_kb.search("control migratorio", per_doc=k)  # type: ignore[arg-type]
     assert len(small_kb.search("control migratorio", k=1000)) == 3
+
+
+def test_brief_and_entity_accept_any_alias(small_kb: KnowledgeBase) -> None:
+    result = run_cli(small_kb, "entity", "migracion colombia")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Migración Colombia [ORG] org:migracion-co")
+    result = run_cli(small_kb, "brief", "Rumichaca", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["title"] == "Visit brief: Rumichaca"
