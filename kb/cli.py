@@ -47,13 +47,14 @@ class KBGroup(click.Group):
             raise click.ClickException(str(exc)) from exc
 
 
-def _open(ctx: click.Context) -> Any:
+def _open(ctx: click.Context, *, migrating: bool = False) -> Any:
+    """The knowledge base of ``--kb``, opened once per command and closed when it ends."""
     from kb.service import KnowledgeBase
 
     obj = ctx.ensure_object(dict)
     if "kb" not in obj:
         try:
-            obj["kb"] = KnowledgeBase.open(obj["path"], embedder=obj.get("embedder"))
+            obj["kb"] = KnowledgeBase.open(obj["path"], embedder=obj.get("embedder"), migrating=migrating)
         except ValueError as exc:  # an unknown setting in kb.toml or a KB_* variable
             raise click.ClickException(str(exc)) from exc
         ctx.call_on_close(obj["kb"].close)
@@ -428,14 +429,8 @@ def compare_cmd(
 def reindex(ctx: click.Context) -> None:
     """Rebuild every segment with the chosen embedder (after changing embedder or format version)."""
     from kb.ingest import reindex as run_reindex
-    from kb.service import KnowledgeBase
 
-    obj = ctx.ensure_object(dict)
-    kb = KnowledgeBase.open(obj["path"], embedder=obj.get("embedder"), migrating=True)
-    try:
-        result = run_reindex(kb, progress=_progress_printer(False))
-    finally:
-        kb.close()
+    result = run_reindex(_open(ctx, migrating=True), progress=_progress_printer(False))
     click.echo(f"re-embedded {result['chunks']} chunks: {result['from']} -> {result['to']}")
 
 

@@ -53,6 +53,16 @@ def test_writing_commands_refuse_a_held_lock_with_one_clean_line(locked_kb: Path
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("args", [["reindex"], ["search", "x"], ["stats"]], ids=lambda a: a[0])
+def test_unknown_setting_in_kb_toml_is_one_clean_line(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "kb.toml").write_text("chunk_wrods = 100\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--kb", str(tmp_path / "kb"), *args], obj={})
+    assert type(result.exception) is SystemExit, result.exception
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: unknown setting(s): chunk_wrods"
+
+
 def test_held_lock_message_on_real_stderr(locked_kb: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run(
