@@ -92,7 +92,7 @@ class CommaList(click.ParamType):
         return items
 
 
-#: Result counts: at least one, at most what the API accepts (kb.search.MAX_K).
+#: Result counts: at least one, at most what the API accepts (kb.types.MAX_K).
 K = click.IntRange(1, MAX_K)
 DATE = IsoDate()
 #: Passage languages: the four the corpus is in, the others detection knows, "und" for undetermined.

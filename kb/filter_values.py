@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from kb.search import Filters
     from kb.service import KnowledgeBase
+
 #: At most this many accepted values are listed in a message; more are summarised by a command.
 LIST_AT_MOST = 15
 

@@ -252,7 +252,7 @@ class KnowledgeBase:
         """Search; results are grouped by document, best passage first in each group.
 
         Raises:
-            ValueError: ``k`` or ``per_doc`` is not in 1..:data:`kb.search.MAX_K`.
+            ValueError: ``k`` or ``per_doc`` is not in 1..:data:`kb.types.MAX_K`.
         """
         from kb.query import run_search
 
