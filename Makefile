@@ -10,9 +10,12 @@ export TRANSFORMERS_OFFLINE := 1
 run: install kb
 	$(VENV)/bin/kb --kb $(KB_DIR) app
 
+# Runtime install; as root also the Debian packages the ingest needs (Tesseract with spa/por/fra/eng,
+# for the corpus's scanned PDFs), otherwise it prints the one apt-get line to run and goes on.
 install:
 	scripts/install.sh
 
+# Plus the test dependencies and, as root, chromium and fonts for the browser tests.
 install-dev:
 	scripts/install.sh --dev
 

@@ -14,18 +14,48 @@ from typing import Any
 
 import click
 
+from kb.cli_input import (
+    DATE,
+    DOC_TYPE,
+    ENTITY_TYPE,
+    LANG,
+    MODES,
+    REGION,
+    K,
+    check_date_range,
+    check_filters,
+    parse_assignments,
+    require_entity,
+)
 from kb.config import default_kb_path
+from kb.store import KBError
 
 
-def _open(ctx: click.Context) -> Any:
+class KBGroup(click.Group):
+    """The ``kb`` group: a :class:`~kb.store.KBError` from any command becomes one clean line.
+
+    A knowledge base refuses work with a ``KBError`` (its writer lock is held, the embedder does
+    not match, the store is damaged). Mapping it here, once, gives every command, present and
+    future, the same ``Error: ...`` line and exit status 1 that ``kb ingest`` always gave, instead
+    of a traceback from the commands that forgot to catch it.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KBError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+def _open(ctx: click.Context, *, migrating: bool = False) -> Any:
+    """The knowledge base of ``--kb``, opened once per command and closed when it ends."""
     from kb.service import KnowledgeBase
-    from kb.store import KBError
 
     obj = ctx.ensure_object(dict)
     if "kb" not in obj:
         try:
-            obj["kb"] = KnowledgeBase.open(obj["path"], embedder=obj.get("embedder"))
-        except (KBError, ValueError) as exc:
+            obj["kb"] = KnowledgeBase.open(obj["path"], embedder=obj.get("embedder"), migrating=migrating)
+        except ValueError as exc:  # an unknown setting in kb.toml or a KB_* variable
             raise click.ClickException(str(exc)) from exc
         ctx.call_on_close(obj["kb"].close)
     return obj["kb"]
@@ -52,7 +82,7 @@ def _progress_printer(quiet: bool) -> Any:
     return progress
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=KBGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--kb",
     "path",
@@ -100,14 +130,9 @@ def ingest(
     quiet: bool,
 ) -> None:
     """Ingest files and folders (recursively); unreadable files are skipped and listed."""
-    from kb.store import KBError
-
     kb = _open(ctx)
     passwords = [ln.rstrip("\n") for ln in password_file] if password_file else []
-    try:
-        report = kb.ingest(paths, collection, passwords=passwords, progress=_progress_printer(quiet or as_json))
-    except KBError as exc:
-        raise click.ClickException(str(exc)) from exc
+    report = kb.ingest(paths, collection, passwords=passwords, progress=_progress_printer(quiet or as_json))
     if as_json:
         click.echo(
             json.dumps(
@@ -132,17 +157,15 @@ def _row(r: Any) -> dict[str, Any]:
 
 @cli.command()
 @click.argument("query")
-@click.option("-k", "--k", "k", default=10, show_default=True, help="Number of documents.")
-@click.option("--lang", multiple=True, help="Passage language (es, en, pt, fr); repeatable.")
-@click.option(
-    "--type", "doc_type", multiple=True, help="Document type (report, agreement, protocol, minutes, news, ...)."
-)
+@click.option("-k", "--k", "k", type=K, default=10, show_default=True, help="Number of documents.")
+@click.option("--lang", type=LANG, multiple=True, help="Passage language (und: undetermined); repeatable.")
+@click.option("--type", "doc_type", type=DOC_TYPE, multiple=True, help="Document type; repeatable.")
 @click.option("--country", multiple=True, help="Country (ISO code or name).")
 @click.option("--crossing", multiple=True, help="Border crossing (id or name, e.g. Desaguadero).")
 @click.option("--entity", multiple=True, help="Entity id or name that the document mentions.")
-@click.option("--region", multiple=True, help="Region: europe, latam, other.")
-@click.option("--since", help="Documents dated on or after (YYYY[-MM[-DD]]).")
-@click.option("--until", help="Documents dated on or before (YYYY[-MM[-DD]]).")
+@click.option("--region", type=REGION, multiple=True, help="Region of the passage (else of its document).")
+@click.option("--since", type=DATE, help="Documents dated on or after (YYYY[-MM[-DD]]).")
+@click.option("--until", type=DATE, help="Documents dated on or before (YYYY[-MM[-DD]]).")
 @click.option("--collection", multiple=True, help="Collection name.")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "sparse"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON (schema in the README).")
@@ -163,9 +186,14 @@ def search(
     mode: str,
     as_json: bool,
 ) -> None:
-    """Search in any of the four languages; "quoted phrases" match exactly."""
+    """Search in any of the four languages; "quoted phrases" match exactly.
+
+    Every filter value is checked: a misspelt language, type, date, country, crossing, entity or
+    collection is an error (exit 2) with the nearest known values, never a silent empty answer.
+    """
     from kb.views import hit_json
 
+    check_date_range(since, until)
     kb = _open(ctx)
     filters = {
         "lang": lang,
@@ -178,6 +206,7 @@ def search(
         "until": until,
         "collection": collection,
     }
+    check_filters(kb, filters)
     results = kb.search(query, k=k, filters=filters, mode=mode)
     if as_json:
         click.echo(json.dumps([hit_json(r.best, passages=len(r.hits)) for r in results], ensure_ascii=False, indent=2))
@@ -246,8 +275,8 @@ def show(ctx: click.Context, doc_id: str, as_json: bool, text: bool) -> None:
 
 
 @cli.command()
-@click.option("--type", "etype", help="Entity type: PERSON, ORG, PLACE, BORDER_CROSSING, COUNTRY, PROGRAMME, ...")
-@click.option("--limit", type=int)
+@click.option("--type", "etype", type=ENTITY_TYPE, help="Entity type.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many (the most mentioned first).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def entities(ctx: click.Context, etype: str | None, limit: int | None, as_json: bool) -> None:
@@ -267,9 +296,7 @@ def entities(ctx: click.Context, etype: str | None, limit: int | None, as_json: 
 @click.pass_context
 def entity(ctx: click.Context, entity_id: str, as_json: bool) -> None:
     """Show one entity: aliases, documents that mention it, co-mentioned entities."""
-    view = _open(ctx).entity(entity_id)
-    if view is None:
-        raise click.ClickException(f"no entity {entity_id!r}; `kb entities` lists them")
+    view = require_entity(_open(ctx), entity_id, "ENTITY_ID")
     if as_json:
         click.echo(json.dumps(view, ensure_ascii=False, indent=2))
         return
@@ -293,7 +320,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--run", type=int, help="Run number (default: the latest).")
+@click.option("--run", type=click.IntRange(min=1), help="Run number (default: the latest).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def report(ctx: click.Context, run: int | None, as_json: bool) -> None:
@@ -327,19 +354,19 @@ def compact(ctx: click.Context) -> None:
 
 @cli.command(name="eval")
 @click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--modes", default="dense,sparse,hybrid", show_default=True)
-@click.option("--limit", type=int, help="Evaluate only the first N queries (quick checks).")
+@click.option("--modes", type=MODES, default="dense,sparse,hybrid", show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N queries (quick checks).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def eval_cmd(ctx: click.Context, directory: Path | None, modes: str, limit: int | None, as_json: bool) -> None:
+def eval_cmd(
+    ctx: click.Context, directory: Path | None, modes: tuple[str, ...], limit: int | None, as_json: bool
+) -> None:
     """Recall@k, MRR@10 and nDCG@10 on a labelled set (default: corpus/eval on this knowledge base)."""
     from kb.evaluate import format_table, run_eval
 
     directory = directory or Path("corpus/eval")
     obj = ctx.ensure_object(dict)
-    result = run_eval(
-        directory, kb_path=obj["path"], embedder=obj.get("embedder"), modes=tuple(modes.split(",")), limit=limit
-    )
+    result = run_eval(directory, kb_path=obj["path"], embedder=obj.get("embedder"), modes=modes, limit=limit)
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else format_table(result))
 
 
@@ -368,12 +395,10 @@ def _emit_report(report: Any, out: Path | None, as_json: bool) -> None:
 def brief(ctx: click.Context, target: str, out: Path | None, as_json: bool) -> None:
     """Visit brief for a crossing, place, institution or country (any alias, any language)."""
     from kb.brief import build_brief
-    from kb.store import KBError
 
-    try:
-        report = build_brief(_open(ctx), target)
-    except KBError as exc:
-        raise click.ClickException(str(exc)) from exc
+    kb = _open(ctx)
+    require_entity(kb, target, "TARGET")
+    report = build_brief(kb, target)
     _emit_report(report, out, as_json)
 
 
@@ -388,18 +413,14 @@ def compare_cmd(
 ) -> None:
     """Compare practices on a topic, Europe beside Latin America (or two documents with --docs)."""
     from kb.compare import align_documents, alignment_report, compare_practices, comparison_report
-    from kb.store import KBError
 
     kb = _open(ctx)
-    try:
-        if docs:
-            report = alignment_report(kb, docs[0], docs[1], align_documents(kb, docs[0], docs[1]))
-        elif topic:
-            report = comparison_report(topic, compare_practices(kb, topic))
-        else:
-            raise click.UsageError("give a TOPIC or --docs DOC_A DOC_B")
-    except KBError as exc:
-        raise click.ClickException(str(exc)) from exc
+    if docs:
+        report = alignment_report(kb, docs[0], docs[1], align_documents(kb, docs[0], docs[1]))
+    elif topic:
+        report = comparison_report(topic, compare_practices(kb, topic))
+    else:
+        raise click.UsageError("give a TOPIC or --docs DOC_A DOC_B")
     _emit_report(report, out, as_json)
 
 
@@ -408,14 +429,8 @@ def compare_cmd(
 def reindex(ctx: click.Context) -> None:
     """Rebuild every segment with the chosen embedder (after changing embedder or format version)."""
     from kb.ingest import reindex as run_reindex
-    from kb.service import KnowledgeBase
 
-    obj = ctx.ensure_object(dict)
-    kb = KnowledgeBase.open(obj["path"], embedder=obj.get("embedder"), migrating=True)
-    try:
-        result = run_reindex(kb, progress=_progress_printer(False))
-    finally:
-        kb.close()
+    result = run_reindex(_open(ctx, migrating=True), progress=_progress_printer(False))
     click.echo(f"re-embedded {result['chunks']} chunks: {result['from']} -> {result['to']}")
 
 
@@ -434,19 +449,15 @@ def relink(ctx: click.Context) -> None:
 @click.pass_context
 def set_cmd(ctx: click.Context, doc_id: str, assignments: tuple[str, ...]) -> None:
     """Correct a document's metadata, e.g. `kb set DOC doc_type=agreement date=2023-05-02`."""
-    from kb.relink import set_metadata
-    from kb.store import KBError
+    from kb.relink import EDITABLE, set_metadata
 
-    values = dict(a.split("=", 1) for a in assignments if "=" in a)
-    try:
-        set_metadata(_open(ctx), doc_id, values)
-    except KBError as exc:
-        raise click.ClickException(str(exc)) from exc
+    values = parse_assignments(assignments, EDITABLE)
+    set_metadata(_open(ctx), doc_id, values)
     click.echo(f"updated {doc_id}: {values}")
 
 
 @cli.command()
-@click.option("--port", default=8501, show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True)
 @click.option(
     "--address",
     default="127.0.0.1",

@@ -12,10 +12,26 @@ added to the sparse query so that names match across languages.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from kb.types import MAX_K
+
+
+def check_k(k: int, name: str = "k") -> int:
+    """``k`` as an int in 1..MAX_K, else a ValueError that says so (the API boundary's guard)."""
+    try:
+        if isinstance(k, bool):
+            raise TypeError
+        n = operator.index(k)
+    except TypeError:
+        raise ValueError(f"{name} must be a whole number from 1 to {MAX_K}, got {k!r}") from None
+    if not 1 <= n <= MAX_K:
+        raise ValueError(f"{name} must be from 1 to {MAX_K}, got {n}")
+    return n
 
 
 @dataclass(frozen=True, slots=True)

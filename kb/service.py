@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from kb.config import Config, default_kb_path
-from kb.search import Filters, fuse, group_by_document
+from kb.search import Filters, check_k, fuse, group_by_document
 from kb.store import FORMAT_VERSION, KBError, Store
 from kb.types import EntityRef, Hit, SearchResult
 
@@ -241,9 +241,14 @@ class KnowledgeBase:
         per_doc: int = 5,
         snippets: bool = True,
     ) -> list[SearchResult]:
-        """Search; results are grouped by document, best passage first in each group."""
+        """Search; results are grouped by document, best passage first in each group.
+
+        Raises:
+            ValueError: ``k`` or ``per_doc`` is not in 1..:data:`kb.types.MAX_K`.
+        """
         from kb.query import run_search
 
+        k, per_doc = check_k(k), check_k(per_doc, "per_doc")
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
         return run_search(self, query, k, f, mode=mode, per_doc=per_doc, snippets=snippets)
 
@@ -253,6 +258,7 @@ class KnowledgeBase:
         """Documents most like a stored document (by id) or a pasted text, across languages."""
         from kb.query import run_similar
 
+        k = check_k(k)
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
         return run_similar(self, doc_id_or_text, k, f)
 

@@ -25,6 +25,13 @@ ENTITY_TYPES = (
 #: Document types recognised by the metadata rules.
 DOC_TYPES = ("report", "agreement", "protocol", "minutes", "news", "training", "analysis", "practice", "other")
 
+#: Regions of documents and passages (the ``region`` search filter).
+REGIONS = ("europe", "latam", "other")
+
+#: The most results one search may ask for. Candidates grow with k (k x per_doc x 2), so an
+#: unbounded k is an unbounded allocation: 10**9 asked numpy for 37 GiB.
+MAX_K = 1000
+
 #: Reasons a file is skipped. Stable codes: the CLI, report and tests rely on them.
 SKIP_REASONS = (
     "unsupported",  # not a format kb reads

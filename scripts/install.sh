@@ -1,32 +1,56 @@
 #!/usr/bin/env bash
 # Install kb into a virtual environment, offline models included.
-#   scripts/install.sh          runtime only
+#   scripts/install.sh          runtime: as root, also the Debian packages the main job needs
+#                               (Tesseract and its spa/por/fra/eng data, for the scanned PDFs)
 #   scripts/install.sh --dev    plus what the tests need (pytest, hypothesis, playwright, reportlab, ...)
-#                               and, as root, the Debian packages the tests use (tesseract, chromium)
+#                               and, as root, the Debian packages only the tests use (chromium, fonts)
+# Not root: nothing is installed with apt; the one `sudo apt-get install ...` line to run is printed
+# and the Python install goes on (kb works without Tesseract; it skips scans as `no_text`).
+# KB_INSTALL_DRY_RUN=1 prints what would be installed and stops before apt-get and pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PY=${PYTHON:-python3}
 DEV=0
 [ "${1:-}" = "--dev" ] && DEV=1
+DRY=${KB_INSTALL_DRY_RUN:-0}
 
+# The languages OCR uses (kb.config ocr_langs), asked of tesseract itself as the OCR reader does.
+need=()
+langs=""
+if command -v tesseract >/dev/null; then
+  langs=$'\n'$(tesseract --list-langs 2>/dev/null || true)$'\n'
+else
+  need+=(tesseract-ocr)
+fi
+for l in spa por fra eng; do
+  [[ "$langs" == *$'\n'"$l"$'\n'* ]] || need+=("tesseract-ocr-$l")
+done
 if [ "$DEV" = 1 ]; then
-  need=()
-  command -v tesseract >/dev/null || need+=(tesseract-ocr)
-  for l in spa por fra eng; do
-    [ -n "$(ls /usr/share/tesseract-ocr/*/tessdata/$l.traineddata 2>/dev/null)" ] || need+=("tesseract-ocr-$l")
-  done
   command -v chromium >/dev/null || need+=(chromium)
   [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
-  if [ "${#need[@]}" -gt 0 ]; then
-    if [ "$(id -u)" = 0 ]; then
-      echo "installing Debian packages: ${need[*]}"
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ "${#need[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    if [ "$DRY" = 1 ]; then
+      echo "would install Debian packages: ${need[*]}"
     else
-      echo "warning: not root; tests needing ${need[*]} will be skipped" >&2
+      echo "installing Debian packages: ${need[*]}"
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null; } \
+        || echo "warning: apt-get failed; scanned PDFs will be skipped until ${need[*]} are installed" >&2
     fi
+  else
+    what="scanned PDFs"
+    [ "$DEV" = 1 ] && what+=" and the tests that need these packages"
+    echo "warning: not root, so no Debian packages were installed; $what will be skipped until you run:" >&2
+    echo "  sudo apt-get install -y ${need[*]}" >&2
   fi
+elif [ "$DRY" = 1 ]; then
+  echo "Debian packages: all present"
+fi
+if [ "$DRY" = 1 ]; then
+  echo "dry run: stopping before the Python install"
+  exit 0
 fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
