@@ -182,3 +182,14 @@ def test_identical_skipped_files_keep_their_own_reason_and_leave_no_path_rows(
     paths = {Path(r[0]).name for r in db.execute("SELECT path FROM document_paths")}
     assert paths == {"acta.md", "visit.txt", "copy-of-acta.md"}
     assert statuses(kb_cli(kb, "report", "--json")) == rows
+
+
+def test_the_default_chunk_limit_admits_the_largest_real_document() -> None:
+    from ingest.chunk import chunk_document
+    from ingest.readers import read_file
+    from kb.config import Config
+    from tests.conftest import shared_dir
+
+    doc = read_file(shared_dir("data", "real-docs", "fr_ceseda_code_entree_sejour_etrangers.md"))  # 1 MB
+    chunks = chunk_document(doc, max_chunks=Config().max_chunks_per_doc, detect_lang=lambda ts: ["fr"] * len(ts))
+    assert len(chunks) > 1000  # it is the large case the default must leave room for
