@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -87,6 +87,41 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(raw: RawDocument) -> RawDocument:
+    """``raw`` with every lone surrogate code point replaced by U+FFFD, offsets unchanged.
+
+    pypdf decodes fonts' ToUnicode maps with ``surrogatepass``, so one bad glyph mapping puts a
+    lone surrogate in a PDF's text; no UTF-8 encoder (lingua, the tokenizer, SQLite) accepts one.
+    One replacement character for one code point keeps every span into the text valid.
+    """
+    pages = raw.pages
+    texts = (
+        raw.title,
+        raw.author,
+        raw.date,
+        *raw.warnings,
+        *(p.text for p in pages),
+        *(h for p in pages for _, h in p.headings),
+    )
+    if not any(t and _SURROGATE.search(t) for t in texts):
+        return raw
+
+    def fix(text: str | None) -> Any:
+        return None if text is None else _SURROGATE.sub("\ufffd", text)
+
+    return replace(
+        raw,
+        pages=tuple(replace(p, text=fix(p.text), headings=tuple((o, fix(h)) for o, h in p.headings)) for p in pages),
+        title=fix(raw.title),
+        author=fix(raw.author),
+        date=fix(raw.date),
+        warnings=tuple(fix(w) for w in raw.warnings),
+    )
+
+
 class Analyser:
     """Chunking, language, metadata and entities for batches of documents.
 
@@ -143,7 +178,8 @@ class Analyser:
         from ingest.metadata import extract_meta
 
         cfg = self.config
-        raw = item[4]
+        raw = without_surrogates(item[4])
+        item = (*item[:4], raw)
         try:
             chunks = chunk_document(
                 raw, target_words=cfg.chunk_words, max_words=cfg.chunk_max_words, max_chunks=cfg.max_chunks_per_doc

@@ -193,3 +193,43 @@ def test_the_default_chunk_limit_admits_the_largest_real_document() -> None:
     doc = read_file(shared_dir("data", "real-docs", "fr_ceseda_code_entree_sejour_etrangers.md"))  # 1 MB
     chunks = chunk_document(doc, max_chunks=Config().max_chunks_per_doc, detect_lang=lambda ts: ["fr"] * len(ts))
     assert len(chunks) > 1000  # it is the large case the default must leave room for
+
+
+def pdf_with_glyph_map(text: bytes, code: bytes, unicode_hex: str) -> bytes:
+    """A one-page PDF showing ``text`` in a font whose ToUnicode map sends byte ``code`` to ``unicode_hex``."""
+    cmap = (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /X def "
+        b"1 begincodespacerange <00> <FF> endcodespacerange\n1 beginbfchar\n<" + code.hex().encode() + b"> <"
+        + unicode_hex.encode() + b">\nendbfchar\nendcmap CMapName currentdict /CMap defineresource pop end end"
+    )  # fmt: skip
+    content = b"BT /F1 12 Tf 72 720 Td <" + text.hex().encode() + b"> Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(cmap), cmap),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_a_pdf_glyph_mapped_to_a_lone_surrogate_is_ingested(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """pypdf decodes ToUnicode maps with ``surrogatepass``: U+D800 reaches the text, no encoder takes it."""
+    words = b"La delegacion visito el paso de Desaguadero con la policia nacional del Peru. "
+    pdf = pdf_with_glyph_map(words + b"\x01" + words, b"\x01", "D800")
+    docs = write(tmp_path / "docs", {**GOOD, "glyph.pdf": pdf})
+    rows = statuses(kb_cli(kb, "ingest", str(docs), "--json"))
+    assert {s[0] for s in rows.values()} == {"ingested"}, rows
+    (text,) = [r[0] for r in kb.store.db.execute("SELECT text FROM chunks WHERE text LIKE '%delegacion%'")]
+    assert "\ufffd" in text and "Peru." in text
