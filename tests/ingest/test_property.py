@@ -214,8 +214,12 @@ def test_the_chunk_limit_refuses_exactly_the_documents_over_it(pages: list[str],
 
 
 # ------------------------------------------------------------------ languages
+# queries come from the command line too, where invalid UTF-8 arrives as lone surrogates
+with_surrogates = st.lists(st.one_of(pieces, st.characters(categories=("Cs",))), max_size=12).map(" ".join)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(texts=st.lists(odd_text, max_size=5))
+@given(texts=st.lists(st.one_of(odd_text, with_surrogates), max_size=5))
 def test_language_detection_never_raises(texts: list[str]) -> None:
     from ingest.language import LANGS, OTHER, detect_many, document_language, query_language
 
