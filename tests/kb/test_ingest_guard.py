@@ -233,3 +233,13 @@ def test_a_pdf_glyph_mapped_to_a_lone_surrogate_is_ingested(kb: KnowledgeBase, t
     assert {s[0] for s in rows.values()} == {"ingested"}, rows
     (text,) = [r[0] for r in kb.store.db.execute("SELECT text FROM chunks WHERE text LIKE '%delegacion%'")]
     assert "\ufffd" in text and "Peru." in text
+
+
+def test_a_letter_that_folds_to_nothing_does_not_abort_the_commit(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """U+FF9E is a word character that accent-folding removes: the BM25 analyser once stemmed an empty token."""
+    text = "Reunión con la Policía Nacional del Perú \uff9e y el CEBAF \uff9f de Desaguadero en abrİl de 2024.\n"
+    docs = write(tmp_path / "docs", {**GOOD, "katakana.txt": text * 3})
+    rows = statuses(kb_cli(kb, "ingest", str(docs), "--json"))
+    assert {s[0] for s in rows.values()} == {"ingested"}, rows
+    out = kb_cli(kb, "search", "Policía Nacional del Perú \uff9e", "--json")
+    assert out.exit_code == 0 and "katakana.txt" in out.output
