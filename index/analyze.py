@@ -104,8 +104,8 @@ def words(text: str) -> list[str]:
         token = fold(match.group())
         if "." in token and not token[0].isdigit():
             token = token.replace(".", "")  # dotted acronym
-        if len(token) == 1 and not token.isdigit():
-            continue
+        if len(token) < 2 and not token.isdigit():
+            continue  # one letter, or nothing: U+FF9E is a word character that folds away
         out.append(token)
     return out
 

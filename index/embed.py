@@ -248,23 +248,31 @@ def embed_cached(
     batch_size: int = 64,
     pace: Callable[[], None] | None = None,
 ) -> np.ndarray:
-    """Embed passages, reusing cached vectors; returns ``(len(texts), dim)`` float32."""
+    """Embed passages, reusing cached vectors; returns ``(len(texts), dim)`` float32.
+
+    Each distinct text is embedded once, however often it repeats in ``texts`` (boilerplate
+    paragraphs, a table row repeated down a long file): its vector is copied to every place.
+    """
     dim = embedder.info.dim
     out = np.zeros((len(texts), dim), dtype=np.float32)
     hashes = [text_hash(t) for t in texts]
     cached = cache.get_many(embedder.info.family, hashes, dim) if cache else {}
-    todo = [i for i, h in enumerate(hashes) if h not in cached]
+    places: dict[bytes, list[int]] = {}  # each text still to embed -> where it goes, first place first
     for i, h in enumerate(hashes):
         if h in cached:
             out[i] = cached[h]
+        else:
+            places.setdefault(h, []).append(i)
+    todo = list(places)
     for start in range(0, len(todo), batch_size):
-        idx = todo[start : start + batch_size]
+        part = todo[start : start + batch_size]
         if pace is not None:
             pace()
-        vecs = embedder.embed([texts[i] for i in idx], "passage")
-        out[idx] = vecs
+        vecs = embedder.embed([texts[places[h][0]] for h in part], "passage")
+        for j, h in enumerate(part):
+            out[places[h]] = vecs[j]
         if cache:
-            cache.put_many(embedder.info.family, [(hashes[i], vecs[j]) for j, i in enumerate(idx)])
+            cache.put_many(embedder.info.family, [(h, vecs[j]) for j, h in enumerate(part)])
     return out
 
 

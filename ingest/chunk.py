@@ -32,6 +32,15 @@ _FUNCTION_WORDS = frozenset(
 )
 
 
+class TooManyChunks(ValueError):
+    """A document cuts into more chunks than the caller allows (raised before language detection)."""
+
+    def __init__(self, chunks: int, limit: int) -> None:
+        super().__init__(f"{chunks} chunks, limit {limit}")
+        self.chunks = chunks
+        self.limit = limit
+
+
 @dataclass(frozen=True, slots=True)
 class _Unit:
     start: int  # offsets into the document text
@@ -147,6 +156,7 @@ def chunk_document(
     max_words: int = 220,
     overlap_sentences: int = 1,
     detect_lang: Callable[[Sequence[str]], list[str]] | None = None,
+    max_chunks: int | None = None,
 ) -> tuple[Chunk, ...]:
     """Cut a document into sentence-aligned, provenance-keeping chunks.
 
@@ -157,9 +167,14 @@ def chunk_document(
         overlap_sentences: sentences repeated at the start of the next window of a section.
         detect_lang: batch language detector; defaults to :func:`ingest.language.detect_many`.
             Chunks it cannot tell ("und") take the document's majority language.
+        max_chunks: the most chunks a caller will take from one document; checked before the
+            language detection, the costliest step here, so an oversized document fails fast.
 
     Returns:
         Chunks in document order, ordinals from 0.
+
+    Raises:
+        TooManyChunks: the document makes more than ``max_chunks`` chunks.
     """
     text = doc.text
     max_chars = max_words * CHARS_PER_WORD
@@ -212,6 +227,8 @@ def chunk_document(
             final[-1] = final[-1] + g
         else:
             final.append(g)
+    if max_chunks is not None and len(final) > max_chunks:
+        raise TooManyChunks(len(final), max_chunks)
     texts = [text[g[0].start : g[-1].end] for g in final]
     langs = (detect_lang or _default_detect)(texts) if texts else []
     majority = _majority(langs, texts)

@@ -74,6 +74,35 @@ def _alternation(names: dict[str, int]) -> str:
     return "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
 
 
+def _month_matcher(names: dict[str, int]) -> re.Pattern[str]:
+    """One named group per month, matched with the same flags as the date patterns.
+
+    The month is read back from what the patterns matched by matching it again with this
+    pattern, not by looking the matched text up in a dict: under ``re.IGNORECASE`` the long s
+    "ſ" matches "s", the dotless "ı" and the dotted "İ" match "i" and the Kelvin sign matches
+    "k", and no lower-casing or folding reproduces every such equivalence. Matching twice
+    with the same engine and flags does, so whatever the patterns accept has a month.
+    """
+    by_month: dict[int, list[str]] = {}
+    for name, month in names.items():
+        by_month.setdefault(month, []).append(name)
+    groups = (f"(?P<m{month}>{_alternation(dict.fromkeys(ns, month))})" for month, ns in sorted(by_month.items()))
+    return re.compile("|".join(groups), re.IGNORECASE)
+
+
+_MONTH_OF = _month_matcher(MONTHS)
+
+
+def month_number(name: str) -> int | None:
+    """The month (1-12) a month name or abbreviation in any of the four languages means, or None.
+
+    Case-insensitive in the regular-expression sense (see :func:`_month_matcher`), so it accepts
+    everything the date patterns accept and never raises.
+    """
+    m = _MONTH_OF.fullmatch(name)
+    return int(m.lastgroup[1:]) if m is not None and m.lastgroup else None
+
+
 _ANY = _alternation(MONTHS)
 _FULL_ALT = _alternation(FULL_MONTHS)
 _YEAR = r"(?P<y>\d{4})"
@@ -112,10 +141,11 @@ def _iso(year: int, month: int, day: int | None) -> str | None:
 
 def _value(kind: str, m: re.Match[str], lang: str | None) -> str | None:
     year = int(m.group("y"))
-    if kind == "my":
-        return _iso(year, FULL_MONTHS[m.group("m").lower()], None)
-    if kind in ("dmy", "mdy"):
-        return _iso(year, MONTHS[m.group("m").lower()], int(m.group("d")))
+    if kind in ("my", "dmy", "mdy"):
+        month = month_number(m.group("m"))
+        if month is None:  # cannot happen (see _month_matcher), but a date is never worth a crash
+            return None
+        return _iso(year, month, None if kind == "my" else int(m.group("d")))
     first, second = int(m.group("d")), int(m.group("mm"))
     if kind == "iso":
         return _iso(year, second, first)

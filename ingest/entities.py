@@ -83,6 +83,16 @@ class EntityExtractor:
         self._nlp: dict[str, Any] = {}
         self._seen: dict[str, Entity] = {}
 
+    def load(self, langs: Iterable[str]) -> None:
+        """Load the spaCy pipelines that texts in ``langs`` need (nothing without NER).
+
+        Callers that skip a document when extraction fails load first, so that a missing or
+        broken model stops the run with its own error instead of passing for a bad document.
+        """
+        if self.use_ner:
+            for model in sorted({_model_for(lang) for lang in langs}):
+                self._pipeline(model)
+
     def extract(self, texts: Sequence[str], langs: Sequence[str], *, batch_size: int = 64) -> list[tuple[Mention, ...]]:
         """Mentions for each text, sorted by offset; ``langs[i]`` picks the pipeline for ``texts[i]``.
 

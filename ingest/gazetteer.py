@@ -36,7 +36,7 @@ GAZETTEER_TYPES = tuple(t for t in ENTITY_TYPES if t != "DATE")
 _TOKEN_RE = re.compile(r"[^\W_][\w\u0300-\u036f]*")
 # A match may not run across these: they end clauses, whereas "." also appears in "Dr." or "GLO.ACT".
 _BREAK_RE = re.compile(r"[;!?\n]|\.\s+\S")
-_END = ""  # trie key marking "an alias ends here"
+_END = "\x00"  # trie key marking "an alias ends here": never a folded token ("" is one: U+FF9E folds to nothing)
 
 
 def fold(text: str) -> str:

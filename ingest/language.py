@@ -28,6 +28,12 @@ QUERY_MIN_WORDS = 4  # a name or an acronym has no language
 QUERY_MIN_CONFIDENCE = 0.5
 MAX_CHARS = 5000  # a longer text is judged by its beginning: it is plenty, and lingua is linear in length
 WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+# lone surrogates: lingua (Rust) cannot take them; a query typed as invalid UTF-8 arrives with some
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text)
 
 
 @lru_cache(maxsize=2)
@@ -60,7 +66,8 @@ def detect_many(texts: Sequence[str]) -> list[str]:
     out = ["und"] * len(texts)
     todo = [i for i, t in enumerate(texts) if len(WORD.findall(t[:MAX_CHARS])) >= MIN_WORDS]
     if todo:
-        found = _detector().compute_language_confidence_values_in_parallel([texts[i][:MAX_CHARS] for i in todo])
+        sample = [_encodable(texts[i][:MAX_CHARS]) for i in todo]
+        found = _detector().compute_language_confidence_values_in_parallel(sample)
         for i, confidences in zip(todo, found, strict=True):
             out[i] = _best(confidences, MIN_CONFIDENCE)
     return out
@@ -90,5 +97,6 @@ def query_language(text: str) -> str | None:
         words = [w for w in words if not w.isupper()]
     if len(words) < QUERY_MIN_WORDS:
         return None
-    code = _best(_detector(LANGS).compute_language_confidence_values(text[:MAX_CHARS]), QUERY_MIN_CONFIDENCE)
+    confidences = _detector(LANGS).compute_language_confidence_values(_encodable(text[:MAX_CHARS]))
+    code = _best(confidences, QUERY_MIN_CONFIDENCE)
     return code if code in LANGS else None

@@ -21,7 +21,8 @@ import numpy as np
 
 from kb.faults import checkpoint
 from kb.overlap import CORES, Stopwatch, read_ahead, reading_order
-from kb.pipeline import Analysed, document_id, file_sha256
+from kb.pipeline import Analysed, Rejected
+from kb.scan import Todo, scan, settle_copies
 
 if TYPE_CHECKING:
     from kb.service import IngestReport, KnowledgeBase, Progress, ReportRow
@@ -74,54 +75,28 @@ def run_ingest(
     passwords: Sequence[str] = (),
     progress: Progress | None = None,
 ) -> IngestReport:
-    from kb.service import IngestReport, ReportRow
+    from kb.service import IngestReport
 
     files = list(expand(paths))
     store = kb.store
     db = store.db
-    rows: list[ReportRow] = []
     with store.writer_lock():
         cleanup_orphans(kb)
         run = int(db.execute("SELECT COALESCE(MAX(run), 0) + 1 FROM report").fetchone()[0])
-        todo: list[tuple[str, Path, str, int, str | None]] = []  # doc_id, path, sha, size, replaces
-        batch_sha: dict[str, str] = {}
-        for i, path in enumerate(files):
-            if progress:
-                progress("scan", i + 1, len(files))
-            if not path.is_file():
-                rows.append(ReportRow(str(path), "skipped", "unsupported", "not a regular file or missing"))
-                continue
-            try:
-                size = path.stat().st_size
-                sha = file_sha256(path)
-            except OSError as exc:
-                rows.append(ReportRow(str(path), "skipped", "damaged", f"cannot read file: {exc.strerror}"))
-                continue
-            doc_id = document_id(path, collection)
-            known = db.execute(
-                "SELECT d.id, d.sha256 FROM document_paths p JOIN documents d ON d.id = p.doc_id "
-                "WHERE p.path=? AND p.collection IS ?",
-                (str(path), collection),
-            ).fetchone()
-            if known and known["sha256"] == sha:
-                rows.append(ReportRow(str(path), "unchanged", doc_id=known["id"]))
-                continue
-            dup = db.execute("SELECT id FROM documents WHERE sha256=? LIMIT 1", (sha,)).fetchone()
-            dup_id = dup["id"] if dup else batch_sha.get(sha)
-            if dup_id and not known:
-                rows.append(ReportRow(str(path), "duplicate", None, f"same content as {dup_id}", dup_id))
-                continue
-            batch_sha.setdefault(sha, doc_id)
-            todo.append((known["id"] if known else doc_id, path, sha, size, known["id"] if known else None))
-
+        rows, todo, same = scan(kb, files, collection, progress)
         for start in range(0, len(todo), BATCH_DOCS):
             batch = todo[start : start + BATCH_DOCS]
             rows.extend(_ingest_batch(kb, batch, collection, passwords, progress, run, start, len(todo)))
-        # duplicates found in this run point at documents that now exist: record their paths
+        rows.extend(settle_copies(rows, same))
+        # duplicates point at documents that exist (in the store, or ingested by this run): record their paths
         with db:
             for r in rows:
                 if r.status == "duplicate" and r.doc_id:
-                    db.execute("INSERT OR IGNORE INTO document_paths VALUES (?,?,?)", (r.doc_id, r.path, collection))
+                    db.execute(
+                        "INSERT OR IGNORE INTO document_paths SELECT ?,?,? "
+                        "WHERE EXISTS (SELECT 1 FROM documents WHERE id=?)",
+                        (r.doc_id, r.path, collection, r.doc_id),
+                    )
             db.executemany(
                 "INSERT INTO report VALUES (?,?,?,?,?,?,?)",
                 [(run, r.path, r.status, r.reason, r.detail, r.doc_id, time.time()) for r in rows],
@@ -133,7 +108,7 @@ def run_ingest(
 
 def _ingest_batch(
     kb: KnowledgeBase,
-    batch: Sequence[tuple[str, Path, str, int, str | None]],
+    batch: Sequence[Todo],
     collection: str | None,
     passwords: Sequence[str],
     progress: Progress | None,
@@ -152,14 +127,14 @@ def _ingest_batch(
     group: list[tuple[str, Path, str, int, Any]] = []
     n_read = 0
 
-    def embed(group: list[tuple[str, Path, str, int, Any]], found: list[Any], upto: int) -> None:
+    def embed(outcomes: list[Analysed | Rejected], upto: int) -> None:
         """Embed an analysed group; ``upto`` is how many files had been read when it was handed over."""
         from index.embed import embed_cached
 
-        done = {a.doc_id for a in found}
-        for doc_id, path, *_ in group:
-            if doc_id not in done:
-                rows.append(ReportRow(str(path), "skipped", "empty", "no text to index after extraction"))
+        found = [a for a in outcomes if isinstance(a, Analysed)]
+        for r in outcomes:
+            if isinstance(r, Rejected):
+                rows.append(ReportRow(str(r.path), "skipped", r.reason, r.message))
         texts = [c.text for a in found for c in a.chunks]
         parts.append(embed_cached(kb.embedder, texts, kb.cache, batch_size=16, pace=CORES.pace))
         analysed.extend(found)
@@ -169,20 +144,18 @@ def _ingest_batch(
 
     # Parsing (sandbox child, reader thread), analysis of group k+1 (a thread: spaCy's matrix products
     # and torch's release the GIL) and embedding of group k (this thread) overlap: see kb.overlap.
-    pending: tuple[list[tuple[str, Path, str, int, Any]], Future[list[Any]], int] | None = None
+    pending: tuple[Future[list[Analysed | Rejected]], int] | None = None
     with ThreadPoolExecutor(1, thread_name_prefix="kb-analyse") as analysis, CORES.shared():
 
         def hand_over(group: list[tuple[str, Path, str, int, Any]]) -> None:
             """Queue ``group`` for analysis, then embed the group analysed before it (if any)."""
             nonlocal pending
             previous = pending
-            pending = (
-                (group, analysis.submit(CORES.run, kb.analyser.analyse, group, kb.timings), n_read) if group else None
-            )
+            pending = (analysis.submit(CORES.run, kb.analyser.analyse, group, kb.timings), n_read) if group else None
             if previous is not None:
-                found = previous[1].result()
+                outcomes = previous[0].result()
                 clock.lap(None)  # waiting for the analysis is not a stage of its own
-                embed(previous[0], found, previous[2])
+                embed(outcomes, previous[1])
 
         for path, result in read_ahead(reading_order([p for _, p, *_ in batch]), _limits(kb, passwords)):
             n_read += 1

@@ -7,15 +7,45 @@ the readers and hands their output to the store and the segment writer.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kb.config import Config
 from kb.types import Chunk, Entity, Mention, RawDocument
+
+if TYPE_CHECKING:
+    from ingest.metadata import DocMeta
+
+
+Item = tuple[str, Path, str, int, RawDocument]  # doc_id, path, sha256, size, what the reader made of it
+_T = TypeVar("_T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A document the analysis skips: ``reason`` is one of :data:`kb.types.SKIP_REASONS`."""
+
+    doc_id: str
+    path: Path
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A document chunked and dated, waiting for the batch's entity extraction."""
+
+    item: Item
+    chunks: tuple[Chunk, ...]
+    lang: str
+    meta: DocMeta
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +87,41 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(raw: RawDocument) -> RawDocument:
+    """``raw`` with every lone surrogate code point replaced by U+FFFD, offsets unchanged.
+
+    pypdf decodes fonts' ToUnicode maps with ``surrogatepass``, so one bad glyph mapping puts a
+    lone surrogate in a PDF's text; no UTF-8 encoder (lingua, the tokenizer, SQLite) accepts one.
+    One replacement character for one code point keeps every span into the text valid.
+    """
+    pages = raw.pages
+    texts = (
+        raw.title,
+        raw.author,
+        raw.date,
+        *raw.warnings,
+        *(p.text for p in pages),
+        *(h for p in pages for _, h in p.headings),
+    )
+    if not any(t and _SURROGATE.search(t) for t in texts):
+        return raw
+
+    def fix(text: str | None) -> Any:
+        return None if text is None else _SURROGATE.sub("\ufffd", text)
+
+    return replace(
+        raw,
+        pages=tuple(replace(p, text=fix(p.text), headings=tuple((o, fix(h)) for o, h in p.headings)) for p in pages),
+        title=fix(raw.title),
+        author=fix(raw.author),
+        date=fix(raw.date),
+        warnings=tuple(fix(w) for w in raw.warnings),
+    )
+
+
 class Analyser:
     """Chunking, language, metadata and entities for batches of documents.
 
@@ -71,58 +136,101 @@ class Analyser:
         self.gazetteer = gazetteer if gazetteer is not None else Gazetteer.load()
         self.extractor = EntityExtractor(self.gazetteer, use_ner=config.use_ner)  # type: ignore[arg-type]
 
-    def analyse(
-        self, items: Sequence[tuple[str, Path, str, int, RawDocument]], timings: dict[str, float] | None = None
-    ) -> list[Analysed]:
-        """Analyse ``(doc_id, path, sha256, size, raw)`` items; entity extraction runs as one batch."""
+    def analyse(self, items: Sequence[Item], timings: dict[str, float] | None = None) -> list[Analysed | Rejected]:
+        """Analyse ``(doc_id, path, sha256, size, raw)`` items: one outcome per item, in order.
+
+        Entity extraction runs as one batch (spaCy is much faster so). Failures are per document:
+        an exception while chunking, dating, tagging or placing one document rejects that document
+        as ``damaged`` with the exception's message, and the others go on, so one odd character can
+        never sink a whole ingest. A document with no text is rejected as ``empty``, one that cuts
+        into more than ``config.max_chunks_per_doc`` chunks as ``too_large`` (before the costly
+        entity extraction and embedding).
+        """
         import time
 
         t0 = time.perf_counter()
-        from ingest.chunk import chunk_document
+        staged = [self._guarded(item, "chunking and dating", self._stage, item) for item in items]
+        ready = [s for s in staged if isinstance(s, _Staged)]
+        t1 = time.perf_counter()
+        found = self._extract(ready)
+        if timings is not None:
+            timings["chunk"] = timings.get("chunk", 0.0) + t1 - t0
+            timings["entities"] = timings.get("entities", 0.0) + time.perf_counter() - t1
+        tagged = iter(found)  # parallel to the staged documents
+        out: list[Analysed | Rejected] = []
+        for s in staged:
+            if not isinstance(s, _Staged):
+                out.append(s)
+                continue
+            mentions = next(tagged)
+            out.append(
+                mentions
+                if isinstance(mentions, Rejected)
+                else self._guarded(s.item, "placing", self._finish, s, mentions)
+            )
+        return out
+
+    def _stage(self, item: Item) -> _Staged | Rejected:
+        """Chunks, language and metadata (title, type, date) of one document."""
+        from ingest.chunk import TooManyChunks, chunk_document
         from ingest.dates import document_date
         from ingest.language import document_language
         from ingest.metadata import extract_meta
 
-        staged = []
-        for doc_id, path, sha, size, raw in items:
-            chunks = chunk_document(raw, target_words=self.config.chunk_words, max_words=self.config.chunk_max_words)
-            if not chunks:
-                continue
-            lang = document_language([c.lang for c in chunks], [len(c.text) for c in chunks])
-            meta = extract_meta(raw, lang, document_date)
-            staged.append((doc_id, path, sha, size, raw, chunks, lang, meta))
-        texts = [c.text for s in staged for c in s[5]]
-        langs = [c.lang for s in staged for c in s[5]]
-        t1 = time.perf_counter()
-        found = self.extractor.extract(texts, langs) if texts else []
-        if timings is not None:
-            timings["chunk"] = timings.get("chunk", 0.0) + t1 - t0
-            timings["entities"] = timings.get("entities", 0.0) + time.perf_counter() - t1
-        out: list[Analysed] = []
-        pos = 0
-        for doc_id, path, sha, size, raw, chunks, lang, meta in staged:
-            mentions = tuple(found[pos : pos + len(chunks)])
-            pos += len(chunks)
-            countries, crossings, region = self._places(mentions)
-            out.append(
-                Analysed(
-                    doc_id,
-                    path,
-                    sha,
-                    size,
-                    raw,
-                    meta.title,
-                    lang,
-                    meta.doc_type,
-                    meta.date,
-                    tuple(chunks),
-                    mentions,
-                    countries,
-                    crossings,
-                    region,
-                )
+        cfg = self.config
+        raw = without_surrogates(item[4])
+        item = (*item[:4], raw)
+        try:
+            chunks = chunk_document(
+                raw, target_words=cfg.chunk_words, max_words=cfg.chunk_max_words, max_chunks=cfg.max_chunks_per_doc
             )
+        except TooManyChunks as exc:
+            return Rejected(item[0], item[1], "too_large", f"{exc} (setting max_chunks_per_doc)")
+        if not chunks:
+            return Rejected(item[0], item[1], "empty", "no text to index after extraction")
+        lang = document_language([c.lang for c in chunks], [len(c.text) for c in chunks])
+        return _Staged(item, chunks, lang, extract_meta(raw, lang, document_date))
+
+    def _extract(self, ready: Sequence[_Staged]) -> list[tuple[tuple[Mention, ...], ...] | Rejected]:
+        """Each staged document's mentions per chunk: one batch, or one document at a time after a failure."""
+        langs = [c.lang for s in ready for c in s.chunks]
+        if not langs:
+            return []
+        self.extractor.load(langs)  # outside the guard: a missing model is no document's fault
+        try:
+            found = self.extractor.extract([c.text for s in ready for c in s.chunks], langs)
+        except Exception:  # noqa: BLE001 - one document at a time finds the one at fault
+            return [self._guarded(s.item, "tagging", self._extract_one, s) for s in ready]
+        out: list[tuple[tuple[Mention, ...], ...] | Rejected] = []
+        pos = 0
+        for s in ready:
+            out.append(tuple(found[pos : pos + len(s.chunks)]))
+            pos += len(s.chunks)
         return out
+
+    def _extract_one(self, s: _Staged) -> tuple[tuple[Mention, ...], ...]:
+        return tuple(self.extractor.extract([c.text for c in s.chunks], [c.lang for c in s.chunks]))
+
+    def _finish(self, s: _Staged, mentions: tuple[tuple[Mention, ...], ...]) -> Analysed:
+        doc_id, path, sha, size, raw = s.item
+        countries, crossings, region = self._places(mentions)
+        meta = s.meta
+        return Analysed(
+            doc_id, path, sha, size, raw, meta.title, s.lang, meta.doc_type, meta.date, s.chunks, mentions,
+            countries, crossings, region,
+        )  # fmt: skip
+
+    @staticmethod
+    def _guarded(item: Item, stage: str, fn: Callable[..., _T], *args: Any) -> _T | Rejected:
+        """``fn(*args)``, or the document rejected as ``damaged`` when it raises."""
+        try:
+            return fn(*args)
+        except Exception as exc:  # noqa: BLE001 - any bug or odd input: skip this document, keep the batch
+            log.warning("analysis of %s failed while %s", item[1], stage, exc_info=True)
+            message = str(exc) or type(exc).__name__
+            return Rejected(
+                item[0], item[1], "damaged", f"analysis failed while {stage}: {type(exc).__name__}: {message}"
+            )
 
     def entity(self, entity_id: str) -> Entity | None:
         return self.extractor.entity(entity_id)

@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.readers.text import utf16_without_bom
+from ingest.readers.text import BINARY_SHARE, control_share, utf16_without_bom
 from kb.types import RawDocument, ReadError
 
 MD_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd"}
@@ -128,12 +128,8 @@ def _zip_names(path: Path, suffix: str) -> str:
 
 
 def _is_binary(head: bytes) -> bool:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
-        return False  # a byte-order mark: text
-    if b"\x00" in head:
-        return utf16_without_bom(head) is None
-    control = sum(1 for b in head if b < 9 or 13 < b < 32 or b == 127)
-    return control / len(head) > 0.05
+    """The text reader's rule on the first 8 KB (a stray NUL is not binary, see ``control_share``)."""
+    return control_share(head) > BINARY_SHARE
 
 
 def _as_text(head: bytes) -> str:

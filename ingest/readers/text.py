@@ -30,19 +30,48 @@ def utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+#: C0 control bytes except tab, line feed, vertical tab, form feed and carriage return, plus DEL
+CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32), 127])
+BINARY_SHARE = 0.05  # more control bytes than this: binary, not text
+
+
+def control_share(data: bytes) -> float:
+    """The share of control bytes (NUL included) in ``data``; 0 for UTF-16 or a byte-order mark.
+
+    This is the one rule that tells text from binary, NULs included, wherever they are: content
+    sniffing applies it to a file's first 8 KB, :func:`decode` to the whole file, and above
+    :data:`BINARY_SHARE` the file is binary. Below it, control bytes are noise (a bad export, a
+    write padded with zeros): :func:`decode` removes the NULs, in the first 8 KB as much as later.
+    """
+    if not data or data.startswith(tuple(bom for bom, _ in BOMS)) or utf16_without_bom(data[:8192]):
+        return 0.0
+    return (len(data) - len(data.translate(None, CONTROL_BYTES))) / len(data)
+
+
 def decode(data: bytes, declared: str | None = None) -> str:
-    """Decode bytes whose encoding is unknown.
+    """Decode bytes whose encoding is unknown; NUL characters are removed from the result.
 
     Order: a byte-order mark, UTF-16 without one, strict UTF-8, an encoding the file declares
     (HTML ``<meta charset>``), then charset-normalizer's best guess; short files that are none of
     these are taken as cp1252, the Western code page of the four languages kb serves.
+
+    Raises:
+        ReadError: ``unsupported`` when the bytes are binary by :func:`control_share`.
     """
-    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+    return _decode(data, declared).replace("\x00", "")
+
+
+def _decode(data: bytes, declared: str | None) -> str:
+    for bom, enc in BOMS:
         if data.startswith(bom):
             return data.decode(enc, errors="replace")
     wide = utf16_without_bom(data[:8192])
     if wide:
         return data.decode(wide, errors="replace")
+    share = control_share(data)
+    if share > BINARY_SHARE:
+        raise ReadError("unsupported", f"binary content: {share:.0%} of the bytes are control bytes, not text")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -52,8 +81,6 @@ def decode(data: bytes, declared: str | None = None) -> str:
             return data.decode(_normalise_encoding(declared), errors="replace")
         except LookupError:
             pass
-    if b"\x00" in data[:8192]:
-        raise ReadError("unsupported", "binary content: not text in any known encoding")
     if len(data) < 1000:
         return data.decode("cp1252", errors="replace")  # too short for a statistical guess
     from charset_normalizer import from_bytes
@@ -76,7 +103,7 @@ def _normalise_encoding(name: str) -> str:
 
 
 def _clean(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return re.sub(r"[ \t]+\n", "\n", text).strip()
 
 
