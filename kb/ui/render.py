@@ -45,6 +45,7 @@ _QUOTES = re.compile(r"[\"“”«»]")
 _INERT = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
 _INERT.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("\x00"): "\ufffd"})
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_INDENT = re.compile(r"^[ \t]+")  # four columns of it at a line's start would make a code block
 
 
 def esc(value: object) -> str:
@@ -52,11 +53,12 @@ def esc(value: object) -> str:
 
     The one way any such text reaches the page: it displays as written in Markdown (titles,
     captions, list items, labels) and in HTML (text and attribute values), and can never become
-    an image, a link, an HTML tag, emphasis or a heading. Line breaks become spaces, since a
-    line break could end the surrounding block; NUL becomes U+FFFD, as Markdown shows it.
+    an image, a link, an HTML tag, emphasis, a heading or a code block. Line breaks become spaces,
+    since a line break could end the surrounding block; NUL becomes U+FFFD, as Markdown shows it.
     """
     s = "" if value is None else str(value)
-    return _LINE_BREAK.sub(" ", s).translate(_INERT)
+    out = _LINE_BREAK.sub(" ", s).translate(_INERT)
+    return _INDENT.sub(lambda m: "".join(f"&#{ord(c)};" for c in m[0]), out)
 
 
 def href(url: str) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.types import EntityRef, Hit, SearchResult
-from tests.app.conftest import shown
 from kb.ui.i18n import LABELS, LANGUAGES, t
 from kb.ui.render import card, export_csv, export_markdown, highlight, locate, page_html, query_words, safe_name
 from kb.ui.uploads import refusal, stage
+from tests.app.conftest import shown
 
 LABELS_EN = {"page": "page", "other_lang": "other language", "open": "open", "more_like": "more", "near_dup": "dup"}
 
