@@ -49,7 +49,7 @@ def sidebar(kb: KnowledgeBase, current: str) -> None:
         )
         st.markdown(f'{MENU_CSS}<div class="kb-nav">{items}</div>', unsafe_allow_html=True)
         s = kb.stats()
-        st.caption(L("stats").format(d=s["documents"], c=s["chunks"], e=s["entities"]))
+        st.caption(L("stats").format(d=int(s["documents"]), c=int(s["chunks"]), e=int(s["entities"])))
 
 
 def main() -> None:

@@ -73,7 +73,7 @@ def page_doc(kb: KnowledgeBase) -> None:
         open_it = len(pages) == 1 or number == wanted or (wanted is None and number in hits)
         with st.expander(label, expanded=open_it):
             if p.get("ocr_confidence") is not None:
-                st.caption(f"OCR {p['ocr_confidence']:.0%}")
+                st.caption(f"OCR {float(p['ocr_confidence']):.0%}")
             st.markdown(page_html(p["text"], hits.get(number, []), terms), unsafe_allow_html=True)
     st.subheader(L("similar"))
     similar = [r for r in kb.similar(doc["doc_id"], k=6) if r.doc_id != doc["doc_id"]][:5]

@@ -100,7 +100,7 @@ def page_search(kb: KnowledgeBase) -> None:
     if sort == "date":
         results = sorted(results, key=lambda r: r.best.date or "", reverse=True)
     if not results:
-        st.warning(empty_help(query, bool(chosen)))
+        st.warning(esc(empty_help(query, bool(chosen))))
         return
     st.caption(f"{len(results)} {L('results')}")
     show_results(results, query, qlang)

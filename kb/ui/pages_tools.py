@@ -29,8 +29,8 @@ def page_upload(kb: KnowledgeBase) -> None:
     bar = st.progress(0.0, text=L("stage_scan"))
 
     def progress(stage: str, done: int, total: int) -> None:
-        label = L(f"stage_{stage}") if stage in STAGES else stage
-        bar.progress(min(done / max(total, 1), 1.0), text=f"{label} {done}/{total}")
+        label = L(f"stage_{stage}") if stage in STAGES else esc(stage)
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{label} {int(done)}/{int(total)}")
 
     try:
         outcomes = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files], progress=progress)
@@ -45,7 +45,7 @@ def page_upload(kb: KnowledgeBase) -> None:
         else:
             st.error(f"{esc(o.name)}: {L('status_' + o.status)} — {esc(o.reason)}: {esc(o.detail or '')}")
     s = kb.stats()
-    st.caption(L("stats").format(d=s["documents"], c=s["chunks"], e=s["entities"]))
+    st.caption(L("stats").format(d=int(s["documents"]), c=int(s["chunks"]), e=int(s["entities"])))
 
 
 @register("precedents", "precedents", order=20)
