@@ -46,19 +46,30 @@ _INERT = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
 _INERT.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("\x00"): "\ufffd"})
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _INDENT = re.compile(r"^[ \t]+")  # four columns of it at a line's start would make a code block
+# Streamlit also rewrites the *decoded* text of Markdown text nodes (not raw HTML blocks): GFM
+# autolinks (http://, https://, www., e-mail), :shortcodes: (emoji, :streamlit: logo, icons) and
+# typographic arrows (->, --, >=). A WORD JOINER (U+2060: invisible, no line break) at these
+# points breaks each pattern without changing what is shown.
+WORD_JOINER = "\u2060"
+_REWRITTEN = re.compile(r"(?<=:)(?=[\w/+-])|(?=@)|(?i:(?<=www))(?=\.)|(?<=[-<>~])(?=[->=])")
+
+
+def _entities(s: str) -> str:
+    """``s`` with its ASCII punctuation (and a leading indent) as character references, on one line."""
+    out = _LINE_BREAK.sub(" ", s).translate(_INERT)
+    return _INDENT.sub(lambda m: "".join(f"&#{ord(c)};" for c in m[0]), out)
 
 
 def esc(value: object) -> str:
     """Text from a document, the store or the user, made inert for every Streamlit surface.
 
     The one way any such text reaches the page: it displays as written in Markdown (titles,
-    captions, list items, labels) and in HTML (text and attribute values), and can never become
-    an image, a link, an HTML tag, emphasis, a heading or a code block. Line breaks become spaces,
-    since a line break could end the surrounding block; NUL becomes U+FFFD, as Markdown shows it.
+    captions, alerts, labels) and in HTML (text and attribute values), and can never become an
+    image, a link, an HTML tag, emphasis, a heading, a code block, an emoji or an icon. Line breaks
+    become spaces, since a line break could end the surrounding block; NUL becomes U+FFFD, as
+    Markdown shows it.
     """
-    s = "" if value is None else str(value)
-    out = _LINE_BREAK.sub(" ", s).translate(_INERT)
-    return _INDENT.sub(lambda m: "".join(f"&#{ord(c)};" for c in m[0]), out)
+    return _entities(_REWRITTEN.sub(WORD_JOINER, "" if value is None else str(value)))
 
 
 def href(url: str) -> str:
@@ -79,8 +90,12 @@ def anchor(url: str, label: object, css: str | None = None) -> str:
 
 
 def _text(s: str) -> str:
-    """Inert text with line breaks as <br>: a blank line would end the surrounding HTML block."""
-    return "<br>".join(esc(line) for line in _LINE_BREAK.split(s))
+    """Document text inside the app's raw HTML blocks (cards, passages, pages), line breaks as <br>.
+
+    Streamlit does not rewrite text in a raw HTML block, so no word joiners here: a URL copied
+    from a page stays a working URL. A blank line would end the block, hence <br>.
+    """
+    return "<br>".join(_entities(line) for line in _LINE_BREAK.split(s))
 
 
 def _term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:

@@ -121,6 +121,23 @@ def outside(requests: list[str]) -> list[str]:
     ]
 
 
+def foreign_links(page: Any) -> list[str]:
+    """Links and image sources in the page that point away from the app (an autolinked URL, an image)."""
+    return [
+        u
+        for u in page.evaluate(
+            "() => [...document.querySelectorAll('a[href], img[src], [srcset]')]"
+            ".map(e => e.href || e.src || e.getAttribute('srcset'))"
+        )
+        if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname not in LOCAL_HOSTS
+    ]
+
+
+def text_of(page: Any) -> str:
+    """The page's visible text without the invisible word joiners that ``render.esc`` adds."""
+    return str(page.inner_text("body")).replace("\u2060", "")
+
+
 def settle(page: Any) -> None:
     """Wait until the app has finished its rerun (no "Stop" button, no loading skeletons)."""
     page.get_by_role("button", name="Stop").wait_for(state="hidden", timeout=LONG)
@@ -259,30 +276,36 @@ def test_markdown_images_from_documents_and_q_fetch_nothing(
     q = f"beacon note Desaguadero ![q]({base}/q.png)"
     requests: list[str] = []
     shown: dict[str, str] = {}  # page -> its visible text
+    foreign: dict[str, list[str]] = {}  # page -> links or images pointing away from the app
     with browse(requests) as page:
         page.goto(f"{server}/?q={quote(q)}")
         card = page.locator(".kb-card", has_text="Beacon note").first
         card.wait_for(timeout=LONG)
         settle(page)
-        shown["search card"] = card.inner_text()
+        shown["search card"] = card.inner_text().replace("\u2060", "")
+        foreign["search"] = foreign_links(page)
         card.locator(".kb-title a").click()  # the document page: its title, and q in a caption
         page.get_by_text("Download the original").wait_for(timeout=LONG)
         settle(page)
-        shown["document"] = page.inner_text("body")
+        shown["document"] = text_of(page)
+        foreign["document"] = foreign_links(page)
         page.screenshot(path=str(tmp_path / "beacon-document.png"), full_page=True)
         page.goto(server + "/?page=entity&id=bc:desaguadero")
         page.get_by_text("Documents that mention it").wait_for(timeout=LONG)
         settle(page)
-        shown["entity"] = page.inner_text("body")
+        shown["entity"] = text_of(page)
+        foreign["entity"] = foreign_links(page)
         page.goto(server + "/?page=brief&target=Desaguadero")
         page.get_by_text("Beacon note").first.wait_for(timeout=LONG)
         settle(page)
         page.wait_for_timeout(1500)  # time for any image to be requested
-        shown["brief"] = page.inner_text("body")
+        shown["brief"] = text_of(page)
+        foreign["brief"] = foreign_links(page)
         page.screenshot(path=str(tmp_path / "beacon-brief.png"), full_page=True)
     assert hits == [], f"the beacon server on {BEACON_HOST} was contacted: {hits}"
     assert outside(requests) == [], f"requests left 127.0.0.1: {outside(requests)}"
     assert any(urlsplit(u).hostname == "127.0.0.1" for u in requests)  # the recording works
+    assert {k: v for k, v in foreign.items() if v} == {}, "document text became links or images"
     title = f"Beacon note ![t]({base}/title.png) [click]({base}/link)"
     for name, text in shown.items():
         assert title in text, f"the title is not shown as written on the {name} page"
