@@ -19,6 +19,7 @@ import string
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from kb.report_types import md_literal
 from kb.types import Hit, SearchResult
 
 Link = Callable[..., str]
@@ -275,22 +276,6 @@ def export_csv(results: Sequence[SearchResult]) -> str:
         row = [i, h.title, h.doc_type, h.lang, h.date or "", h.source, h.page or "", citation, h.snippet, h.doc_id]
         writer.writerow([_cell(v) for v in row])
     return buf.getvalue()
-
-
-# The characters that can open inline Markdown (code, emphasis, links and images, HTML, autolinks,
-# entities, strikethrough, table cells, math). Line-start syntax (#, -, 1.) cannot occur: an export
-# always puts this text after a prefix on its line.
-_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]<>!~|$&])")
-
-
-def md_literal(value: object) -> str:
-    """Text for a Markdown *file* (the exports): inline syntax backslash-escaped, on one line.
-
-    A downloaded export is opened in other Markdown viewers, so document text in it must not
-    become an image (a tracking beacon), a link or HTML there either; dates and punctuation
-    that Markdown cannot read as syntax stay as they are, so the file remains readable.
-    """
-    return _MD_PUNCTUATION.sub(r"\\\1", " ".join(("" if value is None else str(value)).split()))
 
 
 def export_markdown(query: str, results: Sequence[SearchResult]) -> str:

@@ -146,14 +146,36 @@ def test_highlight_and_bullets_are_inert(s: str, term: str) -> None:
     assert assert_inert(out) == " ".join(normalised(s).split())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(TEXT)
 def test_md_literal_for_exported_files(s: str) -> None:
     flat = " ".join(s.replace("\x00", "\ufffd").split())
     assume(flat)  # "****" is no emphasis
-    page = rendered(f"1. **{md_literal(s)}** — \\[{md_literal(s)}\\]")
-    assert {tag for tag, _ in page.tags} == {"ol", "li", "strong"}
-    assert " ".join("".join(page.text).split()) == " ".join(f"{flat} — [{flat}]".split())
+    md = md_literal(s)
+    # every place an export puts document text: bold in a numbered item, bracketed, a list item, a
+    # quote, a heading, an emphasised subtitle
+    for source, tags, text in (
+        (f"1. **{md}** — \\[{md}\\]", {"ol", "li", "strong"}, f"{flat} — [{flat}]"),
+        (f"- {md} [{md}]", {"ul", "li"}, f"{flat} [{flat}]"),
+        (f"  > “{md}” ({md})", {"blockquote", "p"}, f"“{flat}” ({flat})"),
+        (f"## {md}", {"h2"}, flat),
+        (f"_{md}_", {"p", "em"}, flat),
+    ):
+        page = rendered(source)
+        assert {tag for tag, _ in page.tags} == tags, source
+        assert " ".join("".join(page.text).split()) == " ".join(text.split()), source
+
+
+def test_report_markdown_export_is_literal() -> None:
+    from kb.report_types import Citation, Line, Report, Section, to_markdown
+
+    cite = Citation("d", HOSTILE, f"/x/{HOSTILE_FILE}", 2, "es")
+    line = Line(f"# {HOSTILE}", cite, quote=f"- {IMAGE}", lang=JS_LINK)
+    report = Report(HOSTILE, TAG, (Section(JS_LINK, (line,)), Section(IMAGE, (), note=HOSTILE)))
+    page = rendered(to_markdown(report))
+    assert {tag for tag, _ in page.tags} <= {"h1", "h2", "p", "em", "ul", "li", "blockquote"}
+    text = "".join(page.text)
+    assert_shown(text, HOSTILE, TAG, JS_LINK, f"# {HOSTILE}", f"- {IMAGE}", f"{HOSTILE_FILE}, p. 2")
 
 
 def test_hostile_examples() -> None:
