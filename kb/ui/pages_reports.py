@@ -69,5 +69,6 @@ def page_compare(kb: KnowledgeBase) -> None:
         col.subheader(esc(label))
         for g in groups.get(region, []):
             col.markdown(f"<div><b>{esc(g.place)}</b> — {esc(g.summary)}</div>", unsafe_allow_html=True)
-            col.markdown(bullets(report_line(line) for line in g.lines), unsafe_allow_html=True)
+            if g.lines:
+                col.markdown(bullets(report_line(line) for line in g.lines), unsafe_allow_html=True)
     st.download_button("Markdown", to_markdown(comparison_report(topic, groups)), "comparison.md", "text/markdown")
