@@ -20,7 +20,7 @@ from kb.ui import pages_doc, pages_entity, pages_reports, pages_search, pages_to
 from kb.ui.context import get_kb  # noqa: E402
 from kb.ui.i18n import LANGUAGES  # noqa: E402
 from kb.ui.nav import DEFAULT_UI, L, link, pages, ui_lang  # noqa: E402
-from kb.ui.render import esc  # noqa: E402
+from kb.ui.render import anchor  # noqa: E402
 
 MENU_CSS = """<style>
 .kb-nav a{display:block;padding:4px 8px;margin:1px 0;border-radius:6px;text-decoration:none;color:#0f172a}
@@ -43,14 +43,13 @@ def sidebar(kb: KnowledgeBase, current: str) -> None:
     with st.sidebar:
         language_selector()
         items = "".join(
-            f'<a href="{esc(link(page=p.name))}" target="_self"{" class=kb-here" if p.name == current else ""}>'
-            f"{esc(L(p.label))}</a>"
+            anchor(link(page=p.name), L(p.label), css="kb-here" if p.name == current else None)
             for p in pages().values()
             if p.menu
         )
         st.markdown(f'{MENU_CSS}<div class="kb-nav">{items}</div>', unsafe_allow_html=True)
         s = kb.stats()
-        st.caption(L("stats").format(d=s["documents"], c=s["chunks"], e=s["entities"]))
+        st.caption(L("stats").format(d=int(s["documents"]), c=int(s["chunks"]), e=int(s["entities"])))
 
 
 def main() -> None:

@@ -1,13 +1,33 @@
 """The shapes of extractive reports (visit brief, practice comparison) and their exports.
 
 Every line carries a citation; quoted text is a verbatim sentence of the source, shown in its
-original language. Markdown and DOCX exports render the same structure.
+original language. Markdown and DOCX exports render the same structure; in the Markdown export
+all text (titles, names, quotes, file names) is ``md_literal``, so a document cannot put an image
+(a tracking beacon), a link or HTML into it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# The characters that can open inline Markdown (code, emphasis, links and images, HTML, autolinks,
+# entities, strikethrough, table cells, math, headings), and what opens a block where the text
+# starts a list item or a quote (a list marker).
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]<>!~|$&#])")  # "#" also closes a heading
+_BLOCK_START = re.compile(r"^(?=[+-])|^(\d+)(?=[.)])")
+
+
+def md_literal(value: object) -> str:
+    """Text for a Markdown *file* (the exports): inline syntax backslash-escaped, on one line.
+
+    A downloaded export is opened in other Markdown viewers, so document text in it must not
+    become an image, a link or HTML there; dates and punctuation that Markdown cannot read as
+    syntax stay as they are, so the file remains readable.
+    """
+    text = _MD_PUNCTUATION.sub(r"\\\1", " ".join(("" if value is None else str(value)).split()))
+    return _BLOCK_START.sub(lambda m: (m[1] or "") + "\\", text, count=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,17 +68,18 @@ class Report:
 
 
 def to_markdown(report: Report) -> str:
-    out = [f"# {report.title}", "", f"_{report.subtitle}_", ""]
+    md = md_literal
+    out = [f"# {md(report.title)}", "", f"_{md(report.subtitle)}_", ""]
     for section in report.sections:
-        out += [f"## {section.title}", ""]
+        out += [f"## {md(section.title)}", ""]
         if not section.lines:
-            out += [f"_{section.note or 'Nothing found in the knowledge base.'}_", ""]
+            out += [f"_{md(section.note or 'Nothing found in the knowledge base.')}_", ""]
             continue
         for line in section.lines:
-            cite = f" [{line.citation.label()}]" if line.citation else ""
-            out.append(f"- {line.text}{cite}")
+            cite = f" [{md(line.citation.label())}]" if line.citation else ""
+            out.append(f"- {md(line.text)}{cite}")
             if line.quote:
-                out.append(f"  > “{line.quote}” ({line.lang or '?'})")
+                out.append(f"  > “{md(line.quote)}” ({md(line.lang or '?')})")
         out.append("")
     return "\n".join(out)
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from kb.service import KnowledgeBase
 from kb.ui.nav import L, int_param, link, param, register
-from kb.ui.render import CSS, LANG_NAMES, chip, esc, page_html, query_words
+from kb.ui.render import CSS, LANG_NAMES, anchor, bullets, chip, esc, page_html, query_words
 
 META = ("doc_type", "lang", "date", "format", "page_count", "region", "countries", "crossings", "collection")
 
@@ -40,8 +40,8 @@ def page_doc(kb: KnowledgeBase) -> None:
     if doc is None:
         st.error(L("not_found"))
         return
-    st.title(doc["title"] or doc["doc_id"])
-    st.caption(f"{Path(doc['source']).name} · {doc['doc_id']}")
+    st.title(esc(doc["title"] or doc["doc_id"]))
+    st.caption(f"{esc(Path(doc['source']).name)} · {esc(doc['doc_id'])}")
     left, right = st.columns([3, 1])
     with left:
         rows = "".join(f"<tr><th>{esc(L('meta_' + k))}</th><td>{esc(_meta_value(doc.get(k)))}</td></tr>" for k in META)
@@ -50,13 +50,13 @@ def page_doc(kb: KnowledgeBase) -> None:
         original = Path(doc["file"]) if doc.get("file") else None
         if original is not None and original.is_file():
             st.download_button(L("download"), original.read_bytes(), Path(doc["source"]).name, key="download")
-        st.markdown(f"[{L('more_like')}]({link(page='similar', id=doc['doc_id'])})")
+        st.markdown(anchor(link(page="similar", id=doc["doc_id"]), L("more_like")), unsafe_allow_html=True)
     st.subheader(L("entities"))
     for etype, items in doc["entities"].items():
         if etype == "DATE":
             continue
         chips = " ".join(chip(link, e["id"], e["name"], etype, e["mentions"]) for e in items[:25])
-        st.markdown(f"**{esc(L('type_' + etype))}** {chips}", unsafe_allow_html=True)
+        st.markdown(f"<div><b>{esc(L('type_' + etype))}</b> {chips}</div>", unsafe_allow_html=True)
     query = param("q")
     terms = query_words(query, min_len=4)
     hits = matching_passages(kb, doc["doc_id"], query, int_param("c"))
@@ -64,26 +64,28 @@ def page_doc(kb: KnowledgeBase) -> None:
     pages = doc["pages"]
     st.subheader(L("text"))
     if query:
-        st.caption(L("hits_shaded").format(q=query))
+        st.caption(L("hits_shaded").format(q=esc(query)))
     for p in pages:
         number = p["number"]
-        label = f"{L('page')} {number}" if number else L("document")
+        label = f"{L('page')} {esc(number)}" if number else L("document")
         if number in hits:
             label += f" · {L('matching').format(n=len(hits[number]))}"
         open_it = len(pages) == 1 or number == wanted or (wanted is None and number in hits)
         with st.expander(label, expanded=open_it):
             if p.get("ocr_confidence") is not None:
-                st.caption(f"OCR {p['ocr_confidence']:.0%}")
+                st.caption(f"OCR {float(p['ocr_confidence']):.0%}")
             st.markdown(page_html(p["text"], hits.get(number, []), terms), unsafe_allow_html=True)
     st.subheader(L("similar"))
     similar = [r for r in kb.similar(doc["doc_id"], k=6) if r.doc_id != doc["doc_id"]][:5]
-    if not similar:
+    if similar:
+        st.markdown(bullets(_similar_line(r.best) for r in similar), unsafe_allow_html=True)
+    else:
         st.caption(L("no_similar"))
-    for r in similar:
-        h = r.best
-        where = f", {L('page')} {h.page}" if h.page else ""
-        st.markdown(
-            f'- <a href="{esc(link(page="doc", id=h.doc_id, p=h.page))}" target="_self">{esc(h.title)}</a>'
-            f" — {esc(h.doc_type)}, {esc(LANG_NAMES.get(h.lang, h.lang))}, {esc(h.date or '—')}{esc(where)}",
-            unsafe_allow_html=True,
-        )
+
+
+def _similar_line(h: Any) -> str:
+    where = f", {L('page')} {h.page}" if h.page else ""
+    return (
+        f"{anchor(link(page='doc', id=h.doc_id, p=h.page), h.title or h.doc_id)}"
+        f" — {esc(h.doc_type)}, {esc(LANG_NAMES.get(h.lang, h.lang))}, {esc(h.date or '—')}{esc(where)}"
+    )

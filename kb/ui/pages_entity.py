@@ -12,7 +12,7 @@ import streamlit as st
 
 from kb.service import KnowledgeBase
 from kb.ui.nav import L, link, param, register
-from kb.ui.render import CSS, LANG_NAMES, chip, esc
+from kb.ui.render import CSS, LANG_NAMES, anchor, bullets, chip, esc
 
 
 def crossing_rows(kb: KnowledgeBase, highlight_id: str | None = None) -> list[dict[str, Any]]:
@@ -138,7 +138,7 @@ def _document_line(d: dict[str, Any]) -> str:
     where = f", {L('page')} {d['page']}" if d.get("page") else ""
     url = link(page="doc", id=d["id"], p=d.get("page"))
     return (
-        f'- <a href="{esc(url)}" target="_self">{esc(d["title"] or d["id"])}</a> — {esc(d["doc_type"])}, '
+        f"{anchor(url, d['title'] or d['id'])} — {esc(d['doc_type'])}, "
         f"{esc(LANG_NAMES.get(d['lang'], d['lang']))}, {esc(d['date'] or '—')}{esc(where)} · "
         f"{esc(L('mentions').format(n=d['mentions']))}"
     )
@@ -153,15 +153,19 @@ def page_entity(kb: KnowledgeBase) -> None:
     if view is None:
         st.error(L("not_found"))
         return
-    st.title(view["name"])
+    st.title(esc(view["name"]))
     countries = ", ".join(view.get("countries") or [])
     st.caption(
-        f"{L('type_' + view['type'])} · {view['id']}{' · ' + countries if countries else ''} · "
-        f"{view['doc_count']} {L('results')}"
+        esc(
+            f"{L('type_' + view['type'])} · {view['id']}{' · ' + countries if countries else ''} · "
+            f"{view['doc_count']} {L('results')}"
+        )
     )
     if view["aliases"]:
-        st.markdown(f"**{esc(L('aliases'))}:** " + esc(" · ".join(view["aliases"])), unsafe_allow_html=True)
-    st.markdown(f"[{L('search_for')}]({link(page='search', q=view['name'])})")
+        st.markdown(
+            f"<div><b>{esc(L('aliases'))}:</b> {esc(' · '.join(view['aliases']))}</div>", unsafe_allow_html=True
+        )
+    st.markdown(anchor(link(page="search", q=view["name"]), L("search_for")), unsafe_allow_html=True)
     has_map = view.get("lat") is not None and view.get("lon") is not None
     left, right = st.columns([3, 2] if has_map else [1, 1])
     if has_map:
@@ -186,10 +190,11 @@ def page_entity(kb: KnowledgeBase) -> None:
     if co:
         with right if has_map else left:
             st.markdown(
-                " ".join(chip(link, c["id"], c["name"], c["type"], c["docs"]) for c in co), unsafe_allow_html=True
+                "<div>" + " ".join(chip(link, c["id"], c["name"], c["type"], c["docs"]) for c in co) + "</div>",
+                unsafe_allow_html=True,
             )
     st.subheader(L("mentioned_in"))
-    st.markdown("\n".join(_document_line(d) for d in view["documents"]) or "—", unsafe_allow_html=True)
+    st.markdown(bullets(_document_line(d) for d in view["documents"]), unsafe_allow_html=True)
 
 
 @register("crossings", "crossings", order=50)
@@ -199,12 +204,8 @@ def page_crossings(kb: KnowledgeBase) -> None:
     st.caption(L("map"))
     crossing_map(crossing_rows(kb), height=620)
     rows = kb.entities(type="BORDER_CROSSING")
-    st.markdown(
-        "\n".join(
-            f'- <a href="{esc(link(page="entity", id=e["id"]))}" target="_self">{esc(e["name"])}</a> — '
-            f"{e['doc_count']} {esc(L('results'))}"
-            for e in rows
-        )
-        or "—",
-        unsafe_allow_html=True,
+    lines = (
+        f"{anchor(link(page='entity', id=e['id']), e['name'])} — {esc(e['doc_count'])} {esc(L('results'))}"
+        for e in rows
     )
+    st.markdown(bullets(lines), unsafe_allow_html=True)

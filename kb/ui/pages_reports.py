@@ -10,22 +10,26 @@ import streamlit as st
 
 from kb.service import KnowledgeBase
 from kb.ui.nav import L, param, register
-from kb.ui.render import esc
+from kb.ui.render import bullets, esc
+
+
+def report_line(line: Any) -> str:
+    """One cited line of a report, its quote below it: document text, so all of it through ``esc``."""
+    cite = f" — <i>{esc(line.citation.label())}</i>" if line.citation else ""
+    quote = f'<blockquote class="kb-quote">{esc(line.quote)} ({esc(line.lang)})</blockquote>' if line.quote else ""
+    return f"{esc(line.text)}{cite}{quote}"
 
 
 def render_report(report: Any) -> None:
-    """Sections of cited lines; every line and quote is escaped document text."""
-    st.header(report.title)
-    st.caption(report.subtitle)
+    """Sections of cited lines; titles (they carry the user's target and entity names) escaped too."""
+    st.header(esc(report.title))
+    st.caption(esc(report.subtitle))
     for section in report.sections:
-        st.subheader(section.title)
+        st.subheader(esc(section.title))
         if not section.lines:
-            st.caption(section.note or "—")
-        for line in section.lines:
-            cite = f" — *{esc(line.citation.label())}*" if line.citation else ""
-            st.markdown(f"- {esc(line.text)}{cite}")
-            if line.quote:
-                st.markdown(f"> {esc(line.quote)} ({esc(line.lang)})")
+            st.caption(esc(section.note or "—"))
+            continue
+        st.markdown(bullets(report_line(line) for line in section.lines), unsafe_allow_html=True)
 
 
 @register("brief", "brief", order=30)
@@ -41,7 +45,7 @@ def page_brief(kb: KnowledgeBase) -> None:
     try:
         report = build_brief(kb, target)
     except KBError as exc:
-        st.warning(str(exc))
+        st.warning(esc(exc))
         return
     render_report(report)
     c1, c2 = st.columns(2)
@@ -62,10 +66,9 @@ def page_compare(kb: KnowledgeBase) -> None:
     groups = compare_practices(kb, topic)
     cols = st.columns(len(REGIONS))
     for col, (region, label) in zip(cols, REGIONS, strict=True):
-        col.subheader(label)
+        col.subheader(esc(label))
         for g in groups.get(region, []):
-            col.markdown(f"**{esc(g.place)}** — {esc(g.summary)}")
-            for line in g.lines:
-                cite = line.citation.label() if line.citation else ""
-                col.markdown(f"- {esc(line.text)} — *{esc(cite)}* ({esc(line.lang)})\n  > {esc(line.quote or '')}")
+            col.markdown(f"<div><b>{esc(g.place)}</b> — {esc(g.summary)}</div>", unsafe_allow_html=True)
+            if g.lines:
+                col.markdown(bullets(report_line(line) for line in g.lines), unsafe_allow_html=True)
     st.download_button("Markdown", to_markdown(comparison_report(topic, groups)), "comparison.md", "text/markdown")

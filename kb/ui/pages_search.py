@@ -11,7 +11,7 @@ import streamlit as st
 from kb.service import KnowledgeBase
 from kb.types import SearchResult
 from kb.ui.nav import L, link, param, register
-from kb.ui.render import CSS, card, export_csv, export_markdown, passage
+from kb.ui.render import CSS, card, esc, export_csv, export_markdown, passage
 
 FACETS = ("doc_type", "lang", "country", "crossing", "entity", "year", "region")
 SHOWN = 20
@@ -100,7 +100,7 @@ def page_search(kb: KnowledgeBase) -> None:
     if sort == "date":
         results = sorted(results, key=lambda r: r.best.date or "", reverse=True)
     if not results:
-        st.warning(empty_help(query, bool(chosen)))
+        st.warning(esc(empty_help(query, bool(chosen))))
         return
     st.caption(f"{len(results)} {L('results')}")
     show_results(results, query, qlang)
@@ -115,7 +115,7 @@ def page_similar(kb: KnowledgeBase) -> None:
     if doc is None:
         st.error(L("not_found"))
         return
-    st.title(f"{L('more_like')}: {doc['title'] or doc['doc_id']}")
+    st.title(f"{L('more_like')}: {esc(doc['title'] or doc['doc_id'])}")
     results = [r for r in kb.similar(doc["doc_id"], k=11) if r.doc_id != doc["doc_id"]][:10]
     if not results:
         st.info(L("no_similar"))

@@ -10,7 +10,7 @@ from kb.service import KnowledgeBase
 from kb.store import KBError
 from kb.ui.nav import L, register
 from kb.ui.pages_search import show_results, text_language
-from kb.ui.render import export_markdown
+from kb.ui.render import esc, export_markdown
 from kb.ui.uploads import MAX_UPLOAD_MB, UPLOAD_TYPES, ingest_uploads, read_draft
 
 STAGES = ("scan", "read", "analyse", "embed")
@@ -29,23 +29,23 @@ def page_upload(kb: KnowledgeBase) -> None:
     bar = st.progress(0.0, text=L("stage_scan"))
 
     def progress(stage: str, done: int, total: int) -> None:
-        label = L(f"stage_{stage}") if stage in STAGES else stage
-        bar.progress(min(done / max(total, 1), 1.0), text=f"{label} {done}/{total}")
+        label = L(f"stage_{stage}") if stage in STAGES else esc(stage)
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{label} {int(done)}/{int(total)}")
 
     try:
         outcomes = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files], progress=progress)
     except KBError as exc:  # e.g. another process is writing: nothing was changed
         bar.empty()
-        st.error(f"{L('status_skipped')}: {exc}")
+        st.error(f"{L('status_skipped')}: {esc(exc)}")
         return
     bar.progress(1.0, text=L("done"))
-    for o in outcomes:
+    for o in outcomes:  # names and details are the uploader's and the file's text
         if o.ok:
-            st.success(f"{o.name}: {L('status_' + o.status)}" + (f" — {o.detail}" if o.detail else ""))
+            st.success(f"{esc(o.name)}: {L('status_' + o.status)}" + (f" — {esc(o.detail)}" if o.detail else ""))
         else:
-            st.error(f"{o.name}: {L('status_' + o.status)} — {o.reason}: {o.detail or ''}")
+            st.error(f"{esc(o.name)}: {L('status_' + o.status)} — {esc(o.reason)}: {esc(o.detail or '')}")
     s = kb.stats()
-    st.caption(L("stats").format(d=s["documents"], c=s["chunks"], e=s["entities"]))
+    st.caption(L("stats").format(d=int(s["documents"]), c=int(s["chunks"]), e=int(s["entities"])))
 
 
 @register("precedents", "precedents", order=20)
@@ -58,9 +58,9 @@ def page_precedents(kb: KnowledgeBase) -> None:
         try:
             text = read_draft(Path(kb.root), draft.name, draft.getvalue())
         except ValueError as exc:
-            st.error(f"{draft.name}: {exc}")
+            st.error(f"{esc(draft.name)}: {esc(exc)}")
             return
-        st.caption(f"{draft.name}: {len(text.split())} {L('words')}")
+        st.caption(f"{esc(draft.name)}: {len(text.split())} {L('words')}")
     if not text.strip():
         return
     results = kb.similar(text, k=10)

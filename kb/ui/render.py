@@ -1,8 +1,12 @@
 """HTML for the app, as pure functions (no Streamlit) so they can be tested on their own.
 
-Every piece of document text goes through ``html.escape`` before any markup is added, so a
-document containing ``<script>`` or HTML is shown as text and never runs. URLs are built by the
-caller's ``link`` function (it carries the interface language) and escaped here as attributes.
+Streamlit renders Markdown almost everywhere: ``st.markdown``, but also titles, captions, alerts,
+expander and widget labels. So every piece of text that comes from a document, the store or the
+user (titles, snippets, entity names, file names, the ``q`` parameter, error messages) goes
+through ``esc`` before it is shown or wrapped in markup: it becomes inert text that displays as
+written in every one of those places, never a Markdown image, link or HTML tag. URLs are built
+by the caller's ``link`` function (it URL-encodes every parameter) and put in attributes by
+``href``; ``anchor`` makes a link from both, so pages never write Markdown links.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ import csv
 import html
 import io
 import re
+import string
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from kb.report_types import md_literal
 from kb.types import Hit, SearchResult
 
 Link = Callable[..., str]
@@ -32,14 +38,65 @@ LANG_NAMES = {"es": "ES", "en": "EN", "pt": "PT", "fr": "FR"}
 _QUOTES = re.compile(r"[\"“”«»]")
 
 
+# Every ASCII punctuation character as a character reference. CommonMark (and GFM, and Streamlit's
+# directives, math and icons) only ever reads syntax from ASCII punctuation, and a character
+# reference is always literal text to it; a browser decodes the same reference in HTML text and
+# attributes. So the result is plain text in Markdown, in raw HTML blocks, in inline HTML and in
+# quoted attributes alike, and shows exactly the characters it was made from.
+_INERT = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
+_INERT.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("\x00"): "\ufffd"})
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_INDENT = re.compile(r"^[ \t]+")  # four columns of it at a line's start would make a code block
+# Streamlit also rewrites the *decoded* text of Markdown text nodes (not raw HTML blocks): GFM
+# autolinks (http://, https://, www., e-mail), :shortcodes: (emoji, :streamlit: logo, icons) and
+# typographic arrows (->, --, >=). A WORD JOINER (U+2060: invisible, no line break) at these
+# points breaks each pattern without changing what is shown.
+WORD_JOINER = "\u2060"
+_REWRITTEN = re.compile(r"(?<=:)(?=[\w/+-])|(?=@)|(?i:(?<=www))(?=\.)|(?<=[-<>~])(?=[->=])")
+
+
+def _entities(s: str) -> str:
+    """``s`` with its ASCII punctuation (and a leading indent) as character references, on one line."""
+    out = _LINE_BREAK.sub(" ", s).translate(_INERT)
+    return _INDENT.sub(lambda m: "".join(f"&#{ord(c)};" for c in m[0]), out)
+
+
 def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value))
+    """Text from a document, the store or the user, made inert for every Streamlit surface.
+
+    The one way any such text reaches the page: it displays as written in Markdown (titles,
+    captions, alerts, labels) and in HTML (text and attribute values), and can never become an
+    image, a link, an HTML tag, emphasis, a heading, a code block, an emoji or an icon. Line breaks
+    become spaces, since a line break could end the surrounding block; NUL becomes U+FFFD, as
+    Markdown shows it.
+    """
+    return _entities(_REWRITTEN.sub(WORD_JOINER, "" if value is None else str(value)))
+
+
+def href(url: str) -> str:
+    """A URL of this app (built by ``link``, which URL-encodes every value) as an attribute value.
+
+    Only relative links to the app itself (``?...``) are accepted: a ``javascript:`` or external
+    URL can never be made from data.
+    """
+    if not url.startswith("?"):
+        raise ValueError(f"not an app link: {url!r}")
+    return html.escape(url, quote=True)
+
+
+def anchor(url: str, label: object, css: str | None = None) -> str:
+    """A link to a page of this app, with inert text as its label (and, optionally, a CSS class)."""
+    cls = f' class="{esc(css)}"' if css else ""
+    return f'<a href="{href(url)}" target="_self"{cls}>{esc(label)}</a>'
 
 
 def _text(s: str) -> str:
-    """Escaped text with line breaks as <br>: a blank line would end the surrounding HTML block and
-    let Streamlit's Markdown parser reinterpret document text (headings, lists, links)."""
-    return html.escape(s).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+    """Document text inside the app's raw HTML blocks (cards, passages, pages), line breaks as <br>.
+
+    Streamlit does not rewrite text in a raw HTML block, so no word joiners here: a URL copied
+    from a page stays a working URL. A blank line would end the block, hence <br>.
+    """
+    return "<br>".join(_entities(line) for line in _LINE_BREAK.split(s))
 
 
 def _term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
@@ -82,9 +139,9 @@ def query_words(query: str, min_len: int = 3) -> list[str]:
 
 def chip(link: Link, entity_id: str, name: str, etype: str, count: int | None = None) -> str:
     colour = TYPE_COLOURS.get(etype, "#475569")
-    suffix = f" ({count})" if count is not None else ""
+    suffix = esc(f" ({count})") if count is not None else ""
     return (
-        f'<a class="kb-chip" href="{esc(link(page="entity", id=entity_id))}" target="_self" '
+        f'<a class="kb-chip" href="{href(link(page="entity", id=entity_id))}" target="_self" '
         f'style="border-color:{colour};color:{colour}">{esc(name)}{suffix}</a>'
     )
 
@@ -115,13 +172,12 @@ def card(result: SearchResult, query: str, query_lang: str | None, labels: dict[
     region = labels.get(f"region_{hit.region}", "") if hit.region else ""
     region = f" · {esc(region)}" if region else ""
     return _one_block(f"""<div class="kb-card">
-<div class="kb-title"><a href="{esc(open_url)}" target="_self">{esc(hit.title or hit.doc_id)}</a> {badge}</div>
+<div class="kb-title">{anchor(open_url, hit.title or hit.doc_id)} {badge}</div>
 <div class="kb-meta">{esc(hit.doc_type)} · {esc(LANG_NAMES.get(hit.lang, hit.lang))} · {esc(hit.date or "—")}{region}
 {" · <b>" + esc(where) + "</b>" if where else ""} · {esc(Path(hit.source).name)}{heading}{dups}</div>
 <div class="kb-snippet">{snippet}</div>
 <div class="kb-chips">{chips}</div>
-<div class="kb-actions"><a href="{esc(open_url)}" target="_self">{esc(labels["open"])}</a> ·
-<a href="{esc(more_url)}" target="_self">{esc(labels["more_like"])}</a></div></div>""")
+<div class="kb-actions">{anchor(open_url, labels["open"])} · {anchor(more_url, labels["more_like"])}</div></div>""")
 
 
 def _one_block(markup: str) -> str:
@@ -129,12 +185,22 @@ def _one_block(markup: str) -> str:
     return markup.replace("\n", " ")
 
 
+def bullets(items: Iterable[str]) -> str:
+    """A list of HTML fragments (made with ``esc`` and ``anchor``) as one raw HTML block.
+
+    Not a Markdown list: inside an HTML block Streamlit's Markdown plugins (emoji shortcodes,
+    typographic arrows) leave the text alone, so it shows exactly as written.
+    """
+    rows = "".join(f"<li>{item}</li>" for item in items)
+    return f'<ul class="kb-list">{rows}</ul>' if rows else "—"
+
+
 def passage(hit: Hit, labels: dict[str, str], query: str, link: Link) -> str:
     """A further matching passage of a document, behind the card's "n more" expander."""
     url = link(page="doc", id=hit.doc_id, p=hit.page, q=query, c=hit.chunk_id)
     where = cite(hit, labels["page"]) or labels["open"]
     return (
-        f'<div class="kb-passage"><a href="{esc(url)}" target="_self">{esc(where)}</a> '
+        f'<div class="kb-passage">{anchor(url, where)} '
         f"{highlight(hit.snippet, hit.highlights, entities=[e.name for e in hit.entities])}</div>"
     )
 
@@ -213,12 +279,13 @@ def export_csv(results: Sequence[SearchResult]) -> str:
 
 
 def export_markdown(query: str, results: Sequence[SearchResult]) -> str:
-    lines = [f"# Search: {query}", ""]
+    lines = [f"# Search: {md_literal(query)}", ""]
     for i, r in enumerate(results, 1):
         h = r.best
         where = f"{Path(h.source).name}, p. {h.page}" if h.page else Path(h.source).name
-        lines += [f"{i}. **{h.title}** ({h.doc_type}, {h.lang}, {h.date or 'undated'}) — [{where}]"]
-        lines += [f"   > {' '.join(p.snippet.split())}" for p in r.hits[:3]]
+        meta = md_literal(f"({h.doc_type}, {h.lang}, {h.date or 'undated'})")
+        lines += [f"{i}. **{md_literal(h.title)}** {meta} — \\[{md_literal(where)}\\]"]
+        lines += [f"   > {md_literal(p.snippet)}" for p in r.hits[:3]]
         lines.append("")
     return "\n".join(lines)
 

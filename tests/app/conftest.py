@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,19 @@ def run_app(kb: KnowledgeBase | None, **params: str) -> Any:
     return at.run()
 
 
+def shown(markup: str) -> str:
+    """``markup`` with the numeric character references of ``render.esc`` decoded.
+
+    ``esc`` writes every ASCII punctuation of document text as ``&#NN;`` (and ``<``, ``>``, ``&``,
+    ``"`` as ``&lt;`` ...), so tests can look for document text with punctuation in it; the named
+    references stay, so ``<script`` in the result is still real markup.
+    """
+    return re.sub(r"&#(\d+);", lambda m: chr(int(m[1])), markup)
+
+
 def html_of(at: Any) -> str:
-    return "\n".join(str(m.value) for m in at.markdown)
+    return shown("\n".join(str(m.value) for m in at.markdown))
 
 
 def cards(at: Any) -> list[str]:
-    return [str(m.value) for m in at.markdown if 'class="kb-card"' in str(m.value)]
+    return [shown(str(m.value)) for m in at.markdown if 'class="kb-card"' in str(m.value)]

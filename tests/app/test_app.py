@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kb.service import KnowledgeBase
-from tests.app.conftest import cards, html_of, run_app
+from tests.app.conftest import cards, html_of, run_app, shown
 
 pytest.importorskip("streamlit.testing.v1")
 
@@ -150,8 +150,8 @@ def test_upload_good_corrupt_and_mislabelled_files(fresh_kb: KnowledgeBase) -> N
     ).run()
     at.button(key="ingest").click().run()
     assert not at.exception
-    ok = " ".join(s.value for s in at.success)
-    errors = " ".join(e.value for e in at.error)
+    ok = shown(" ".join(s.value for s in at.success))
+    errors = shown(" ".join(e.value for e in at.error))
     assert "informe-tacna.txt: added" in ok and "escape.md: added" in ok
     assert "broken.pdf" in errors and "damaged" in errors
     assert "fake.pdf" in errors and "unsupported" in errors
@@ -175,7 +175,7 @@ def test_precedent_finder_from_text_and_draft(app_kb: KnowledgeBase) -> None:
     assert not at.exception
     assert any("Technical visit to Rumichaca" in c for c in cards(at))
     at.get("file_uploader")[0].set_value(("draft.pdf", b"not a pdf", "application/pdf")).run()
-    assert at.error and "draft.pdf" in at.error[0].value
+    assert at.error and "draft.pdf" in shown(at.error[0].value)
 
 
 def test_interface_in_spanish_travels_in_links(app_kb: KnowledgeBase) -> None:

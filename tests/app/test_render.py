@@ -8,6 +8,7 @@ from kb.types import EntityRef, Hit, SearchResult
 from kb.ui.i18n import LABELS, LANGUAGES, t
 from kb.ui.render import card, export_csv, export_markdown, highlight, locate, page_html, query_words, safe_name
 from kb.ui.uploads import refusal, stage
+from tests.app.conftest import shown
 
 LABELS_EN = {"page": "page", "other_lang": "other language", "open": "open", "more_like": "more", "near_dup": "dup"}
 
@@ -35,7 +36,7 @@ def hit(snippet: str, highlights: tuple[tuple[int, int], ...] = (), lang: str = 
 
 def test_highlight_escapes_before_marking() -> None:
     text = "a <script>alert(1)</script> PNP and patrol"
-    out = highlight(text, [(28, 31)], terms=["patrol"], entities=["PNP"])
+    out = shown(highlight(text, [(28, 31)], terms=["patrol"], entities=["PNP"]))
     assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt;" in out
     assert "<mark>PNP</mark>" in out and "<mark>patrol</mark>" in out  # the query span wins over the entity
     assert highlight("one\n\ntwo", [], ["two"]) == "one<br><br><mark>two</mark>"  # no blank line for Markdown
@@ -48,7 +49,7 @@ def test_highlight_overlaps_are_never_nested() -> None:
 
 def test_card_escapes_every_field_and_flags_the_language() -> None:
     result = SearchResult("d1", 1.0, (hit("the <b>bold</b> patrol", ((16, 22),)),))
-    html = card(result, "patrullas", "es", LABELS_EN, plain_link)
+    html = shown(card(result, "patrullas", "es", LABELS_EN, plain_link))
     assert "<img" not in html and "<b>bold" not in html and "<i>" not in html
     assert "<mark>patrol</mark>" in html and "page 3" in html and "other language" in html
     assert "\n" not in html
@@ -60,7 +61,7 @@ def test_card_escapes_every_field_and_flags_the_language() -> None:
 
 def test_page_html_shades_the_located_passage() -> None:
     text = "Intro.\n\nThe joint patrol crossed the <river>.\n\nEnd."
-    out = page_html(text, [("The joint patrol crossed the <river>.", True)], ["patrol"])
+    out = shown(page_html(text, [("The joint patrol crossed the <river>.", True)], ["patrol"]))
     assert '<span class="kb-hit" id="kb-hit">The joint <mark>patrol</mark> crossed the &lt;river&gt;.</span>' in out
     assert page_html("x", [("not on this page", False)], []) == '<div class="kb-page">x</div>'
     # whitespace normalised and a heading prefixed in the chunk: still found
@@ -80,7 +81,7 @@ def test_exports_cite_and_neutralise_formulas() -> None:
     r = SearchResult("d1", 1.0, (hit("=HYPERLINK(evil)"),))
     text = export_csv([r])
     assert "'=HYPERLINK(evil)" in text and "<note>.md, p. 3" in text
-    assert "[<note>.md, p. 3]" in export_markdown("q", [r])
+    assert "\\[\\<note\\>.md, p. 3\\]" in export_markdown("q", [r])  # Markdown-escaped: shown as written
 
 
 def test_safe_names_stay_in_their_folder() -> None:
