@@ -238,9 +238,3 @@ CSS = """<style>
 .kb-hit{background:#eff6ff;border-radius:3px}#kb-hit{background:#bfdbfe}
 </style>"""
 
-
-def safe_name(name: str) -> str:
-    """A file name that cannot escape its folder (uploads are saved under the knowledge base)."""
-    base = Path(name.replace("\\", "/")).name.replace("\x00", "")
-    base = re.sub(r"[^\w.\- ()]", "_", base).strip(" .") or "upload"
-    return base[:120]
