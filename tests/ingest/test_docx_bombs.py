@@ -70,3 +70,18 @@ def test_a_long_document_resolves_each_style_once(tmp_path: Path, monkeypatch: p
     doc = read_file(tmp_path / "largo.docx")
     assert len(doc.pages[0].headings) == 300 and "Otro párrafo 299." in doc.text
     assert len(calls) <= 4, "one lookup per distinct style, not per paragraph"
+
+
+def test_an_ingest_skips_the_bomb_with_its_figure_and_goes_on(tmp_path: Path, fake_embedder: object) -> None:
+    from kb.service import KnowledgeBase
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "bomba.docx").write_bytes(paragraph_bomb())
+    note = b"<w:p><w:r><w:t>Acta sobre el paso de Desaguadero.</w:t></w:r></w:p>"
+    (docs / "nota.docx").write_bytes(docx_with_body(note))
+    with KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False) as kb:
+        rows = {Path(r.path).name: r for r in kb.ingest([docs]).rows}
+    assert rows["nota.docx"].status == "ingested"
+    assert rows["bomba.docx"].status == "skipped" and rows["bomba.docx"].reason == "too_large"
+    assert f"over the {MAX_XML_ELEMENTS:,} limit" in (rows["bomba.docx"].detail or "")
