@@ -2,8 +2,9 @@
 
 A DOCX is a ZIP of XML parts that python-docx parses whole into memory, and then kb walks the body
 paragraph by paragraph in Python. Both costs are bounded before the walk, so a small crafted file
-(a "zip bomb" of repetitive XML) is refused as ``too_large`` in seconds instead of parsing for
-minutes: see :data:`MAX_XML_MB` and :data:`MAX_PARAGRAPHS` for how the figures were chosen.
+(a "zip bomb" of repetitive XML) is refused as ``too_large`` in a fraction of a second instead of
+parsing for minutes: see :data:`MAX_XML_MB`, :data:`MAX_XML_ELEMENTS` and :data:`MAX_PARAGRAPHS` for
+how the figures were chosen.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from kb.types import Page, RawDocument, ReadError
 HEADING_STYLES = ("heading", "título", "titulo", "titre", "title", "überschrift")
 #: Uncompressed XML (the parts lxml parses whole). The bundled corpus's DOCX files hold under 1 MB;
 #: Word writes about 1-2 KB of XML per paragraph, so 64 MB is some 40,000 paragraphs of real text
-#: (thousands of pages), while parsing it costs a few hundred MB (measured: see the README).
+#: (thousands of pages). Text-heavy XML costs a few times its size to parse: a few hundred MB here.
 MAX_XML_MB = 64
-#: Paragraphs, table cells' included: each one costs Python work and ~2 KB of memory. Real
-#: documents of a thousand pages have ~20,000; 200,000 bounds a crafted file to ~0.5 GB and seconds.
+#: Paragraphs, table cells' included: each costs Python work. Real documents of a thousand pages
+#: have ~20,000; measured, 200,000 one-word paragraphs read in ~7 s CPU with ~145 MB resident.
 MAX_PARAGRAPHS = 200_000
 #: XML elements over all parts, counted by streaming before the parse: lxml holds ~140 bytes per
 #: element (measured: 10 million empty paragraphs, 60 MB of XML, took 1.4 GB), so 2 million bound

@@ -237,4 +237,3 @@ CSS = """<style>
 .kb-meta-table th,.kb-meta-table td{border-bottom:1px solid #e2e8f0;padding:3px 8px}
 .kb-hit{background:#eff6ff;border-radius:3px}#kb-hit{background:#bfdbfe}
 </style>"""
-

@@ -80,8 +80,8 @@ def safe_name(name: str) -> str:
 
     No path separators, NUL or control characters, no leading dot (no hidden files, never ``..``),
     at most :data:`MAX_NAME_BYTES` bytes of UTF-8, a stem with at least one letter or digit
-    (``upload`` otherwise), and the extension of
-    :func:`suffix_of` kept (in its own case) whatever the length of the stem.
+    (``upload`` otherwise), and the extension of :func:`suffix_of` kept (in its own case) however
+    long the name was: it decides the format.
     """
     base = _base(name)
     suffix = _suffix(base)
