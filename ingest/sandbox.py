@@ -66,7 +66,10 @@ def _cap_memory(mb: int) -> None:
     if hard != resource.RLIM_INFINITY:
         want = min(want, hard)
     if want != soft:
-        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+        except (ValueError, OSError):  # a system that does not enforce it (macOS): parse without a cap
+            pass
 
 
 def _serve(conn: Any) -> None:
