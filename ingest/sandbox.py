@@ -23,7 +23,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from ingest.readers.registry import DEFAULT_LIMITS, ReadLimits, read_file
+from ingest.readers.registry import DEFAULT_LIMITS, OverMemory, ReadLimits, read_file
 from kb.types import RawDocument, ReadError
 
 #: A reader the worker calls: a module-level function (sent to the child by qualified name).
@@ -48,8 +48,36 @@ def _context() -> Any:
     return _CTX
 
 
+def _cap_memory(mb: int) -> None:
+    """Cap this worker's address space (``RLIMIT_AS``) at ``mb`` MB for the next file; 0 lifts the cap.
+
+    Address space, not resident memory, because it is the limit the kernel enforces at allocation
+    time: a parser gets a MemoryError (or a failed malloc) instead of the whole machine swapping.
+
+    Only the soft limit moves, so each file can have its own cap in a reused worker. A child
+    process (Tesseract) inherits the cap: its page images are hostile input too.
+    """
+    try:
+        import resource
+    except ImportError:  # not a POSIX system: no cap
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = hard if mb <= 0 else mb * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    if want != soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+        except (ValueError, OSError):  # a system that does not enforce it (macOS): parse without a cap
+            pass
+
+
 def _serve(conn: Any) -> None:
-    """Worker loop: receive ``(reader, path, limits)``, answer with a RawDocument or an error tuple."""
+    """Worker loop: receive ``(reader, path, limits)``, answer with a RawDocument or an error tuple.
+
+    An error tuple is ``("error", code, message, retire)``: after running out of memory the worker
+    answers and then exits (its heap may stay fragmented), and ``retire`` tells the parent so.
+    """
     while True:
         try:
             job = conn.recv()
@@ -58,16 +86,27 @@ def _serve(conn: Any) -> None:
         if job is None:
             return
         reader, path, limits = job
+        retire = False
         try:
+            _cap_memory(limits.memory_cap_mb)
             result: Any = reader(Path(path), limits)
+        except MemoryError:  # a reader other than read_file (which turns it into OverMemory itself)
+            over = OverMemory(limits)
+            result, retire = ("error", over.code, over.message, True), True
         except ReadError as exc:
-            result = ("error", exc.code, exc.message)
+            retire = isinstance(exc, OverMemory)
+            result = ("error", exc.code, exc.message, retire)
         except BaseException as exc:  # noqa: BLE001 - the parent must always get an answer
-            result = ("error", "damaged", f"{type(exc).__name__}: {exc}"[:200])
+            result = ("error", "damaged", f"{type(exc).__name__}: {exc}"[:200], False)
         try:
             conn.send(result)
+        except MemoryError:  # pickling a large document went over the cap
+            over, retire = OverMemory(limits), True
+            conn.send(("error", over.code, over.message, True))
         except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent back
-            conn.send(("error", "damaged", f"cannot return result: {exc}"[:200]))
+            conn.send(("error", "damaged", f"cannot return result: {exc}"[:200], False))
+        if retire:
+            return
 
 
 class _Worker:
@@ -207,10 +246,13 @@ def _collect(worker: _Worker, ready: list[Any], started: float, timeout_s: float
     """The result of a busy worker if it has one (or died, or ran out of time), else None."""
     if worker.conn in ready:
         try:
-            return _outcome(worker.conn.recv())
+            answer = worker.conn.recv()
         except (EOFError, OSError):
             worker.stop(kill=True)
             return ReadError("damaged", f"the parser crashed on this file (exit {worker.proc.exitcode})")
+        if isinstance(answer, tuple) and answer[-1] is True:
+            worker.stop()  # it ran out of memory and exits: a fresh one takes the next file
+        return _outcome(answer)
     if not worker.proc.is_alive():
         worker.stop(kill=True)
         return ReadError("damaged", f"the parser crashed on this file (exit {worker.proc.exitcode})")

@@ -26,6 +26,7 @@ SETTINGS: dict[str, str] = {
     "max_pages": "PDFs with more pages are skipped as too_large",
     "file_timeout_s": "per-file parsing time budget; a slower file is skipped as timeout",
     "max_chunks_per_doc": "documents that cut into more chunks than this are skipped as too_large",
+    "max_parser_memory_mb": "memory cap (MB) of a parser and its OCR; a file that needs more is skipped as too_large",
     "rrf_k": "reciprocal-rank-fusion constant",
     "dense_weight": "weight of the dense ranking in fusion",
     "sparse_weight": "weight of the BM25 ranking in fusion when the query language matches the passage",
@@ -48,6 +49,7 @@ class Config:
     max_pages: int = 2000
     file_timeout_s: float = 180.0
     max_chunks_per_doc: int = 2500  # the largest real document, a 1 MB legal code, makes 1,562
+    max_parser_memory_mb: int = 2048
     rrf_k: int = 60
     dense_weight: float = 1.0
     sparse_weight: float = 1.0

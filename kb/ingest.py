@@ -53,7 +53,8 @@ def expand(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield p.absolute()  # reported as missing
 
 
-def _limits(kb: KnowledgeBase, passwords: Sequence[str]) -> Any:
+def read_limits(kb: KnowledgeBase, passwords: Sequence[str] = ()) -> Any:
+    """The budgets every file read for ``kb`` gets: ingest and the precedent finder's drafts alike."""
     from ingest.readers import ReadLimits
 
     c = kb.config
@@ -61,6 +62,7 @@ def _limits(kb: KnowledgeBase, passwords: Sequence[str]) -> Any:
         max_bytes=c.max_file_mb * 1024 * 1024,
         max_pages=c.max_pages,
         timeout_s=c.file_timeout_s,
+        max_memory_mb=c.max_parser_memory_mb,
         ocr=c.ocr,
         ocr_langs=c.ocr_langs,
         passwords=tuple(passwords),
@@ -157,7 +159,7 @@ def _ingest_batch(
                 clock.lap(None)  # waiting for the analysis is not a stage of its own
                 embed(outcomes, previous[1])
 
-        for path, result in read_ahead(reading_order([p for _, p, *_ in batch]), _limits(kb, passwords)):
+        for path, result in read_ahead(reading_order([p for _, p, *_ in batch]), read_limits(kb, passwords)):
             n_read += 1
             clock.lap("read")  # only the time spent waiting for the reader counts as reading
             if progress:

@@ -15,7 +15,7 @@ import numpy as np
 from kb.config import Config, default_kb_path
 from kb.search import Filters, check_k, fuse, group_by_document
 from kb.store import FORMAT_VERSION, KBError, Store
-from kb.types import EntityRef, Hit, SearchResult
+from kb.types import EntityRef, Hit, RawDocument, SearchResult
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -261,6 +261,20 @@ class KnowledgeBase:
         k = check_k(k)
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
         return run_similar(self, doc_id_or_text, k, f)
+
+    def read_file(self, path: str | Path) -> RawDocument:
+        """Read one file as ingest does, without storing it (the precedent finder's drafts).
+
+        It is parsed in the parser sandbox with this knowledge base's size, time and memory limits,
+        so a hostile file costs the caller (a web server) at most the per-file budget.
+
+        Raises:
+            ReadError: the file is skipped; ``code`` and ``message`` say why.
+        """
+        from ingest.sandbox import read_isolated
+        from kb.ingest import read_limits
+
+        return read_isolated(Path(path), read_limits(self))
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
         from kb.views import document_view

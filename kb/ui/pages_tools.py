@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from kb.service import KnowledgeBase
@@ -56,7 +54,7 @@ def page_precedents(kb: KnowledgeBase) -> None:
     draft = st.file_uploader(L("draft"), type=UPLOAD_TYPES, key="precedent_file")
     if draft is not None:
         try:
-            text = read_draft(Path(kb.root), draft.name, draft.getvalue())
+            text = read_draft(kb, draft.name, draft.getvalue())
         except ValueError as exc:
             st.error(f"{esc(draft.name)}: {esc(exc)}")
             return

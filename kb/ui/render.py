@@ -304,10 +304,3 @@ CSS = """<style>
 .kb-meta-table th,.kb-meta-table td{border-bottom:1px solid #e2e8f0;padding:3px 8px}
 .kb-hit{background:#eff6ff;border-radius:3px}#kb-hit{background:#bfdbfe}
 </style>"""
-
-
-def safe_name(name: str) -> str:
-    """A file name that cannot escape its folder (uploads are saved under the knowledge base)."""
-    base = Path(name.replace("\\", "/")).name.replace("\x00", "")
-    base = re.sub(r"[^\w.\- ()]", "_", base).strip(" .") or "upload"
-    return base[:120]

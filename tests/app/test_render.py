@@ -1,13 +1,10 @@
-"""The app's pure helpers: escaping and highlighting, exports, safe upload names and staging."""
+"""The app's pure helpers: escaping and highlighting, exports (uploads: test_uploads.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kb.types import EntityRef, Hit, SearchResult
 from kb.ui.i18n import LABELS, LANGUAGES, t
-from kb.ui.render import card, export_csv, export_markdown, highlight, locate, page_html, query_words, safe_name
-from kb.ui.uploads import refusal, stage
+from kb.ui.render import card, export_csv, export_markdown, highlight, locate, page_html, query_words
 from tests.app.conftest import shown
 
 LABELS_EN = {"page": "page", "other_lang": "other language", "open": "open", "more_like": "more", "near_dup": "dup"}
@@ -82,29 +79,6 @@ def test_exports_cite_and_neutralise_formulas() -> None:
     text = export_csv([r])
     assert "'=HYPERLINK(evil)" in text and "<note>.md, p. 3" in text
     assert "\\[\\<note\\>.md, p. 3\\]" in export_markdown("q", [r])  # Markdown-escaped: shown as written
-
-
-def test_safe_names_stay_in_their_folder() -> None:
-    assert safe_name("../../etc/passwd") == "passwd"
-    assert safe_name("..") == "upload"
-    assert safe_name("C:\\Users\\x\\informe final.pdf") == "informe final.pdf"
-    assert "/" not in safe_name("a/b\x00c.txt")
-
-
-def test_refusal_by_type_and_size() -> None:
-    assert refusal("x.exe", 10).reason == "unsupported"  # type: ignore[union-attr]
-    assert refusal("x.pdf", 51 * 1024 * 1024).reason == "too_large"  # type: ignore[union-attr]
-    assert refusal("x.txt", 0).reason == "empty"  # type: ignore[union-attr]
-    assert refusal("x.docx", 100) is None
-
-
-def test_stage_checks_content_and_keeps_files_inside(tmp_path: Path) -> None:
-    accepted, refused = stage(
-        tmp_path, [("../a.txt", b"hello there"), ("b.pdf", b"plain text"), ("c.docx", b"plain text too")]
-    )
-    assert accepted == [(tmp_path / "uploads" / "a.txt").resolve()]
-    assert [o.name for o in refused] == ["b.pdf", "c.docx"]
-    assert [p.name for p in (tmp_path / "uploads").iterdir()] == ["a.txt"]  # staging folder removed
 
 
 def test_every_label_has_four_languages() -> None:
