@@ -244,7 +244,7 @@ class Store:
         except BlockingIOError as exc:
             fh.close()
             raise LockHeld(
-                f"{self.root} is being written by another process (an ingest, remove or compact is running); "
+                f"{self.root} is being written by another process (an ingest, remove, compact, relink, reindex or set is running); "
                 "try again when it finishes"
             ) from exc
         try:
