@@ -244,8 +244,8 @@ class Store:
         except BlockingIOError as exc:
             fh.close()
             raise LockHeld(
-                f"{self.root} is being written by another process (an ingest, remove, compact, relink, reindex or set is running); "
-                "try again when it finishes"
+                f"{self.root} is being written by another process "
+                "(an ingest, remove, compact, relink, reindex or set is running); try again when it finishes"
             ) from exc
         try:
             fh.seek(0)
