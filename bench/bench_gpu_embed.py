@@ -41,7 +41,7 @@ def prepare(n_reference: int = 64) -> None:
     from index.e5convert import ensure_converted
     from ingest.chunk import chunk_document
     from ingest.readers.registry import DEFAULT_LIMITS, read_file
-    from kb.types import ReadError
+    from ingest.types import ReadError
 
     texts: list[str] = []
     limits = dataclasses.replace(DEFAULT_LIMITS, ocr=False)

@@ -139,7 +139,7 @@ def corpus_chunks() -> list[tuple[str, str]]:
             return [tuple(x) for x in data["chunks"]]  # type: ignore[misc]
     from ingest.chunk import chunk_document
     from ingest.readers.registry import ReadLimits, read_file
-    from kb.types import ReadError
+    from ingest.types import ReadError
 
     chunks: list[tuple[str, str]] = []
     for p in files:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ingest.sentences import is_heading_line, split_spans
-from kb.types import PAGE_JOINER, Chunk, RawDocument
+from ingest.types import PAGE_JOINER, Chunk, RawDocument
 
 WORD = re.compile(r"\S+")
 TINY = 40  # words: a tail this short joins the previous chunk of its section

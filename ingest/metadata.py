@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.types import DOC_TYPES, RawDocument
+from ingest.types import DOC_TYPES, RawDocument
 
 #: Genre words and body markers per type, written folded (lower case, no accents). The order
 #: breaks ties: a specific genre ("training") beats the generic "report" it is often called.
@@ -189,7 +189,7 @@ def type_scores(title: str, text: str) -> dict[str, float]:
 
 
 def classify_type(title: str, text: str, lang: str | None = None) -> str:
-    """One of :data:`kb.types.DOC_TYPES`, by the keyword rules over the title and the first ~2000 characters.
+    """One of :data:`ingest.types.DOC_TYPES`, by the keyword rules over the title and the first ~2000 characters.
 
     ``lang`` is accepted for the pipeline's signature; the rules hold all four languages at
     once, because titles and bodies are often in different ones.

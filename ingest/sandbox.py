@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.readers.registry import DEFAULT_LIMITS, OverMemory, ReadLimits, read_file
-from kb.types import RawDocument, ReadError
+from ingest.types import RawDocument, ReadError
 
 #: A reader the worker calls: a module-level function (sent to the child by qualified name).
 Reader = Callable[[Path, ReadLimits], RawDocument]

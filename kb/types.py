@@ -1,138 +1,51 @@
-"""The frozen values that every stage passes to the next.
+"""The frozen values that the search side returns: hits, grouped results.
 
-One place defines them so that readers, chunking, entity extraction, indexing and the
-search service agree on shape. Tuples inside, never lists: a value that crossed a stage
-boundary cannot be changed behind the next stage's back.
+Result-side types live here; the document-side ones (pages, chunks, entities, read
+errors, the skip reasons) live in :mod:`ingest.types` at the bottom of the tree and are
+re-exported below so that ``from kb.types import Chunk`` keeps working. Tuples inside,
+never lists: a value that crossed a stage boundary cannot be changed behind the next
+stage's back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: Entity types known to the extractor and the gazetteer.
-ENTITY_TYPES = (
-    "PERSON",
-    "ORG",
-    "PLACE",
-    "BORDER_CROSSING",
-    "COUNTRY",
-    "PROGRAMME",
-    "CRIME_TYPE",
-    "LEGAL_INSTRUMENT",
-    "DATE",
+from ingest.types import (
+    DOC_TYPES,
+    ENTITY_TYPES,
+    PAGE_JOINER,
+    REGIONS,
+    SKIP_REASONS,
+    Chunk,
+    Entity,
+    Mention,
+    Page,
+    RawDocument,
+    ReadError,
 )
 
-#: Document types recognised by the metadata rules.
-DOC_TYPES = ("report", "agreement", "protocol", "minutes", "news", "training", "analysis", "practice", "other")
-
-#: Regions of documents and passages (the ``region`` search filter).
-REGIONS = ("europe", "latam", "other")
+__all__ = [
+    "DOC_TYPES",
+    "ENTITY_TYPES",
+    "MAX_K",
+    "PAGE_JOINER",
+    "REGIONS",
+    "SKIP_REASONS",
+    "Chunk",
+    "Entity",
+    "EntityRef",
+    "Hit",
+    "Mention",
+    "Page",
+    "RawDocument",
+    "ReadError",
+    "SearchResult",
+]
 
 #: The most results one search may ask for. Candidates grow with k (k x per_doc x 2), so an
 #: unbounded k is an unbounded allocation: 10**9 asked numpy for 37 GiB.
 MAX_K = 1000
-
-#: Reasons a file is skipped. Stable codes: the CLI, report and tests rely on them.
-SKIP_REASONS = (
-    "unsupported",  # not a format kb reads
-    "damaged",  # the file claims a format but cannot be parsed
-    "encrypted",  # needs a password we do not have
-    "empty",  # zero bytes, or no text at all
-    "no_text",  # image-only pages and OCR unavailable or unproductive
-    "too_large",  # over the size or page limit
-    "timeout",  # parsing exceeded the per-file time budget
-)
-
-
-class ReadError(Exception):
-    """A file could not be read; ``code`` is one of :data:`SKIP_REASONS`."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """The text of one page (PDF) or of the whole file (formats without pages).
-
-    ``number`` is 1-based for paged formats and ``None`` otherwise. ``headings`` holds
-    ``(offset, title)`` pairs: a section heading that starts at ``offset`` in ``text``.
-    """
-
-    number: int | None
-    text: str
-    headings: tuple[tuple[int, str], ...] = ()
-    ocr_confidence: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RawDocument:
-    """What a reader returns: text by page plus the metadata the file itself carries."""
-
-    path: str
-    format: str  # "pdf", "docx", "html", "markdown", "text"
-    pages: tuple[Page, ...]
-    title: str | None = None
-    author: str | None = None
-    date: str | None = None  # ISO 8601 date from the file's own metadata, if any
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def text(self) -> str:
-        return PAGE_JOINER.join(p.text for p in self.pages)
-
-
-#: Pages are joined with this separator to form the document text that spans point into.
-PAGE_JOINER = "\n\n"
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """A sentence-aligned window of a document, with full provenance.
-
-    ``char_start``/``char_end`` are offsets into the document text (pages joined with
-    :data:`PAGE_JOINER`); ``page_start``/``page_end`` are 1-based or ``None``.
-    """
-
-    ordinal: int
-    text: str
-    char_start: int
-    char_end: int
-    page_start: int | None
-    page_end: int | None
-    heading: str | None
-    lang: str
-
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    """A canonical entity: gazetteer entries and names found by NER alike."""
-
-    id: str
-    name: str
-    type: str
-    aliases: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()  # ISO 3166-1 alpha-2 codes
-    lat: float | None = None
-    lon: float | None = None
-    region: str | None = None  # "europe", "latam", "other"
-
-
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """One occurrence of an entity in a chunk's text (offsets into ``Chunk.text``)."""
-
-    entity_id: str
-    type: str
-    start: int
-    end: int
-    surface: str
-    value: str | None = None  # normalised value, e.g. an ISO date for DATE mentions
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from typing import Any
 from docx.oxml.ns import qn
 
 from ingest.readers.registry import ReadLimits
-from kb.types import Page, RawDocument, ReadError
+from ingest.types import Page, RawDocument, ReadError
 
 HEADING_STYLES = ("heading", "título", "titulo", "titre", "title", "überschrift")
 #: Uncompressed XML (the parts lxml parses whole). The bundled corpus's DOCX files hold under 1 MB;

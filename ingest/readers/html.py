@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from ingest.readers.text import decode, strip_markdown
-from kb.types import Page, RawDocument
+from ingest.types import Page, RawDocument
 
 DROP = ("script", "style", "noscript", "nav", "footer", "header", "aside", "form", "iframe", "svg", "template")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.readers.registry import ReadLimits
-from kb.types import Page, RawDocument, ReadError
+from ingest.types import Page, RawDocument, ReadError
 
 MIN_CHARS = 20  # a page with fewer meaningful (word) characters has no usable text layer
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.readers.text import BINARY_SHARE, control_share, utf16_without_bom
-from kb.types import RawDocument, ReadError
+from ingest.types import RawDocument, ReadError
 
 MD_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -165,7 +165,7 @@ def read_file(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> RawDocument:
     """Read one file into pages of text.
 
     Raises:
-        ReadError: every failure, with a code from ``kb.types.SKIP_REASONS`` and a short reason;
+        ReadError: every failure, with a code from ``ingest.types.SKIP_REASONS`` and a short reason;
             no other exception escapes.
     """
     path = Path(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kb.types import Page, RawDocument, ReadError
+from ingest.types import Page, RawDocument, ReadError
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<body>.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 # "##Title" without the space CommonMark asks for is common in converted legal texts: accepted from "##" on

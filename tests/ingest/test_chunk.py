@@ -9,7 +9,7 @@ import pytest
 
 from ingest.chunk import CHARS_PER_WORD, chunk_document
 from ingest.sentences import split_spans
-from kb.types import Page, RawDocument
+from ingest.types import Page, RawDocument
 
 WORD = re.compile(r"\S+")
 

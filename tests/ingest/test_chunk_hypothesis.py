@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ingest.chunk import CHARS_PER_WORD, chunk_document
 from ingest.sentences import split_spans
-from kb.types import Page, RawDocument
+from ingest.types import Page, RawDocument
 
 WORD = re.compile(r"\S+")
 MAX_WORDS = 60  # small caps so that short random texts still make several chunks

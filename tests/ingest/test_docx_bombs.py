@@ -10,7 +10,7 @@ import ingest.readers.docx as docx_reader
 from ingest.readers import DEFAULT_LIMITS, ReadLimits, read_file
 from ingest.readers.docx import MAX_PARAGRAPHS, MAX_XML_ELEMENTS
 from ingest.sandbox import read_isolated
-from kb.types import ReadError
+from ingest.types import ReadError
 from tests.ingest.bombs import docx_with_body, paragraph_bomb
 
 

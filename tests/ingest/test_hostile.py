@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.readers import ReadLimits, read_file
-from kb.types import ReadError
+from ingest.types import ReadError
 
 
 def outcome(path: Path, limits: ReadLimits | None = None) -> str:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ingest.chunk import chunk_document
 from ingest.readers import read_file
-from kb.types import Page, RawDocument, ReadError
+from ingest.types import Page, RawDocument, ReadError
 
 WORD = re.compile(r"\S+")
 text_st = st.text(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.metadata import DocMeta, classify_type, extract_meta, guess_title, type_scores
-from kb.types import DOC_TYPES, Page, RawDocument
+from ingest.types import DOC_TYPES, Page, RawDocument
 
 
 def doc(text: str, title: str | None = None, path: str = "/d/informe_final-2024.pdf", **kw: object) -> RawDocument:

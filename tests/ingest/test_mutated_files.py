@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from ingest.readers import ReadLimits
 from ingest.sandbox import read_isolated
-from kb.types import SKIP_REASONS, RawDocument, ReadError
+from ingest.types import SKIP_REASONS, RawDocument, ReadError
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "corpus" / "documents"

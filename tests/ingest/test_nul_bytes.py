@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest.readers import read_file
-from kb.types import ReadError
+from ingest.types import ReadError
 
 LINE = "La delegación visitó el paso fronterizo de Desaguadero y habló con la Policía Nacional del Perú.\n"
 BODY = LINE * 400  # ~40 KB: well past the 8 KB head

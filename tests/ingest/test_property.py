@@ -23,7 +23,7 @@ from ingest import dates
 from ingest.chunk import TooManyChunks, chunk_document
 from ingest.metadata import classify_type, extract_meta, guess_title
 from ingest.structure import action_items, affiliations
-from kb.types import DOC_TYPES, Page, RawDocument
+from ingest.types import DOC_TYPES, Page, RawDocument
 
 # U+FF9E/U+FF9F (halfwidth katakana sound marks) are letters that fold to nothing
 ODD = "ſıİßẞﬁﬂKÅµςΣ\u0301\u0308\u0327\u200b\u00a0\x00\x01\x0b\ufeff\ufffd\uff9e\uff9f"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.readers import ReadLimits, ocr_available, read_file, sniff
-from kb.types import RawDocument, ReadError
+from ingest.types import RawDocument, ReadError
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 

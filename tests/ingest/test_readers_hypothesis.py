@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.readers import read_file, sniff
-from kb.types import SKIP_REASONS, ReadError
+from ingest.types import SKIP_REASONS, ReadError
 
 SUFFIXES = [".pdf", ".docx", ".html", ".htm", ".md", ".txt", ".csv", ""]
 FORMATS = {"pdf", "docx", "html", "markdown", "text", None}

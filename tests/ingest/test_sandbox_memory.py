@@ -11,8 +11,8 @@ import ingest.readers.text as text_reader
 from ingest.readers import ReadLimits, read_file
 from ingest.readers.registry import MIN_MEMORY_MB
 from ingest.sandbox import read_isolated, read_many_isolated
+from ingest.types import Page, RawDocument, ReadError
 from kb.config import Config
-from kb.types import Page, RawDocument, ReadError
 
 CAP_MB = 600
 

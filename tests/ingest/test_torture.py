@@ -15,7 +15,7 @@ import pytest
 
 from ingest.readers import ReadLimits, ocr_available, read_file
 from ingest.sandbox import read_isolated, read_many_isolated
-from kb.types import Page, RawDocument, ReadError
+from ingest.types import Page, RawDocument, ReadError
 from tests.conftest import shared_dir
 
 #: files that OCR or are large: the slow tier
