@@ -40,7 +40,7 @@ def prepare(n_reference: int = 64) -> None:
 
     from index.e5convert import ensure_converted
     from ingest.chunk import chunk_document
-    from ingest.readers.registry import DEFAULT_LIMITS, read_file
+    from ingest.readers import DEFAULT_LIMITS, read_file
     from ingest.types import ReadError
 
     texts: list[str] = []

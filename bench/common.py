@@ -138,7 +138,7 @@ def corpus_chunks() -> list[tuple[str, str]]:
         if data.get("key") == key:
             return [tuple(x) for x in data["chunks"]]  # type: ignore[misc]
     from ingest.chunk import chunk_document
-    from ingest.readers.registry import ReadLimits, read_file
+    from ingest.readers import ReadLimits, read_file
     from ingest.types import ReadError
 
     chunks: list[tuple[str, str]] = []

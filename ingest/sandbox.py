@@ -23,7 +23,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from ingest.readers.registry import DEFAULT_LIMITS, OverMemory, ReadLimits, read_file
+from ingest.readers.limits import DEFAULT_LIMITS, OverMemory, ReadLimits
+from ingest.readers.registry import read_file
 from ingest.types import RawDocument, ReadError
 
 #: A reader the worker calls: a module-level function (sent to the child by qualified name).

@@ -17,7 +17,7 @@ from typing import Any
 
 from docx.oxml.ns import qn
 
-from ingest.readers.registry import ReadLimits
+from ingest.readers.limits import ReadLimits
 from ingest.types import Page, RawDocument, ReadError
 
 HEADING_STYLES = ("heading", "título", "titulo", "titre", "title", "überschrift")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ingest.readers.registry import ReadLimits
+from ingest.readers.limits import ReadLimits
 from ingest.types import Page, RawDocument, ReadError
 
 MIN_CHARS = 20  # a page with fewer meaningful (word) characters has no usable text layer

@@ -9,7 +9,7 @@ import pytest
 
 import ingest.readers.text as text_reader
 from ingest.readers import ReadLimits, read_file
-from ingest.readers.registry import MIN_MEMORY_MB
+from ingest.readers.limits import MIN_MEMORY_MB
 from ingest.sandbox import read_isolated, read_many_isolated
 from ingest.types import Page, RawDocument, ReadError
 from kb.config import Config
