@@ -236,7 +236,7 @@ def kb_scale(work: Path, limit: int, runs: int) -> dict[str, Any]:
     from types import SimpleNamespace
 
     from index.dense import DenseIndex
-    from index.embed import load_embedder
+    from index.models import load_embedder
     from index.sparse import SparseIndex
     from ingest.gazetteer import Gazetteer
     from ingest.language import query_language

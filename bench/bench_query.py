@@ -103,7 +103,7 @@ def build(
     workdir.mkdir(parents=True)
     probes = None
     if n >= ivf_threshold:  # the probes an ingest makes, embedded before the clock: dense_build_s is the index
-        from index.embed import load_embedder
+        from index.models import load_embedder
         from index.ivf import probe_texts
 
         vecs = load_embedder(embedder).embed(probe_texts(sentence_pool()[0]), "query")
@@ -176,7 +176,7 @@ def _sqlite(path: Path, ids: np.ndarray, docs: np.ndarray, langs: np.ndarray) ->
 
 # -- searching one scale from disk ----------------------------------------------------------------
 def serve(workdir: Path, embedder: str, spawned: float, runs: int, limit: int) -> dict[str, Any]:
-    from index.embed import load_embedder
+    from index.models import load_embedder
     from index.ivf import load_dense_index
     from index.sparse import SparseIndex
     from ingest.language import query_language
@@ -261,7 +261,7 @@ def _child(args: list[str]) -> dict[str, Any]:
 def run(
     quick: bool, scales: list[int], sample: int, sample_embedder: str, embedder: str, runs: int, keep: bool
 ) -> dict[str, Any]:
-    from index.embed import load_embedder
+    from index.models import load_embedder
 
     texts, langs, _, vocab = sentence_pool()
     _, _, rate = sample_embeddings(sample_embedder, min(sample, max(scales)), texts, langs)

@@ -229,7 +229,7 @@ def sample_embeddings(embedder_name: str, m: int, texts: Sequence[str], sent_lan
         have, rate = data["vectors"], float(data["rate"])
     if len(have) >= m:
         return rows, have[:m], rate
-    from index.embed import load_embedder
+    from index.models import load_embedder
 
     emb = load_embedder(embedder_name)
     all_texts = row_texts(rows, texts)

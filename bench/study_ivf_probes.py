@@ -19,7 +19,7 @@ sys.path.insert(0, "bench")
 from bench_query import sentence_pool, synthesise  # noqa: E402
 from common import CACHE  # noqa: E402
 
-from index.embed import load_embedder  # noqa: E402
+from index.models import load_embedder  # noqa: E402
 from index.ivf import NPROBES, IVFDenseIndex, _FlatView, _recall  # noqa: E402
 
 

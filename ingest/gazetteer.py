@@ -19,7 +19,6 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -279,9 +278,3 @@ def _str_list(obj: dict[str, Any], field: str, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValueError(f"{where}: {obj.get('id')}: {field!r} must be a list of non-empty strings")
     return value
-
-
-@lru_cache(maxsize=1)
-def default_gazetteer() -> Gazetteer:
-    """The packaged gazetteer, loaded once per process."""
-    return Gazetteer.load()

@@ -79,7 +79,7 @@ class KnowledgeBase:
         return cls(root, config, embedder_impl, migrating=migrating)
 
     def _check_open(self) -> None:
-        from index.embed import expected_family
+        from index.models import expected_family
 
         manifest = self.store.read_manifest()
         if manifest is None:
@@ -150,7 +150,7 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            from index.embed import load_embedder
+            from index.models import load_embedder
 
             self._embedder = load_embedder(self.config.embedder)
         return self._embedder

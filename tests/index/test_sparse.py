@@ -152,19 +152,6 @@ def test_build_rejects_bad_input() -> None:
         SparseIndex.build(np.array([1]), ["a", "b"], ["es", "es"])
 
 
-def test_phrase_filter() -> None:
-    ids, texts, langs = _corpus()
-    idx = SparseIndex.build(ids, texts, langs)
-    by_id = dict(zip(ids.tolist(), texts, strict=True))
-
-    def lookup(wanted: np.ndarray) -> list[str]:
-        return [by_id[int(i)] for i in wanted]
-
-    np.testing.assert_array_equal(idx.phrase_filter(ids, lookup, "FRONTERA  sur"), [1])
-    np.testing.assert_array_equal(idx.phrase_filter(ids, lookup, "control de migracion"), [8])
-    assert len(idx.phrase_filter(ids, lookup, "sur la frontera")) == 0
-
-
 @pytest.mark.parametrize("mmap", [False, True])
 def test_save_load_round_trip(tmp_path: Path, mmap: bool) -> None:
     idx = SparseIndex.build(*_corpus())
