@@ -41,9 +41,11 @@ LIST_FIELDS = ("countries", "crossings", "practices")
 REQUIRED = ("id", "title", "date", "type", "language", "region", "format")
 PAGEBREAK = "<!-- pagebreak -->"
 
-# The format back ends live beside this script (render_office, render_scan, render_html).
+# The format back ends live beside this script (render_office, render_scan, render_html, render_markup).
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
+
+from render_markup import inline_markup, plain  # noqa: E402 - found through the path set just above
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,18 +212,6 @@ def parse_blocks(body: str) -> list[Block]:
             para.append(line)
     flush()
     return blocks
-
-
-def plain(text: str) -> str:
-    """Inline Markdown removed: ``**bold**`` and ``*italic*`` become plain text."""
-    return re.sub(r"\*{1,2}([^*]+)\*{1,2}", r"\1", text)
-
-
-def inline_markup(text: str, bold: tuple[str, str], italic: tuple[str, str]) -> str:
-    """Escape text for XML-ish targets and turn ``**x**``/``*x*`` into the given tags."""
-    out = html.escape(text, quote=False)
-    out = re.sub(r"\*\*([^*]+)\*\*", lambda m: bold[0] + m.group(1) + bold[1], out)
-    return re.sub(r"\*([^*]+)\*", lambda m: italic[0] + m.group(1) + italic[1], out)
 
 
 # --------------------------------------------------------------------------- text formats

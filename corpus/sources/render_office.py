@@ -67,7 +67,7 @@ def build_docx(src: Any, blocks: list[tuple]) -> bytes:
     """Build a DOCX: Heading 1-3 styles, Word tables with a bold header row, list paragraphs."""
     from docx import Document
     from docx.shared import Pt
-    from render import plain
+    from render_markup import plain
 
     doc = Document()
     doc.styles["Normal"].font.name = "Calibri"
@@ -159,7 +159,7 @@ def _styles(columns: int) -> dict[str | int, Any]:
 
 
 def _flowables(blocks: list[tuple], styles: dict[str | int, Any], width: float) -> list[Any]:
-    from render import inline_markup
+    from render_markup import inline_markup
     from reportlab.lib import colors
     from reportlab.platypus import PageBreak, Paragraph, Table, TableStyle
 

@@ -27,7 +27,7 @@ def layout_pages(blocks: list[tuple]) -> list[list[tuple[str, str, int]]]:
     Exposed so the gold-set tooling can tell on which page a sentence of a scan falls.
     """
     from PIL import ImageFont
-    from render import plain
+    from render_markup import plain
 
     fonts = {
         "body": ImageFont.truetype(str(FONT_DIR / "DejaVuSerif.ttf"), BODY_PX),
