@@ -182,19 +182,40 @@ def chunk_document(
     for u in _units(doc):
         too_long = u.words > max_words or u.end - u.start > max_chars
         units.extend(_split_long(u, text, max_words, max_chars) if too_long else [u])
+    groups = _windows(units, target_words, max_words, max_chars, overlap_sentences)
+    final = _join_lone_headings(_merge_tiny_tails(groups, max_words, max_chars), max_words, max_chars)
+    if max_chunks is not None and len(final) > max_chunks:
+        raise TooManyChunks(len(final), max_chunks)
+    texts = [text[g[0].start : g[-1].end] for g in final]
+    langs = (detect_lang or _default_detect)(texts) if texts else []
+    majority = _majority(langs, texts)
+    return tuple(
+        _chunk(i, g, t, _settle(lang, len(WORD.findall(t)), majority))
+        for i, (g, t, lang) in enumerate(zip(final, texts, langs, strict=True))
+    )
 
-    def words(group: Sequence[_Unit]) -> int:
-        return sum(u.words for u in group)
+
+def _words(group: Sequence[_Unit]) -> int:
+    return sum(u.words for u in group)
+
+
+def _windows(
+    units: Sequence[_Unit], target_words: int, max_words: int, max_chars: int, overlap_sentences: int
+) -> list[list[_Unit]]:
+    """Units gathered into windows: a window closes at a section or page boundary, when the next
+    unit would not fit, or once it holds ``target_words``; the next window of the same section
+    starts with the last ``overlap_sentences`` sentences again when they fit.
+    """
 
     def fits(group: Sequence[_Unit], extra: _Unit) -> bool:
-        return words(group) + extra.words <= max_words and extra.end - group[0].start <= max_chars
+        return _words(group) + extra.words <= max_words and extra.end - group[0].start <= max_chars
 
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []
     for u in units:
         if current:
             boundary = u.section != current[-1].section or u.page != current[-1].page
-            if boundary or not fits(current, u) or words(current) >= target_words:
+            if boundary or not fits(current, u) or _words(current) >= target_words:
                 groups.append(current)
                 prev, current = current, []
                 if not boundary and overlap_sentences and len(prev) > overlap_sentences:
@@ -204,50 +225,52 @@ def chunk_document(
         current.append(u)
     if current:
         groups.append(current)
-    # merge tiny tails into the previous chunk of the same section (even across a page break)
+    return groups
+
+
+def _merge_tiny_tails(groups: Sequence[list[_Unit]], max_words: int, max_chars: int) -> list[list[_Unit]]:
+    """Tiny tails join the previous window of the same section (even across a page break)."""
     merged: list[list[_Unit]] = []
     for g in groups:
         new = [u for u in g if not merged or u.start >= merged[-1][-1].end]
         if (
             merged
-            and words(new) < TINY
+            and _words(new) < TINY
             and merged[-1][-1].section == g[0].section
             and not all(u.is_heading for u in merged[-1])
-            and words(merged[-1]) + words(new) <= max_words
+            and _words(merged[-1]) + _words(new) <= max_words
             and g[-1].end - merged[-1][0].start <= max_chars
         ):
             merged[-1] = merged[-1] + new
         else:
             merged.append(g)
-    # a lone heading joins the text that follows it (when that fits)
+    return merged
+
+
+def _join_lone_headings(groups: Sequence[list[_Unit]], max_words: int, max_chars: int) -> list[list[_Unit]]:
+    """A window of headings only joins the text that follows it (when that fits)."""
     final: list[list[_Unit]] = []
-    for g in merged:
+    for g in groups:
         lone = final and all(u.is_heading for u in final[-1])
-        if lone and words(final[-1]) + words(g) <= max_words and g[-1].end - final[-1][0].start <= max_chars:
+        if lone and _words(final[-1]) + _words(g) <= max_words and g[-1].end - final[-1][0].start <= max_chars:
             final[-1] = final[-1] + g
         else:
             final.append(g)
-    if max_chunks is not None and len(final) > max_chunks:
-        raise TooManyChunks(len(final), max_chunks)
-    texts = [text[g[0].start : g[-1].end] for g in final]
-    langs = (detect_lang or _default_detect)(texts) if texts else []
-    majority = _majority(langs, texts)
-    chunks = []
-    for i, (g, t, lang) in enumerate(zip(final, texts, langs, strict=True)):
-        pages = [u.page for u in g if u.page is not None]
-        chunks.append(
-            Chunk(
-                i,
-                t,
-                g[0].start,
-                g[-1].end,
-                min(pages) if pages else None,
-                max(pages) if pages else None,
-                g[-1].heading if g[0].is_heading else g[0].heading,
-                _settle(lang, len(WORD.findall(t)), majority),
-            )
-        )
-    return tuple(chunks)
+    return final
+
+
+def _chunk(ordinal: int, group: Sequence[_Unit], text: str, lang: str) -> Chunk:
+    pages = [u.page for u in group if u.page is not None]
+    return Chunk(
+        ordinal,
+        text,
+        group[0].start,
+        group[-1].end,
+        min(pages) if pages else None,
+        max(pages) if pages else None,
+        group[-1].heading if group[0].is_heading else group[0].heading,
+        lang,
+    )
 
 
 def _default_detect(texts: Sequence[str]) -> list[str]:
