@@ -103,8 +103,8 @@ def build(
     workdir.mkdir(parents=True)
     probes = None
     if n >= ivf_threshold:  # the probes an ingest makes, embedded before the clock: dense_build_s is the index
-        from index.models import load_embedder
         from index.ivf import probe_texts
+        from index.models import load_embedder
 
         vecs = load_embedder(embedder).embed(probe_texts(sentence_pool()[0]), "query")
         probes = lambda: vecs  # noqa: E731
@@ -176,8 +176,8 @@ def _sqlite(path: Path, ids: np.ndarray, docs: np.ndarray, langs: np.ndarray) ->
 
 # -- searching one scale from disk ----------------------------------------------------------------
 def serve(workdir: Path, embedder: str, spawned: float, runs: int, limit: int) -> dict[str, Any]:
-    from index.models import load_embedder
     from index.ivf import load_dense_index
+    from index.models import load_embedder
     from index.sparse import SparseIndex
     from ingest.language import query_language
     from kb.search import fuse

@@ -19,8 +19,8 @@ sys.path.insert(0, "bench")
 from bench_query import sentence_pool, synthesise  # noqa: E402
 from common import CACHE  # noqa: E402
 
-from index.models import load_embedder  # noqa: E402
 from index.ivf import NPROBES, IVFDenseIndex, _FlatView, _recall  # noqa: E402
+from index.models import load_embedder  # noqa: E402
 
 
 def main() -> None:

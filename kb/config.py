@@ -7,11 +7,11 @@ the README's settings table, so the three never drift apart.
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import tomllib
 from platformdirs import user_data_dir
 
 #: name -> (help text). The defaults live on :class:`Config`.

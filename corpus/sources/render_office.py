@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ DEFAULT_AUTHOR = {
 
 
 def _when(src: Any) -> datetime:
-    return datetime.strptime(src.date, "%Y-%m-%d").replace(hour=9, tzinfo=timezone.utc)
+    return datetime.strptime(src.date, "%Y-%m-%d").replace(hour=9, tzinfo=UTC)
 
 
 def _author(src: Any) -> str:
