@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 SCRIPT = ROOT / "scripts" / "install.sh"
 OCR = ["tesseract-ocr", "tesseract-ocr-spa", "tesseract-ocr-por", "tesseract-ocr-fra", "tesseract-ocr-eng"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kb.service import KnowledgeBase
-from tests.app.conftest import cards, html_of, run_app, shown
+from tests.helpers import cards, html_of, run_app, shown
 
 pytest.importorskip("streamlit.testing.v1")
 
@@ -189,12 +189,11 @@ def test_interface_in_spanish_travels_in_links(app_kb: KnowledgeBase) -> None:
 
 
 def test_empty_knowledge_base_is_built_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.app.conftest import DOCS
-    from tests.conftest import FakeEmbedder
+    from tests.helpers import APP_DOCS, FakeEmbedder
 
     docs = tmp_path / "bootstrap"
     docs.mkdir()
-    (docs / "rumichaca.txt").write_text(DOCS["rumichaca.txt"], encoding="utf-8")
+    (docs / "rumichaca.txt").write_text(APP_DOCS["rumichaca.txt"], encoding="utf-8")
     monkeypatch.setenv("KB_BOOTSTRAP", str(docs))
     with KnowledgeBase.open(tmp_path / "kb", embedder_impl=FakeEmbedder(), use_ner=False) as kb:
         at = run_app(kb)

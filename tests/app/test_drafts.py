@@ -10,10 +10,7 @@ import pytest
 from ingest.readers.docx import MAX_XML_ELEMENTS
 from kb.service import KnowledgeBase
 from kb.ui.uploads import read_draft
-from tests.app.conftest import cards, run_app, shown
-from tests.app.test_uploads import docx_bytes
-from tests.conftest import FakeEmbedder
-from tests.ingest.bombs import paragraph_bomb
+from tests.helpers import FakeEmbedder, cards, docx_bytes, paragraph_bomb, run_app, shown
 
 
 def test_a_docx_bomb_draft_is_refused_with_its_figure_and_a_normal_draft_works(app_kb: KnowledgeBase) -> None:
@@ -33,7 +30,7 @@ def test_a_docx_bomb_draft_is_refused_with_its_figure_and_a_normal_draft_works(a
 def test_a_draft_is_parsed_in_the_sandbox_with_the_kbs_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A parser that never finishes on the draft is stopped at the kb's file_timeout_s, in another process."""
     import ingest.sandbox as sandbox
-    from tests.ingest.test_torture import sleepy_reader  # hangs on files named hang*
+    from tests.helpers import sleepy_reader  # hangs on files named hang*
 
     seen: list[Any] = []
     real = sandbox.read_isolated

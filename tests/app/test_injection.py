@@ -26,8 +26,7 @@ from hypothesis import strategies as st
 
 from kb.service import KnowledgeBase
 from kb.ui.render import WORD_JOINER, anchor, bullets, esc, highlight, md_literal
-from tests.app.conftest import run_app
-from tests.conftest import FakeEmbedder
+from tests.helpers import FakeEmbedder, run_app
 
 markdown_it = pytest.importorskip("markdown_it")
 pytest.importorskip("streamlit.testing.v1")

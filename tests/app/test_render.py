@@ -5,7 +5,7 @@ from __future__ import annotations
 from kb.types import EntityRef, Hit, SearchResult
 from kb.ui.i18n import LABELS, LANGUAGES, t
 from kb.ui.render import card, export_csv, export_markdown, highlight, locate, page_html, query_words
-from tests.app.conftest import shown
+from tests.helpers import shown
 
 LABELS_EN = {"page": "page", "other_lang": "other language", "open": "open", "more_like": "more", "near_dup": "dup"}
 

@@ -14,7 +14,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 #: Streamlit calls whose text (first argument, or these keywords) is rendered as Markdown
 MARKDOWN_CALLS = {

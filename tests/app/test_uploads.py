@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from kb.service import KnowledgeBase
 from kb.store import KBError
 from kb.ui.uploads import ALLOWED, MAX_NAME_BYTES, ingest_uploads, refusal, safe_name, suffix_of
-from tests.app.conftest import run_app, shown
+from tests.helpers import docx_bytes, run_app, shown
 
 NAMES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LONG_NAME = "Informe técnico de la visita a Rumichaca – versión final revisada por la coordinación " * 3 + ".txt"
@@ -129,19 +129,6 @@ def test_a_new_version_that_is_skipped_leaves_the_indexed_one(fresh_kb: Knowledg
     [out] = ingest_uploads(fresh_kb, [("nota.docx", b"PK\x03\x04 broken zip")])
     assert out.status == "skipped" and out.reason == "damaged"
     assert uploaded(fresh_kb) == {"nota.docx": first}
-
-
-def docx_bytes(*paragraphs: str) -> bytes:
-    import io
-
-    import docx
-
-    d = docx.Document()
-    for text in paragraphs:
-        d.add_paragraph(text)
-    out = io.BytesIO()
-    d.save(out)
-    return out.getvalue()
 
 
 def test_upload_page_with_long_and_dotted_names(fresh_kb: KnowledgeBase) -> None:

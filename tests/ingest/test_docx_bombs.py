@@ -11,7 +11,7 @@ from ingest.readers import DEFAULT_LIMITS, ReadLimits, read_file
 from ingest.readers.docx import MAX_PARAGRAPHS, MAX_XML_ELEMENTS
 from ingest.sandbox import read_isolated
 from ingest.types import ReadError
-from tests.ingest.bombs import docx_with_body, paragraph_bomb
+from tests.helpers import docx_with_body, paragraph_bomb
 
 
 def refused(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> ReadError:

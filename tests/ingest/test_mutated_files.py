@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from ingest.readers import ReadLimits
 from ingest.sandbox import read_isolated
 from ingest.types import SKIP_REASONS, RawDocument, ReadError
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 CORPUS = ROOT / "corpus" / "documents"
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
 
-from ingest.readers import ReadLimits, ocr_available, read_file
+from ingest.readers import ReadLimits, ocr_available
 from ingest.sandbox import read_isolated, read_many_isolated
-from ingest.types import Page, RawDocument, ReadError
-from tests.conftest import shared_dir
+from ingest.types import RawDocument, ReadError
+from tests.helpers import crashing_reader, pid_reader, shared_dir, sleepy_reader
 
 #: files that OCR or are large: the slow tier
 SLOW = {
@@ -133,25 +132,6 @@ def test_real_document(name: str, want: str) -> None:
 
 # --- the sandbox ---------------------------------------------------------------------------------
 # Misbehaving readers, injected by qualified name: the child imports this module to run them.
-
-
-def sleepy_reader(path: Path, limits: ReadLimits) -> RawDocument:
-    """A reader that never finishes on files named ``hang*``."""
-    if path.name.startswith("hang"):
-        time.sleep(3600)
-    return read_file(path, limits)
-
-
-def crashing_reader(path: Path, limits: ReadLimits) -> RawDocument:
-    """A reader whose process dies on files named ``crash*``, as a segfaulting parser would."""
-    if path.name.startswith("crash"):
-        os._exit(139)
-    return read_file(path, limits)
-
-
-def pid_reader(path: Path, limits: ReadLimits) -> RawDocument:
-    """A reader that reports which process ran it."""
-    return RawDocument(str(path), "text", (Page(None, str(os.getpid())),))
 
 
 def write_notes(folder: Path, *names: str) -> list[Path]:

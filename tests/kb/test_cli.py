@@ -15,8 +15,7 @@ from click.testing import CliRunner, Result
 from kb.cli import cli
 from kb.service import KnowledgeBase
 from kb.store import Store
-from tests.conftest import FakeEmbedder
-from tests.kb.test_service import write_docs
+from tests.helpers import FakeEmbedder, write_docs
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITERS = [

@@ -7,10 +7,7 @@ segment directory or original, and re-running converges on what an uninterrupted
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -18,23 +15,14 @@ import pytest
 
 from kb.faults import COMPACT_POINTS, INGEST_POINTS, REMOVE_POINTS
 from kb.service import KnowledgeBase
-from tests.conftest import ROOT, FakeEmbedder
+from tests.helpers import FakeEmbedder, make_docs, run_ingest, run_script
 
-SCRIPT = textwrap.dedent(
-    """
-    import sys
-    from kb.service import KnowledgeBase
-    from tests.conftest import FakeEmbedder
-    kb = KnowledgeBase.open(sys.argv[1], embedder_impl=FakeEmbedder(), use_ner=False)
-    kb.ingest(sys.argv[2:])
-    """
-)
 OPS = textwrap.dedent(
     """
     import sys
     from kb.ingest import compact
     from kb.service import KnowledgeBase
-    from tests.conftest import FakeEmbedder
+    from tests.helpers import FakeEmbedder
     kb = KnowledgeBase.open(sys.argv[1], embedder_impl=FakeEmbedder(), use_ner=False)
     if sys.argv[2] == "remove":
         assert kb.remove(sys.argv[3])
@@ -44,31 +32,8 @@ OPS = textwrap.dedent(
 )
 
 
-def make_docs(folder: Path, prefix: str, n: int) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        (folder / f"{prefix}-{i:02d}.md").write_text(
-            f"# Informe {prefix} {i}\n\nLa patrulla binacional {prefix} número {i} revisó el paso fronterizo "
-            f"de Desaguadero y registró {i * 7} vehículos con contrabando de combustible.\n",
-            encoding="utf-8",
-        )
-    return folder
-
-
-def _run(args: list[str], crash_at: str | None) -> int:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("KB_CRASH_AT", None)
-    if crash_at:
-        env["KB_CRASH_AT"] = crash_at
-    return subprocess.run([sys.executable, "-c", *args], env=env, cwd=ROOT, timeout=300).returncode
-
-
-def run_ingest(kb_dir: Path, folders: list[Path], crash_at: str | None) -> int:
-    return _run([SCRIPT, str(kb_dir), *map(str, folders)], crash_at)
-
-
 def run_op(kb_dir: Path, op: list[str], crash_at: str | None) -> int:
-    return _run([OPS, str(kb_dir), *op], crash_at)
+    return run_script([OPS, str(kb_dir), *op], crash_at)
 
 
 def snapshot(kb_dir: Path) -> tuple[int, int, list[tuple[str, int]]]:

@@ -188,7 +188,7 @@ def test_the_default_chunk_limit_admits_the_largest_real_document() -> None:
     from ingest.chunk import chunk_document
     from ingest.readers import read_file
     from kb.config import Config
-    from tests.conftest import shared_dir
+    from tests.helpers import shared_dir
 
     doc = read_file(shared_dir("data", "real-docs", "fr_ceseda_code_entree_sejour_etrangers.md"))  # 1 MB
     chunks = chunk_document(doc, max_chunks=Config().max_chunks_per_doc, detect_lang=lambda ts: ["fr"] * len(ts))

@@ -12,8 +12,7 @@ import kb.segments
 from kb.ingest import compact
 from kb.service import KnowledgeBase
 from kb.store import KBError
-from tests.conftest import FakeEmbedder
-from tests.kb.test_crash import make_docs
+from tests.helpers import FakeEmbedder, make_docs
 
 
 def open_kb(path: Path) -> KnowledgeBase:

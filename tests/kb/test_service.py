@@ -8,38 +8,7 @@ import pytest
 
 from kb.service import KnowledgeBase
 from kb.store import KBError, LockHeld
-
-DOCS = {
-    "acta-desaguadero.md": (
-        "# Acta de la reunión binacional en Desaguadero\n\n"
-        "El 12 de marzo de 2024 se reunieron en el CEBAF de Desaguadero la Policía Nacional del Perú y la "
-        "Policía Boliviana. Se acordó un protocolo de control migratorio conjunto y patrullajes binacionales "
-        "en el río Desaguadero contra el contrabando de combustible.\n\n"
-        "## Acuerdos\n\n1. Intercambiar listas de alertas migratorias cada semana.\n"
-        "2. Capacitar a los inspectores de Migraciones en detección de documentos falsos.\n"
-    ),
-    "visit-rumichaca.txt": (
-        "Technical visit report: Rumichaca border crossing\n\n"
-        "The delegation visited the Rumichaca bridge between Colombia and Ecuador on 5 June 2023. "
-        "Migración Colombia explained how travellers are registered. The National Police of Colombia "
-        "described cases of migrant smuggling and trafficking in persons along the Pan-American Highway.\n"
-    ),
-    "note-ccpd.html": (
-        "<html><head><title>Les centres de coopération policière et douanière</title></head><body>"
-        "<nav><a href='/'>Accueil</a> <a href='/news'>Actualités</a></nav><main><article>"
-        "<h1>Les centres de coopération policière et douanière</h1>"
-        "<p>Les CCPD réunissent dans un même bâtiment des policiers et des douaniers de deux pays voisins. "
-        "Ils échangent des informations sur les migrations irrégulières et la traite des êtres humains.</p>"
-        "</article></main><footer>© Ministère — mentions légales — plan du site</footer></body></html>"
-    ),
-}
-
-
-def write_docs(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in DOCS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
+from tests.helpers import DOCS, write_docs
 
 
 @pytest.fixture
@@ -199,7 +168,7 @@ def test_near_duplicates_are_grouped_and_shown_once(kb: KnowledgeBase, tmp_path:
 
 def test_reindex_migrates_to_another_embedder(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     from kb.ingest import reindex
-    from tests.conftest import FakeEmbedder
+    from tests.helpers import FakeEmbedder
 
     with KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False) as kb:
         kb.ingest([write_docs(tmp_path / "docs")])
