@@ -11,8 +11,12 @@ def test_plain_rrf_when_query_language_unknown() -> None:
     dense = np.array([1, 2, 3])
     sparse = np.array([2, 1])
     ids, scores = fuse(dense, sparse, {1: "es", 2: "en", 3: "en"}, None, k=60)
-    assert list(ids[:2]) == [1, 2] or list(ids[:2]) == [2, 1]
-    assert scores[0] == np.float32(1 / 61 + 1 / 62)
+    # 1 and 2 tie at 1/61 + 1/62: the tie goes to the better dense rank (1), then 3 with 1/63 alone
+    assert ids.tolist() == [1, 2, 3]
+    np.testing.assert_allclose(scores, [1 / 61 + 1 / 62, 1 / 62 + 1 / 61, 1 / 63], rtol=1e-6)
+    # the same tie with the dense order swapped: dense rank decides, not the id
+    ids, _ = fuse(np.array([2, 1, 3]), np.array([1, 2]), {}, None, k=60)
+    assert ids.tolist() == [2, 1, 3]
 
 
 def test_foreign_dense_hit_is_not_buried_by_lexical_near_misses() -> None:
@@ -20,10 +24,22 @@ def test_foreign_dense_hit_is_not_buried_by_lexical_near_misses() -> None:
     dense = np.array([10, 20, 30])
     sparse = np.array([20, 30, 40])
     langs = {10: "es", 20: "en", 30: "en", 40: "en"}
-    plain_ids, _ = fuse(dense, sparse, langs, None)
-    aware_ids, _ = fuse(dense, sparse, langs, "en")
-    assert plain_ids[0] == 20  # plain RRF buries the Spanish answer
-    assert aware_ids[0] == 10
+    plain_ids, plain = fuse(dense, sparse, langs, None)
+    aware_ids, aware = fuse(dense, sparse, langs, "en")
+    # plain RRF: 20 (1/62 + 1/61) > 30 (1/63 + 1/62) > 10 (1/61) > 40 (1/63): the Spanish answer is third
+    assert plain_ids.tolist() == [20, 30, 10, 40]
+    np.testing.assert_allclose(plain, [1 / 62 + 1 / 61, 1 / 63 + 1 / 62, 1 / 61, 1 / 63], rtol=1e-6)
+    # language-aware: 10 stands in its dense rank for the sparse rank it cannot have (2/61) and leads
+    assert aware_ids.tolist() == [10, 20, 30, 40]
+    np.testing.assert_allclose(aware, [2 / 61, 1 / 62 + 1 / 61, 1 / 63 + 1 / 62, 1 / 63], rtol=1e-6)
+
+
+def test_a_foreign_passage_keeps_its_better_sparse_rank() -> None:
+    # 5 is Spanish, 3rd by dense but 1st by BM25 (a shared name): its sparse term takes the better
+    # rank, 1/61, not the dense stand-in 1/63; that puts it just ahead of 7 (1/62 + 1/62)
+    ids, scores = fuse(np.array([6, 7, 5]), np.array([5, 7]), {5: "es", 6: "en", 7: "en"}, "en")
+    assert ids.tolist() == [5, 7, 6]
+    np.testing.assert_allclose(scores, [1 / 63 + 1 / 61, 2 / 62, 1 / 61], rtol=1e-6)
 
 
 def test_group_by_document_keeps_best_first() -> None:
