@@ -1,1 +1,4 @@
-"""Embeddings, FAISS dense index, BM25 sparse index and fusion. Knows nothing of files."""
+"""Embeddings and their cache, FAISS dense index, BM25 sparse index, result merging.
+
+The bottom layer with :mod:`ingest`: it knows nothing of files or documents and imports nothing from ``kb``.
+"""

@@ -1,1 +1,4 @@
-"""Reading files into text, chunking, language and entity extraction. Knows nothing of indexes."""
+"""Reading files into text, chunking, language and entity extraction; the document-side types.
+
+The bottom layer with :mod:`index`: it imports nothing from ``index`` or ``kb``.
+"""
