@@ -14,7 +14,7 @@ from kb.faults import hook
 from kb.service import KnowledgeBase
 from kb.store import LockHeld
 from tests.conftest import ROOT, FakeEmbedder
-from tests.kb.test_crash import SCRIPT, make_docs, run_ingest
+from tests.kb.write.test_crash import SCRIPT, make_docs, run_ingest
 
 WAIT_S = 240  # bounds every wait on the writer, so that a stuck writer fails the test instead of hanging it
 

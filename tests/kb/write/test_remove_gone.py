@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from kb.cli import cli
 from kb.service import KnowledgeBase
 from tests.conftest import FakeEmbedder
-from tests.kb.test_crash import make_docs
+from tests.kb.write.test_crash import make_docs
 
 SECRET = "Quorblax Vendrimoth"  # in the removed document only: a phrase and a word of it
 SECRET_TEXT = (
