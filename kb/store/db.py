@@ -218,6 +218,10 @@ class Store:
     def segment_dir(self, seg_id: int) -> Path:
         return self.root / "segments" / f"{seg_id:06d}"
 
+    def live_segment_rows(self) -> list[sqlite3.Row]:
+        """The live segments' rows (id, gen, n_chunks, live, params), by id."""
+        return self.db.execute("SELECT * FROM segments WHERE live=1 ORDER BY id").fetchall()
+
     def live_segments(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM segments WHERE live=1 ORDER BY id")]
 

@@ -12,23 +12,39 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+import sqlite3
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from kb.faults import checkpoint
 from kb.store.files import atomic_write
 from kb.types import KBError
 
-if TYPE_CHECKING:
-    import sqlite3
-
-    from kb.store.db import Store
-
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
 __all__ = ["FORMAT_VERSION", "MANIFEST", "KBError", "commit_generation", "read_manifest", "write_manifest"]
+
+
+class Store(Protocol):
+    """What a commit needs of ``kb.store.db.Store`` (a protocol: ``db`` imports this module)."""
+
+    root: Path
+
+    @property
+    def generation(self) -> int: ...
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def segment_dir(self, seg_id: int) -> Path: ...
+
+    def live_segment_rows(self) -> list[sqlite3.Row]: ...
+
+    def counts(self) -> dict[str, int]: ...
 
 
 def read_manifest(root: Path) -> dict[str, Any] | None:
@@ -62,7 +78,7 @@ def write_manifest(store: Store, embedder: Mapping[str, Any] | None = None) -> N
                 "n": r["n_chunks"],
                 "params": json.loads(r["params"] or "{}"),
             }
-            for r in store.db.execute("SELECT * FROM segments WHERE live=1 ORDER BY id")
+            for r in store.live_segment_rows()
         ],
         "counts": store.counts(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
