@@ -73,7 +73,7 @@ class AffiliationRow:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A document the analysis skips: ``reason`` is one of :data:`kb.types.SKIP_REASONS`."""
+    """A document the analysis skips: ``reason`` is one of :data:`ingest.types.SKIP_REASONS`."""
 
     doc_id: str
     path: Path

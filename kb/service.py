@@ -143,7 +143,8 @@ class KnowledgeBase:
         if self._analyser is None:
             from ingest.analyse import Analyser, AnalysisSettings
 
-            self._analyser = Analyser(AnalysisSettings.of(self.config))
+            # the gazetteer loaded for a view before any ingest is reused, not read twice
+            self._analyser = Analyser(AnalysisSettings.of(self.config), getattr(self, "_gazetteer", None))
         return self._analyser
 
     @property

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path

@@ -65,6 +65,7 @@ def write_segment(
         params["dense_params"] = dict(dense.params)
     atomic_write(tmp / "segment.json", json.dumps(params, sort_keys=True).encode())
     private_tree(tmp)
+    # TODO(lead, after P): index.atomic.replace_directory(tmp, directory) instead of these three lines
     if directory.exists():
         shutil.rmtree(directory)
     tmp.rename(directory)
