@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from kb.config import Config, default_kb_path
 from kb.search import Filters, check_k, fuse, group_by_document
 from kb.store import FORMAT_VERSION, KBError, Store
 from kb.types import EntityRef, Hit, IngestReport, Progress, RawDocument, ReportRow, SearchResult
+
+if TYPE_CHECKING:
+    from kb.write.context import WriteContext
 
 
 class KnowledgeBase:
@@ -96,7 +99,7 @@ class KnowledgeBase:
         except LockHeld:
             pass  # the running writer will write it; the store itself is consistent
 
-    def _writer(self) -> Any:
+    def _writer(self) -> WriteContext:
         """The collaborators a write takes (``kb.write.context.WriteContext``); models still load lazily."""
         from kb.write.context import WriteContext
 
