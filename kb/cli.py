@@ -347,9 +347,7 @@ def remove(ctx: click.Context, doc: str) -> None:
 @click.pass_context
 def compact(ctx: click.Context) -> None:
     """Merge segments and purge deleted chunks."""
-    from kb.ingest import compact as run_compact
-
-    click.echo(json.dumps(run_compact(_open(ctx))))
+    click.echo(json.dumps(_open(ctx).compact()))
 
 
 @cli.command(name="eval")
@@ -428,9 +426,7 @@ def compare_cmd(
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild every segment with the chosen embedder (after changing embedder or format version)."""
-    from kb.ingest import reindex as run_reindex
-
-    result = run_reindex(_open(ctx, migrating=True), progress=_progress_printer(False))
+    result = _open(ctx, migrating=True).reindex(progress=_progress_printer(False))
     click.echo(f"re-embedded {result['chunks']} chunks: {result['from']} -> {result['to']}")
 
 
@@ -438,9 +434,7 @@ def reindex(ctx: click.Context) -> None:
 @click.pass_context
 def relink(ctx: click.Context) -> None:
     """Re-run entity linking and metadata rules (after editing the gazetteer) without re-embedding."""
-    from kb.relink import relink as run_relink
-
-    click.echo(json.dumps(run_relink(_open(ctx))))
+    click.echo(json.dumps(_open(ctx).relink()))
 
 
 @cli.command(name="set")
@@ -449,10 +443,10 @@ def relink(ctx: click.Context) -> None:
 @click.pass_context
 def set_cmd(ctx: click.Context, doc_id: str, assignments: tuple[str, ...]) -> None:
     """Correct a document's metadata, e.g. `kb set DOC doc_type=agreement date=2023-05-02`."""
-    from kb.relink import EDITABLE, set_metadata
+    from kb.types import EDITABLE
 
     values = parse_assignments(assignments, EDITABLE)
-    set_metadata(_open(ctx), doc_id, values)
+    _open(ctx).set_metadata(doc_id, values)
     click.echo(f"updated {doc_id}: {values}")
 
 

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-#: the stages of an ingest commit (see ``kb.store``), in order
-INGEST_POINTS = ("read", "embed", "segment_written", "originals_kept", "store_committed", "manifest_written")
+#: the stages of an ingest commit (see ``kb.write.commit``), in order
+INGEST_POINTS = ("read", "embed", "originals_kept", "segment_written", "store_committed", "manifest_written")
 #: ``kb remove``: after its SQLite commit, then after the manifest (before the original is deleted)
 REMOVE_POINTS = ("remove_committed", "remove_manifest_written")
 #: compaction: merged segment written, committed, manifest written (before old segments are deleted)

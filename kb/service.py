@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kb.config import Config, default_kb_path
 from kb.search import Filters, check_k, fuse, group_by_document
 from kb.store import FORMAT_VERSION, KBError, Store
-from kb.types import EntityRef, Hit, RawDocument, SearchResult
+from kb.types import EntityRef, Hit, IngestReport, Progress, RawDocument, ReportRow, SearchResult
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-
-
-@dataclass(frozen=True, slots=True)
-class ReportRow:
-    """What happened to one file in one ingest run."""
-
-    path: str
-    status: str  # ingested | updated | unchanged | duplicate | skipped | removed
-    reason: str | None = None  # skip code, see kb.types.SKIP_REASONS
-    detail: str | None = None
-    doc_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IngestReport:
-    rows: tuple[ReportRow, ...]
-    generation: int
-
-    def count(self, status: str) -> int:
-        return sum(1 for r in self.rows if r.status == status)
-
-    @property
-    def skipped(self) -> tuple[ReportRow, ...]:
-        return tuple(r for r in self.rows if r.status == "skipped")
+if TYPE_CHECKING:
+    from kb.write.context import WriteContext
 
 
 class KnowledgeBase:
@@ -57,7 +31,7 @@ class KnowledgeBase:
         self._embedder: Any = embedder  # an Embedder object overrides config.embedder (tests, notebooks)
         self._analyser: Any = None
         self._cache: Any = None
-        self._view: Any = None  # kb.segments.View, replaced whole (threads read it without a lock)
+        self._view: Any = None  # kb.store.segments.Snapshot, replaced whole (threads read it without a lock)
         self._view_lock = threading.Lock()
         self._qcache: dict[str, np.ndarray] = {}
         self._query_embedder: Any = None
@@ -117,34 +91,27 @@ class KnowledgeBase:
             if not (self.store.segment_dir(seg) / "segment.json").exists():
                 raise KBError(f"{self.root}: segment {seg} is missing; the knowledge base is damaged")
         from kb.store import LockHeld
+        from kb.store.manifest import write_manifest
 
         try:
             with self.store.writer_lock():
-                self._write_manifest(dict(manifest.get("embedder") or {}))
+                write_manifest(self.store, dict(manifest.get("embedder") or {}))
         except LockHeld:
             pass  # the running writer will write it; the store itself is consistent
 
-    # -- manifest ---------------------------------------------------------------------------
-    def _write_manifest(self, embedder: Mapping[str, Any]) -> None:
-        counts = self.store.counts()
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "kb_version": __import__("kb").__version__,
-            "generation": self.store.generation,
-            "embedder": dict(embedder),
-            "segments": [
-                {
-                    "id": r["id"],
-                    "dir": self.store.segment_dir(r["id"]).name,
-                    "n": r["n_chunks"],
-                    "params": json.loads(r["params"] or "{}"),
-                }
-                for r in self.store.db.execute("SELECT * FROM segments WHERE live=1 ORDER BY id")
-            ],
-            "counts": counts,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        self.store.write_manifest(manifest)
+    def _writer(self) -> WriteContext:
+        """The collaborators a write takes (``kb.write.context.WriteContext``); models still load lazily."""
+        from kb.write.context import WriteContext
+
+        return WriteContext(
+            self.store,
+            self.config,
+            lambda: self.embedder,
+            lambda: self.query_embedder,
+            lambda: self.analyser,
+            lambda: self.cache,
+            self.timings,
+        )
 
     # -- lazy components --------------------------------------------------------------------
     @property
@@ -177,9 +144,10 @@ class KnowledgeBase:
     @property
     def analyser(self) -> Any:
         if self._analyser is None:
-            from kb.pipeline import Analyser
+            from ingest.analyse import Analyser, AnalysisSettings
 
-            self._analyser = Analyser(self.config)
+            # the gazetteer loaded for a view before any ingest is reused, not read twice
+            self._analyser = Analyser(AnalysisSettings.of(self.config), getattr(self, "_gazetteer", None))
         return self._analyser
 
     @property
@@ -202,15 +170,15 @@ class KnowledgeBase:
 
     # -- reading view -----------------------------------------------------------------------
     def _refresh(self) -> Any:
-        """The view of the current generation (a ``kb.segments.View``): one whole generation.
+        """The view of the current generation (a ``kb.store.segments.Snapshot``): one whole generation.
 
         A search takes the view once and uses only it, so a commit (or a compaction deleting the
         segments it merged) while the search runs never mixes two generations into its answer.
         """
-        from kb.segments import View, refresh_view
+        from kb.store.segments import Snapshot, refresh_snapshot
 
         with self._view_lock:  # one thread loads a new generation's segments; the others wait for it
-            self._view = refresh_view(self.store, self._view or View())
+            self._view = refresh_snapshot(self.store, self._view or Snapshot())
             return self._view
 
     @property
@@ -226,10 +194,14 @@ class KnowledgeBase:
         passwords: Sequence[str] = (),
         progress: Progress | None = None,
     ) -> IngestReport:
-        """Ingest files and folders (recursively). Skips are reported, never raised."""
-        from kb.ingest import run_ingest
+        """Ingest files and folders (recursively). Skips are reported, never raised.
 
-        return run_ingest(self, paths, collection, passwords=passwords, progress=progress)
+        Raises:
+            LockHeld: another process is writing this knowledge base.
+        """
+        from kb.write.ingest import run_ingest
+
+        return run_ingest(self._writer(), paths, collection, passwords=passwords, progress=progress)
 
     def search(
         self,
@@ -272,9 +244,9 @@ class KnowledgeBase:
             ReadError: the file is skipped; ``code`` and ``message`` say why.
         """
         from ingest.sandbox import read_isolated
-        from kb.ingest import read_limits
+        from kb.write.ingest import read_limits
 
-        return read_isolated(Path(path), read_limits(self))
+        return read_isolated(Path(path), read_limits(self.config))
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
         from kb.views import document_view
@@ -298,19 +270,44 @@ class KnowledgeBase:
         return facet_counts(self, doc_ids, top)
 
     def remove(self, doc_id_or_path: str) -> bool:
-        from kb.ingest import remove_document
+        """Remove a document (by id or source path) everywhere; ``False`` when there is no such document."""
+        from kb.write.remove import remove_document
 
-        return remove_document(self, doc_id_or_path)
+        return remove_document(self._writer(), doc_id_or_path)
+
+    def compact(self) -> dict[str, int]:
+        """Merge the live segments into one and purge tombstones: segments before and after, chunks purged."""
+        from kb.write.compact import compact
+
+        return compact(self._writer())
+
+    def reindex(self, progress: Progress | None = None) -> dict[str, Any]:
+        """Re-embed every live chunk with the configured embedder (after an embedder or format change)."""
+        from kb.write.compact import reindex
+
+        return reindex(self._writer(), progress)
+
+    def relink(self, progress: Progress | None = None) -> dict[str, int]:
+        """Re-run entity linking and the place rules on the stored text (after a gazetteer edit)."""
+        from kb.write.relink import relink
+
+        return relink(self._writer(), progress)
+
+    def set_metadata(self, doc_id: str, values: dict[str, str]) -> None:
+        """Correct a document's metadata (fields in ``kb.write.relink.EDITABLE``); it survives relink.
+
+        Raises:
+            KBError: a field is not editable, or there is no such document.
+        """
+        from kb.write.relink import set_metadata
+
+        set_metadata(self._writer(), doc_id, values)
 
     def report(self, run: int | None = None) -> list[ReportRow]:
-        db = self.store.db
-        if run is None:
-            row = db.execute("SELECT MAX(run) FROM report").fetchone()
-            run = row[0] if row and row[0] is not None else 0
-        return [
-            ReportRow(r["path"], r["status"], r["reason"], r["detail"], r["doc_id"])
-            for r in db.execute("SELECT * FROM report WHERE run=? ORDER BY rowid", (run,))
-        ]
+        """What an ingest run did with each file (the last run when ``run`` is ``None``)."""
+        from kb.store.lookups import report_rows
+
+        return report_rows(self.store, run)
 
     def stats(self) -> dict[str, Any]:
         manifest = self.store.read_manifest() or {}

@@ -9,6 +9,7 @@ stage's back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingest.types import (
@@ -90,3 +91,45 @@ class SearchResult:
     @property
     def best(self) -> Hit:
         return self.hits[0]
+
+
+class KBError(Exception):
+    """A user-facing problem with a knowledge base (wrong embedder, damaged store, lock held)."""
+
+
+class LockHeld(KBError):
+    """Another process holds the writer lock."""
+
+
+#: an ingest run's progress callback: (stage, done, total)
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """What happened to one file in one ingest run."""
+
+    path: str
+    status: str  # ingested | updated | unchanged | duplicate | skipped | removed
+    reason: str | None = None  # skip code, see kb.types.SKIP_REASONS
+    detail: str | None = None
+    doc_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """An ingest run's outcome: one row per file, and the generation it left the knowledge base at."""
+
+    rows: tuple[ReportRow, ...]
+    generation: int
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def skipped(self) -> tuple[ReportRow, ...]:
+        return tuple(r for r in self.rows if r.status == "skipped")
+
+
+#: document metadata a user may correct (``kb set``); a correction survives relink and re-ingest
+EDITABLE = ("title", "doc_type", "date", "lang", "region", "collection")

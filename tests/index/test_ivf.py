@@ -152,9 +152,7 @@ def test_a_large_segment_gets_an_ivf_index_recorded_in_the_manifest(tmp_path: Pa
         victim = hits[0].doc_id
         kb.remove(victim)
         assert victim not in {h.doc_id for h in kb.search("trata de personas", mode="dense", k=40)}
-        from kb.ingest import compact
-
-        assert compact(kb)["purged"] > 0  # rebuilt without the removed document, still IVF
+        assert kb.compact()["purged"] > 0  # rebuilt without the removed document, still IVF
         reopened = KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False, ivf_threshold=20)
         assert (reopened.store.read_manifest() or {})["segments"][0]["params"]["dense"] == "ivf"
         assert reopened.search("contrabando de combustible", mode="dense", k=5)

@@ -237,10 +237,9 @@ def test_language_detection_never_raises(texts: list[str]) -> None:
 def test_analysis_of_any_text_is_a_document_or_an_empty_skip_never_damaged(pages: list[str]) -> None:
     from pathlib import Path
 
-    from kb.config import Config
-    from kb.pipeline import Analysed, Analyser
+    from ingest.analyse import Analysed, Analyser, AnalysisSettings
 
-    analyser = _analyser(Analyser, Config(use_ner=False))
+    analyser = _analyser(Analyser, AnalysisSettings(use_ner=False))
     raw = RawDocument("/d/x.txt", "text", tuple(Page(None, t) for t in pages))
     (outcome,) = analyser.analyse([("x", Path("/d/x.txt"), "0" * 64, 1, raw)])
     if isinstance(outcome, Analysed):

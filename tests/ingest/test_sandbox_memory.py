@@ -65,13 +65,13 @@ def test_each_call_gets_its_own_cap_in_a_reused_worker(tmp_path: Path) -> None:
 
 
 def test_the_setting_reaches_the_limits(tmp_path: Path) -> None:
-    from kb.ingest import read_limits
     from kb.service import KnowledgeBase
+    from kb.write.ingest import read_limits
     from tests.helpers import FakeEmbedder
 
     assert Config().max_parser_memory_mb == ReadLimits().max_memory_mb == 2048
     with KnowledgeBase.open(tmp_path / "kb", embedder_impl=FakeEmbedder(), max_parser_memory_mb=900) as kb:
-        assert read_limits(kb).max_memory_mb == 900
+        assert read_limits(kb.config).max_memory_mb == 900
 
 
 def test_a_memory_error_inside_a_reader_is_a_reasoned_skip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -117,10 +117,8 @@ def test_remove_and_compact(kb: KnowledgeBase, tmp_path: Path) -> None:
     assert kb.remove(str(docs / "visit-rumichaca.txt"))
     assert kb.document(doc_id) is None and not original.exists()
     assert all(r.doc_id != doc_id for r in kb.search("Rumichaca migrant smuggling", k=5))
-    from kb.ingest import compact
-
     kb.ingest([tmp_path / "docs"])  # re-adds it: a second segment
-    out = compact(kb)
+    out = kb.compact()
     assert out["segments_after"] == 1 and out["purged"] > 0
     assert kb.search('"Pan-American Highway"', k=5)
     assert kb.stats()["tombstones"] == 0
@@ -167,7 +165,6 @@ def test_near_duplicates_are_grouped_and_shown_once(kb: KnowledgeBase, tmp_path:
 
 
 def test_reindex_migrates_to_another_embedder(tmp_path: Path, fake_embedder) -> None:  # type: ignore[no-untyped-def]
-    from kb.ingest import reindex
     from tests.helpers import FakeEmbedder
 
     with KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False) as kb:
@@ -177,7 +174,7 @@ def test_reindex_migrates_to_another_embedder(tmp_path: Path, fake_embedder) -> 
     with pytest.raises(KBError, match="kb reindex"):
         KnowledgeBase.open(tmp_path / "kb", embedder_impl=other, use_ner=False)
     with KnowledgeBase.open(tmp_path / "kb", embedder_impl=other, use_ner=False, migrating=True) as kb:
-        out = reindex(kb)
+        out = kb.reindex()
         assert out["chunks"] > 0
     with KnowledgeBase.open(tmp_path / "kb", embedder_impl=other, use_ner=False) as kb:
         assert kb.search("Rumichaca", k=1)
@@ -214,10 +211,8 @@ def test_a_passage_on_a_european_practice_has_its_own_region(tmp_path: Path, fak
         facets = {v: n for v, _, n in kb.facets()["region"]}
         assert facets == {"latam": 1, "europe": 1}  # one document, with passages in both regions
         # a metadata correction re-derives passage regions without re-embedding (kb relink)
-        from kb.relink import relink
-
         kb.store.db.execute("DELETE FROM chunk_regions")
-        relink(kb)
+        kb.relink()
         again = [h for r in kb.search("Guardia Civil Frontex", filters={"region": ["europe"]}) for h in r.hits]
         assert [h.chunk_id for h in again] == [h.chunk_id for h in europe_hits]
     finally:

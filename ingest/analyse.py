@@ -1,7 +1,9 @@
-"""Turn read documents into analysed records: chunks, languages, metadata, entities.
+"""Analysis: turn read documents into records ready to store (chunks, languages, metadata, entities,
+passage regions, near-duplicate signature, action items and affiliations).
 
-Pure functions over the frozen types: no disk, no index. The service feeds them documents from
-the readers and hands their output to the store and the segment writer.
+Pure functions over the frozen types: no disk, no index, nothing from ``kb``. An ingest run
+(``kb.write.ingest``) feeds it documents from the readers and hands its output, complete, to the
+embedder and then to the store: nothing is analysed inside the store's transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kb.config import Config
+import numpy as np
+
+# TODO(lead): ingest.types once helper P's move is merged (ingest/ must not import kb)
 from kb.types import Chunk, Entity, Mention, RawDocument
 
 if TYPE_CHECKING:
@@ -29,8 +33,47 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class AnalysisSettings:
+    """What the analysis reads from the knowledge base's configuration (``kb.config.Config`` fields)."""
+
+    chunk_words: int = 160
+    chunk_max_words: int = 220
+    max_chunks_per_doc: int = 2500
+    use_ner: bool = True
+
+    @classmethod
+    def of(cls, config: Any) -> AnalysisSettings:
+        """The analysis settings of any object with these attribute names (a ``kb.config.Config``)."""
+        return cls(config.chunk_words, config.chunk_max_words, config.max_chunks_per_doc, config.use_ner)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    """An action item or decision listed on one page."""
+
+    page: int | None
+    heading: str
+    kind: str
+    text: str
+    owner: str | None
+    deadline: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AffiliationRow:
+    """Who works where, found in one chunk (``chunk`` is the chunk's position in the document)."""
+
+    chunk: int
+    page: int | None
+    person_id: str
+    org_id: str | None
+    role: str | None
+    sentence: str
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
-    """A document the analysis skips: ``reason`` is one of :data:`kb.types.SKIP_REASONS`."""
+    """A document the analysis skips: ``reason`` is one of :data:`ingest.types.SKIP_REASONS`."""
 
     doc_id: str
     path: Path
@@ -66,6 +109,10 @@ class Analysed:
     countries: tuple[str, ...]
     crossings: tuple[str, ...]
     region: str | None
+    regions: tuple[str | None, ...] = ()  # each chunk's region, parallel to chunks
+    signature: np.ndarray | None = None  # near-duplicate MinHash of the whole text (ingest.neardup)
+    actions: tuple[ActionRow, ...] = ()
+    affiliations: tuple[AffiliationRow, ...] = ()
 
 
 def slug(text: str, limit: int = 48) -> str:
@@ -128,13 +175,24 @@ class Analyser:
     Holds the loaded language detector and spaCy pipelines, so build one per process and reuse it.
     """
 
-    def __init__(self, config: Config, gazetteer: object | None = None) -> None:
-        from ingest.entities import EntityExtractor
+    def __init__(self, settings: AnalysisSettings, gazetteer: object | None = None) -> None:
         from ingest.gazetteer import Gazetteer
 
-        self.config = config
+        self.settings = settings
         self.gazetteer = gazetteer if gazetteer is not None else Gazetteer.load()
-        self.extractor = EntityExtractor(self.gazetteer, use_ner=config.use_ner)  # type: ignore[arg-type]
+        self.extractor = self._extractor()
+
+    def _extractor(self) -> Any:
+        from ingest.entities import EntityExtractor
+
+        return EntityExtractor(self.gazetteer, use_ner=self.settings.use_ner)  # type: ignore[arg-type]
+
+    def reload_gazetteer(self) -> None:
+        """Re-read the gazetteer file and rebuild the entity extractor on it (``kb relink``)."""
+        from ingest.gazetteer import Gazetteer
+
+        self.gazetteer = Gazetteer.load()
+        self.extractor = self._extractor()
 
     def analyse(self, items: Sequence[Item], timings: dict[str, float] | None = None) -> list[Analysed | Rejected]:
         """Analyse ``(doc_id, path, sha256, size, raw)`` items: one outcome per item, in order.
@@ -143,7 +201,7 @@ class Analyser:
         an exception while chunking, dating, tagging or placing one document rejects that document
         as ``damaged`` with the exception's message, and the others go on, so one odd character can
         never sink a whole ingest. A document with no text is rejected as ``empty``, one that cuts
-        into more than ``config.max_chunks_per_doc`` chunks as ``too_large`` (before the costly
+        into more than ``settings.max_chunks_per_doc`` chunks as ``too_large`` (before the costly
         entity extraction and embedding).
         """
         import time
@@ -177,7 +235,7 @@ class Analyser:
         from ingest.language import document_language
         from ingest.metadata import extract_meta
 
-        cfg = self.config
+        cfg = self.settings
         raw = without_surrogates(item[4])
         item = (*item[:4], raw)
         try:
@@ -212,12 +270,15 @@ class Analyser:
         return tuple(self.extractor.extract([c.text for c in s.chunks], [c.lang for c in s.chunks]))
 
     def _finish(self, s: _Staged, mentions: tuple[tuple[Mention, ...], ...]) -> Analysed:
+        from ingest.neardup import signature
+
         doc_id, path, sha, size, raw = s.item
-        countries, crossings, region = self._places(mentions)
+        countries, crossings, region = self.places(mentions)
         meta = s.meta
         return Analysed(
             doc_id, path, sha, size, raw, meta.title, s.lang, meta.doc_type, meta.date, s.chunks, mentions,
-            countries, crossings, region,
+            countries, crossings, region, tuple(self.passage_regions(mentions, region)), signature(raw.text),
+            *document_structure(raw, s.chunks, mentions),
         )  # fmt: skip
 
     @staticmethod
@@ -257,7 +318,7 @@ class Analyser:
             out.append(doc_region if doc_region in best or len(best) > 1 else best[0])
         return out
 
-    def _places(self, mentions: Sequence[Sequence[Mention]]) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
+    def places(self, mentions: Sequence[Sequence[Mention]]) -> tuple[tuple[str, ...], tuple[str, ...], str | None]:
         """Countries and crossings a document concerns, and its region, from its gazetteer mentions."""
         countries: Counter[str] = Counter()
         crossings: Counter[str] = Counter()
@@ -280,3 +341,28 @@ class Analyser:
             tuple(c for c, _ in crossings.most_common()),
             region,
         )
+
+
+def document_structure(
+    raw: RawDocument, chunks: Sequence[Chunk], mentions: Sequence[Sequence[Mention]]
+) -> tuple[tuple[ActionRow, ...], tuple[AffiliationRow, ...]]:
+    """Action items (per page) and affiliations (per chunk, from its PERSON and ORG mentions) of one document."""
+    from ingest.structure import action_items, affiliations
+
+    actions = tuple(
+        ActionRow(page.number, item.heading, item.kind, item.text, item.owner, item.deadline)
+        for page in raw.pages
+        for item in action_items(page.text)
+    )
+    found: list[AffiliationRow] = []
+    for offset, (chunk, chunk_mentions) in enumerate(zip(chunks, mentions, strict=True)):
+        persons = [(m.start, m.end) for m in chunk_mentions if m.type == "PERSON"]
+        if not persons:
+            continue
+        orgs = [m for m in chunk_mentions if m.type in ("ORG", "PROGRAMME")]
+        by_span: dict[tuple[int, int | None], str] = {(m.start, m.end): m.entity_id for m in chunk_mentions}
+        for aff in affiliations(chunk.text, persons, [(m.start, m.end) for m in orgs]):
+            org_id = by_span.get((aff.org_start, aff.org_end)) if aff.org_start is not None else None
+            person = by_span[(aff.person_start, aff.person_end)]
+            found.append(AffiliationRow(offset, chunk.page_start, person, org_id, aff.role, aff.sentence))
+    return actions, tuple(found)

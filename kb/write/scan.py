@@ -1,25 +1,46 @@
 """What an ingest run must do with each file, before any is read: skip, leave, or queue it.
 
-Split from :mod:`kb.ingest` (which writes) because it only reads the store: missing files,
+Split from :mod:`kb.write.ingest` (which writes) because it only reads the store: missing files,
 unchanged paths, copies of stored documents and copies of another file of the same run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from kb.pipeline import document_id, file_sha256
+from ingest.analyse import document_id, file_sha256
+from kb.store import Store
+from kb.store.lookups import document_with_content, known_path
+from kb.types import Progress, ReportRow
 
-if TYPE_CHECKING:
-    from kb.service import KnowledgeBase, Progress, ReportRow
-
+SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules"}
 Todo = tuple[str, Path, str, int, str | None]  # doc_id, path, sha256, size, the doc_id it replaces
 
 
+def expand(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files under the given paths, recursively, in a stable order; hidden files are left out."""
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            for sub in sorted(p.rglob("*")):
+                rel = sub.relative_to(p).parts
+                if any(part.startswith(".") or part in SKIP_DIRS for part in rel):
+                    continue
+                if sub.is_file() and sub.resolve() not in seen:
+                    seen.add(sub.resolve())
+                    yield sub.resolve()
+        elif p.exists() or p.is_symlink():
+            if p.resolve() not in seen:
+                seen.add(p.resolve())
+                yield p.resolve()
+        else:
+            yield p.absolute()  # reported as missing
+
+
 def scan(
-    kb: KnowledgeBase, files: Sequence[Path], collection: str | None, progress: Progress | None
+    store: Store, files: Sequence[Path], collection: str | None, progress: Progress | None
 ) -> tuple[list[ReportRow], list[Todo], list[tuple[Path, Todo]]]:
     """Sort the files into report rows (missing, unchanged, duplicates of stored documents), work to do,
     and copies of a file earlier in this run: ``(path, the earlier file's work item)``.
@@ -27,9 +48,6 @@ def scan(
     A copy of a file of this run is not called a duplicate here: only once that file is read and
     stored is there a document to be a duplicate of (see :func:`settle_copies`).
     """
-    from kb.service import ReportRow
-
-    db = kb.store.db
     rows: list[ReportRow] = []
     todo: list[Todo] = []
     first_of: dict[str, Todo] = {}  # sha256 -> the first file of this run with those bytes
@@ -46,28 +64,24 @@ def scan(
         except OSError as exc:
             rows.append(ReportRow(str(path), "skipped", "damaged", f"cannot read file: {exc.strerror}"))
             continue
-        known = db.execute(
-            "SELECT d.id, d.sha256 FROM document_paths p JOIN documents d ON d.id = p.doc_id "
-            "WHERE p.path=? AND p.collection IS ?",
-            (str(path), collection),
-        ).fetchone()
-        if known and known["sha256"] == sha:
-            rows.append(ReportRow(str(path), "unchanged", doc_id=known["id"]))
+        known = known_path(store, str(path), collection)
+        if known and known[1] == sha:
+            rows.append(ReportRow(str(path), "unchanged", doc_id=known[0]))
             continue
         if not known:
-            dup = db.execute("SELECT id FROM documents WHERE sha256=? LIMIT 1", (sha,)).fetchone()
+            dup = document_with_content(store, sha)
             if dup:
-                rows.append(ReportRow(str(path), "duplicate", None, f"same content as {dup['id']}", dup["id"]))
+                rows.append(ReportRow(str(path), "duplicate", None, f"same content as {dup}", dup))
                 continue
             if sha in first_of:
                 same.append((path, first_of[sha]))
                 continue
         item = (
-            known["id"] if known else document_id(path, collection),
+            known[0] if known else document_id(path, collection),
             path,
             sha,
             size,
-            known["id"] if known else None,
+            known[0] if known else None,
         )
         first_of.setdefault(sha, item)
         todo.append(item)
@@ -81,8 +95,6 @@ def settle_copies(rows: Sequence[ReportRow], same: Sequence[tuple[Path, Todo]]) 
     reason: the same bytes read the same way, and reading them again would only cost time (a
     ``timeout`` twice over).
     """
-    from kb.service import ReportRow
-
     outcome = {r.path: r for r in rows}
     out = []
     for path, (doc_id, first, *_) in same:

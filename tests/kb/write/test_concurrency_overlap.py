@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.overlap import CoreShare, read_ahead, reading_order
+from kb.write.concurrency import CoreShare, read_ahead, reading_order
 
 
 def test_cheap_files_are_read_first(tmp_path: Path) -> None:

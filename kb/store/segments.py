@@ -2,7 +2,7 @@
 
 A segment is written once into ``segments/<id>/`` and never changed. Searches fan out over the
 live segments; deletes are tombstones in SQLite applied as an exclusion list at search time.
-A reader holds a :class:`View`: one generation's segments and tombstones, loaded together.
+A reader holds a :class:`Snapshot`: one generation's segments and tombstones, loaded together.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.store import KBError, Store, atomic_write, fsync_dir, private_tree
+from kb.store.db import Store
+from kb.store.files import atomic_write, fsync_dir, private_tree
+from kb.types import KBError
 
 #: how often a reader re-reads the generation when a segment it was about to load has been retired
 VIEW_RETRIES = 5
@@ -63,6 +65,7 @@ def write_segment(
         params["dense_params"] = dict(dense.params)
     atomic_write(tmp / "segment.json", json.dumps(params, sort_keys=True).encode())
     private_tree(tmp)
+    # TODO(lead, after P): index.atomic.replace_directory(tmp, directory) instead of these three lines
     if directory.exists():
         shutil.rmtree(directory)
     tmp.rename(directory)
@@ -80,7 +83,7 @@ def load_segment(seg_id: int, directory: Path) -> Segment:
 
 
 @dataclass(frozen=True)
-class View:
+class Snapshot:
     """What one search reads: a whole generation, never a mix of two (frozen: threads share it)."""
 
     generation: int = -1
@@ -88,8 +91,8 @@ class View:
     tombstones: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
-def refresh_view(store: Store, view: View) -> View:
-    """The view of the store's current generation, reusing the segments ``view`` already loaded.
+def refresh_snapshot(store: Store, previous: Snapshot) -> Snapshot:
+    """The snapshot of the store's current generation, reusing the segments ``previous`` already loaded.
 
     A compaction deletes the segments it merged once it has committed, so a segment of the
     generation just read can vanish before it is loaded. Then the newer generation is read
@@ -97,13 +100,13 @@ def refresh_view(store: Store, view: View) -> View:
     """
     failed_gen = None
     for _ in range(VIEW_RETRIES):
-        snap = store.snapshot(view.generation)
+        snap = store.live_state(previous.generation)
         if snap is None:
-            return view
+            return previous
         gen, live, dead = snap
         try:
             segments = {
-                sid: view.segments[sid] if sid in view.segments else load_segment(sid, store.segment_dir(sid))
+                sid: previous.segments[sid] if sid in previous.segments else load_segment(sid, store.segment_dir(sid))
                 for sid in live
             }
         except FileNotFoundError as exc:
@@ -111,5 +114,5 @@ def refresh_view(store: Store, view: View) -> View:
                 raise KBError(f"{store.root}: {exc}; the knowledge base is damaged") from exc
             failed_gen = gen
             continue  # retired by a commit after our snapshot: read the newer generation
-        return View(gen, segments, np.array(dead, dtype=np.int64))
+        return Snapshot(gen, segments, np.array(dead, dtype=np.int64))
     raise KBError(f"{store.root}: the segments kept changing while loading them ({VIEW_RETRIES} tries); try again")

@@ -9,11 +9,9 @@ Layout (see docs/format.md)::
     cache/embeddings.sqlite      embedding cache (an optimisation; safe to delete)
     lock                 held by the one writer
 
-The SQLite commit is the commit point; the manifest is derived from it and replaced atomically
-right after. A writer killed between the two leaves a store one generation ahead of its
-manifest with every segment file already on disk, so opening rolls forward by rewriting the
-manifest. A writer killed earlier leaves only unreferenced segment directories and originals,
-removed by the next writer.
+The SQLite commit is the commit point (see :mod:`kb.store.manifest`). A writer killed before it
+leaves only unreferenced segment directories and originals, removed by the next writer
+(:meth:`Store.remove_orphans`).
 
 Every thread gets its own SQLite connection, so a reader never sees another thread's
 uncommitted write; writes are serialised by the writer lock. A new knowledge base is private to
@@ -24,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import shutil
 import sqlite3
@@ -34,7 +31,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+from kb.store.files import open_private, private_dir
+from kb.store.manifest import FORMAT_VERSION, MANIFEST, read_manifest
+from kb.types import KBError, LockHeld
+
+__all__ = ["FORMAT_VERSION", "KBError", "LockHeld", "Store"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -83,63 +84,6 @@ CREATE TABLE IF NOT EXISTS report (
 """
 
 
-class KBError(Exception):
-    """A user-facing problem with a knowledge base (wrong embedder, damaged store, lock held)."""
-
-
-class LockHeld(KBError):
-    pass
-
-
-PRIVATE_DIR = 0o700  # a knowledge base holds the full text of its documents: owner only
-PRIVATE_FILE = 0o600
-
-
-def private_dir(path: Path) -> None:
-    """Create ``path`` (and missing parents) with the new leaf directory readable by its owner only."""
-    if not path.is_dir():
-        path.mkdir(parents=True, mode=PRIVATE_DIR, exist_ok=True)
-        os.chmod(path, PRIVATE_DIR)  # mkdir's mode passes through the umask; say it exactly
-
-
-def private_tree(path: Path) -> None:
-    """Make every directory under ``path`` 0700 and every file 0600 (files written by FAISS, NumPy, bm25s)."""
-    os.chmod(path, PRIVATE_DIR)
-    for base, dirs, files in os.walk(path):
-        for name in dirs:
-            os.chmod(os.path.join(base, name), PRIVATE_DIR)
-        for name in files:
-            os.chmod(os.path.join(base, name), PRIVATE_FILE)
-
-
-def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC) -> int:
-    """``os.open`` that creates the file 0600 whatever the umask (an existing file keeps its mode)."""
-    fd = os.open(path, flags, PRIVATE_FILE)
-    if flags & os.O_CREAT and flags & os.O_TRUNC:
-        os.fchmod(fd, PRIVATE_FILE)
-    return fd
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write beside, fsync, then ``os.replace``: readers see the old or the new file, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(open_private(tmp), "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 class Store:
     """SQLite access plus the directory conventions. One instance per open knowledge base.
 
@@ -161,7 +105,7 @@ class Store:
 
     @property
     def db(self) -> sqlite3.Connection:
-        """This thread's connection (opened on first use)."""
+        """This thread's connection (opened on first use): for code inside ``kb.store`` only."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._connect()
@@ -185,7 +129,7 @@ class Store:
         self._local.conn = conn
         return conn
 
-    def snapshot(self, known_generation: int) -> tuple[int, list[int], list[int]] | None:
+    def live_state(self, known_generation: int) -> tuple[int, list[int], list[int]] | None:
         """Generation, live segment ids and tombstoned chunk ids, read in one transaction.
 
         Returns ``None`` when the generation is still ``known_generation`` (nothing to reload).
@@ -207,21 +151,20 @@ class Store:
             if own:
                 db.commit()
 
-    # -- manifest ---------------------------------------------------------------------------
+    # -- manifest and meta -------------------------------------------------------------------
     @property
     def manifest_path(self) -> Path:
-        return self.root / "manifest.json"
+        return self.root / MANIFEST
 
     def read_manifest(self) -> dict[str, Any] | None:
-        try:
-            return dict(json.loads(self.manifest_path.read_text("utf-8")))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            raise KBError(f"{self.manifest_path}: unreadable manifest ({exc})") from exc
+        """The manifest of the last committed generation, or ``None`` for a new knowledge base."""
+        return read_manifest(self.root)
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        atomic_write(self.manifest_path, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction on this thread's connection: committed when the block ends, rolled back if it raises."""
+        with self.db as conn:
+            yield conn
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -275,6 +218,10 @@ class Store:
     def segment_dir(self, seg_id: int) -> Path:
         return self.root / "segments" / f"{seg_id:06d}"
 
+    def live_segment_rows(self) -> list[sqlite3.Row]:
+        """The live segments' rows (id, gen, n_chunks, live, params), by id."""
+        return self.db.execute("SELECT * FROM segments WHERE live=1 ORDER BY id").fetchall()
+
     def live_segments(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM segments WHERE live=1 ORDER BY id")]
 
@@ -296,6 +243,26 @@ class Store:
         """
         with contextlib.suppress(sqlite3.OperationalError):
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+    def remove_orphans(self) -> None:
+        """Remove what no committed generation references: segment directories and originals.
+
+        Run by every writer (under the writer lock) before it writes, and after a compaction:
+        a writer killed before its commit leaves a segment directory and copied originals, and
+        a compaction or an updated document leaves retired segments and replaced originals.
+        """
+        live = {self.segment_dir(s).name for s in self.live_segments()}
+        for d in (self.root / "segments").iterdir():
+            if d.name not in live:
+                shutil.rmtree(d, ignore_errors=True)
+        files = self.root / "files"
+        kept = {r[0] for r in self.db.execute("SELECT DISTINCT file FROM documents WHERE file IS NOT NULL")}
+        for path in sorted(files.rglob("*"), reverse=True):  # files before the folders holding them
+            if path.is_dir():
+                with contextlib.suppress(OSError):
+                    path.rmdir()  # only when empty
+            elif str(path.relative_to(self.root)) not in kept:
+                path.unlink(missing_ok=True)
 
     def close(self) -> None:
         with self._conns_lock:

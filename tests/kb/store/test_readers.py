@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import kb.segments
-from kb.ingest import compact
+import kb.store.segments
 from kb.service import KnowledgeBase
 from kb.store import KBError
 from tests.helpers import FakeEmbedder, make_docs
@@ -28,19 +27,19 @@ def test_a_search_survives_a_compaction_between_reading_the_generation_and_loadi
         assert reader.search("patrulla binacional", k=10)  # the reader holds segment 1
         writer.ingest([make_docs(tmp_path / "b", "b", 2)])  # segment 2, not loaded by the reader yet
 
-        real_load = kb.segments.load_segment
+        real_load = kb.store.segments.load_segment
         armed = [True]
         merged: list[dict[str, int]] = []
 
-        def load_after_a_compaction(seg_id: int, directory: Path) -> kb.segments.Segment:
+        def load_after_a_compaction(seg_id: int, directory: Path) -> kb.store.segments.Segment:
             # the reader has read generation 2 (segments 1 and 2); now the compaction commits
             # generation 3 and deletes both, then the reader goes on to load segment 2
             if armed:
                 armed.clear()  # the compaction loads segments too
-                merged.append(compact(writer))
+                merged.append(writer.compact())
             return real_load(seg_id, directory)
 
-        monkeypatch.setattr(kb.segments, "load_segment", load_after_a_compaction)
+        monkeypatch.setattr(kb.store.segments, "load_segment", load_after_a_compaction)
         results = reader.search("patrulla binacional combustible", k=10)
         assert merged == [{"segments_before": 2, "segments_after": 1, "purged": 0}]
         assert not (kb_dir / "segments" / "000002").exists(), "the compaction deleted what the reader wanted"

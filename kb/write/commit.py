@@ -1,0 +1,120 @@
+"""Commit one prepared batch: originals, a new segment, then every row in one transaction.
+
+Order of a commit: originals and segment files are written and fsynced first, then one SQLite
+transaction records documents, chunks, mentions, tombstones, the segment and the new generation,
+then the manifest is replaced (``kb.store.manifest.commit_generation``). A kill at any point
+leaves a consistent, openable knowledge base; what an uncommitted writer left on disk is
+removed by the next writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ingest.analyse import Analysed, Analyser
+from kb.faults import checkpoint
+from kb.store import Store
+from kb.store import writes as w
+from kb.store.lookups import next_chunk_id, next_segment_id
+from kb.store.manifest import commit_generation
+from kb.types import ReportRow
+from kb.write.concurrency import Stopwatch
+from kb.write.context import WriteContext
+from kb.write.prepare import Prepared
+from kb.write.scan import Todo
+
+
+def entity_rows(analyser: Analyser) -> Callable[[str], w.EntityRow | None]:
+    """How an entity id is stored: the gazetteer's or NER's entity, or a date (``date:<iso>``)."""
+
+    def describe(eid: str) -> w.EntityRow | None:
+        ent = analyser.entity(eid)
+        if ent is None:
+            return (eid[5:], "DATE", [], [], None, None, None, "dates") if eid.startswith("date:") else None
+        origin = "gazetteer" if analyser.gazetteer.get(eid) is not None else "ner"  # type: ignore[attr-defined]
+        return ent.name, ent.type, list(ent.aliases), list(ent.countries), ent.lat, ent.lon, ent.region, origin
+
+    return describe
+
+
+def keep_originals(store: Store, prepared: Prepared) -> tuple[dict[str, str], np.ndarray | None]:
+    """Copy each document's original under ``files/``; a document whose file vanished since it was read
+    is skipped (a report row), the rest of the batch goes on.
+
+    Returns the originals' paths by document id, and which chunks (vector rows) are kept.
+    """
+    files: dict[str, str] = {}
+    kept: list[Analysed] = []
+    mask: list[bool] = []
+    for a in prepared.analysed:
+        try:
+            files[a.doc_id] = store.keep_original(a.path, a.sha256)
+        except OSError as exc:
+            prepared.rows.append(ReportRow(str(a.path), "skipped", "damaged", f"cannot copy the original: {exc}"))
+            mask.extend([False] * len(a.chunks))
+            continue
+        kept.append(a)
+        mask.extend([True] * len(a.chunks))
+    if len(kept) == len(prepared.analysed):
+        return files, None
+    prepared.analysed = kept
+    return files, np.array(mask, dtype=bool)
+
+
+def commit_batch(
+    ctx: WriteContext, prepared: Prepared, batch: Sequence[Todo], collection: str | None, clock: Stopwatch
+) -> list[ReportRow]:
+    """Store a prepared batch as one new segment and generation; returns the rows of the stored documents."""
+    from kb.store.segments import write_segment
+
+    store = ctx.store
+    vectors = prepared.vectors(ctx.embedder.info.dim)
+    files, kept = keep_originals(store, prepared)
+    checkpoint("originals_kept")
+    if kept is not None:
+        vectors = vectors[kept]
+    analysed = prepared.analysed
+    if not analysed:
+        return []
+    chunks = [c for a in analysed for c in a.chunks]
+    first_id, seg_id = next_chunk_id(store), next_segment_id(store)
+    ids = np.arange(first_id, first_id + len(chunks), dtype=np.int64)
+    params = write_segment(
+        store.segment_dir(seg_id), ids, vectors, [c.text for c in chunks], [c.lang for c in chunks],
+        ivf_threshold=ctx.config.ivf_threshold, embed_queries=ctx.embed_queries(),
+    )  # fmt: skip
+    checkpoint("segment_written")
+    clock.lap("index")
+    replaced = {doc_id for doc_id, *_, replaces in batch if replaces}
+    rows: list[ReportRow] = []
+    points = ("store_committed", "manifest_written")
+    with commit_generation(store, ctx.embedder_info(), points=points) as (_, gen):
+        cid = first_id
+        for a in analysed:
+            _store_document(store, a, collection, files[a.doc_id], gen, cid, seg_id, a.doc_id in replaced)
+            cid += len(a.chunks)
+            status = "updated" if a.doc_id in replaced else "ingested"
+            rows.append(ReportRow(str(a.path), status, None, f"{len(a.chunks)} chunks", a.doc_id))
+        ids_mentioned = {m.entity_id for a in analysed for ms in a.mentions for m in ms}
+        w.upsert_entities(store, ids_mentioned, entity_rows(ctx.analyser))
+        w.insert_segment(store, seg_id, gen, len(chunks), params)
+    clock.lap("store")
+    return rows
+
+
+def _store_document(
+    store: Store, a: Analysed, collection: str | None, file: str, gen: int, first_id: int, seg_id: int, replaces: bool
+) -> None:
+    """Every row of one analysed document (an update first tombstones the version it replaces)."""
+    from ingest.neardup import THRESHOLD, similarity
+
+    if replaces:
+        w.delete_document_rows(store, a.doc_id, gen, keep_paths=True)
+    w.insert_document(store, a, collection, file, gen)
+    if a.signature is not None:
+        w.mark_near_duplicate(store, a.doc_id, a.signature, similarity, THRESHOLD)
+    ids = w.insert_chunks(store, a.doc_id, a.chunks, first_id, seg_id)
+    w.replace_passage_links(store, ids, a.mentions, a.regions)
+    w.replace_structure(store, a.doc_id, ids, a.actions, a.affiliations)
