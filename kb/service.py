@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 
 from kb.config import Config, default_kb_path
-from kb.search import Filters, check_k, fuse, group_by_document
+from kb.read.context import ReadContext
+from kb.read.filter_values import UnknownValue, close_matches
+from kb.service_reports import ReportVerbs
 from kb.store import FORMAT_VERSION, KBError, Store
-from kb.types import EntityRef, Hit, RawDocument, SearchResult
+from kb.types import EntityRef, Filters, Hit, RawDocument, SearchResult, check_k
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -44,7 +46,7 @@ class IngestReport:
         return tuple(r for r in self.rows if r.status == "skipped")
 
 
-class KnowledgeBase:
+class KnowledgeBase(ReportVerbs):
     """A knowledge base directory opened for search and ingest.
 
     Models load lazily on first use and stay loaded: build one instance per process.
@@ -246,21 +248,21 @@ class KnowledgeBase:
         Raises:
             ValueError: ``k`` or ``per_doc`` is not in 1..:data:`kb.types.MAX_K`.
         """
-        from kb.query import run_search
+        from kb.read.search import search
 
         k, per_doc = check_k(k), check_k(per_doc, "per_doc")
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
-        return run_search(self, query, k, f, mode=mode, per_doc=per_doc, snippets=snippets)
+        return search(self._reading(), query, k, f, mode=mode, per_doc=per_doc, snippets=snippets)
 
     def similar(
         self, doc_id_or_text: str, k: int = 10, filters: Filters | Mapping[str, Any] | None = None
     ) -> list[SearchResult]:
         """Documents most like a stored document (by id) or a pasted text, across languages."""
-        from kb.query import run_similar
+        from kb.read.search import similar
 
         k = check_k(k)
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
-        return run_similar(self, doc_id_or_text, k, f)
+        return similar(self._reading(), doc_id_or_text, k, f)
 
     def read_file(self, path: str | Path) -> RawDocument:
         """Read one file as ingest does, without storing it (the precedent finder's drafts).
@@ -276,26 +278,69 @@ class KnowledgeBase:
 
         return read_isolated(Path(path), read_limits(self))
 
-    def document(self, doc_id: str) -> dict[str, Any] | None:
-        from kb.views import document_view
+    @staticmethod
+    def content_format(path: str | Path) -> str | None:
+        """The format a file's content shows (``pdf``, ``docx``, ``html``, ``markdown``, ``text``), else None."""
+        from ingest.readers import sniff
 
-        return document_view(self, doc_id)
+        return sniff(Path(path))
+
+    @staticmethod
+    def text_language(text: str) -> str | None:
+        """The language of a query or pasted text as the search sees it (None when too short to tell)."""
+        from ingest.language import query_language  # lingua only: no heavy model
+
+        return query_language(text)
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        """A document's metadata, paths, entities by type and pages (``None`` if there is no such id)."""
+        from kb.read.views import document_view
+
+        return document_view(self.store.db, self.root, doc_id)
+
+    def original_file(self, doc_id: str) -> Path | None:
+        """The stored copy of a document's original file (to download), if it is there."""
+        doc = self.document(doc_id)
+        path = Path(doc["file"]) if doc and doc.get("file") else None
+        return path if path is not None and path.is_file() else None
 
     def entity(self, entity_id: str) -> dict[str, Any] | None:
-        from kb.views import entity_view
+        """One entity by id, name or alias: its documents, co-mentioned entities, mentions per year."""
+        from kb.read.views import entity_view
 
-        return entity_view(self, entity_id)
+        return entity_view(self._reading(view=False), entity_id)
 
     def entities(self, type: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        from kb.views import entity_list
+        """Entities (of ``type``, else all but dates) with how many documents name each, most first."""
+        from kb.read.views import entity_list
 
-        return entity_list(self, type, limit)
+        return entity_list(self.store.db, type, limit)
 
     def facets(self, doc_ids: Sequence[str] | None = None, top: int = 15) -> dict[str, list[tuple[str, str, int]]]:
         """Facet values with document counts (over ``doc_ids``, or the whole knowledge base)."""
-        from kb.views import facet_counts
+        from kb.read.views import facet_counts
 
-        return facet_counts(self, doc_ids, top)
+        return facet_counts(self._reading(view=False), doc_ids, top)
+
+    def unknown_filter_values(self, filters: Filters | Mapping[str, Any] | None) -> list[UnknownValue]:
+        """The country, crossing, entity and collection filter values that match no document."""
+        from kb.read.filter_values import unknown_values
+
+        f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
+        return unknown_values(self._reading(view=False), f)
+
+    def entity_names(self) -> list[str]:
+        """Names and aliases of every entity but dates (to suggest a spelling from)."""
+        from kb.read.filter_values import entity_names
+
+        return entity_names(self._reading(view=False))
+
+    def evidence(self) -> Any:
+        """The stored facts reports cite (documents, pages, mentions, roles, action items): a
+        :class:`kb.read.evidence.Evidence` over this thread's connection."""
+        from kb.read.evidence import Evidence
+
+        return Evidence(self.store.db)
 
     def remove(self, doc_id_or_path: str) -> bool:
         from kb.ingest import remove_document
@@ -303,28 +348,31 @@ class KnowledgeBase:
         return remove_document(self, doc_id_or_path)
 
     def report(self, run: int | None = None) -> list[ReportRow]:
+        """What happened to every file in ingest run ``run`` (default: the latest)."""
+        from kb.store import reads
+
         db = self.store.db
-        if run is None:
-            row = db.execute("SELECT MAX(run) FROM report").fetchone()
-            run = row[0] if row and row[0] is not None else 0
+        number = reads.latest_run(db) if run is None else run
         return [
             ReportRow(r["path"], r["status"], r["reason"], r["detail"], r["doc_id"])
-            for r in db.execute("SELECT * FROM report WHERE run=? ORDER BY rowid", (run,))
+            for r in reads.report_rows(db, number)
         ]
 
     def stats(self) -> dict[str, Any]:
+        """Counts (documents, chunks, entities...), by language, type and format; the embedder and generation."""
+        from kb.store import reads
+
         manifest = self.store.read_manifest() or {}
         db = self.store.db
-        by = lambda col: dict(db.execute(f"SELECT {col}, COUNT(*) FROM documents GROUP BY {col}").fetchall())  # noqa: E731
         return {
             "path": str(self.root),
             "generation": manifest.get("generation", 0),
             "embedder": manifest.get("embedder"),
             "segments": len(manifest.get("segments", [])),
             **self.store.counts(),
-            "languages": by("lang"),
-            "doc_types": by("doc_type"),
-            "formats": by("format"),
+            "languages": reads.count_by(db, "lang"),
+            "doc_types": reads.count_by(db, "doc_type"),
+            "formats": reads.count_by(db, "format"),
         }
 
     def hits_for(
@@ -335,9 +383,21 @@ class KnowledgeBase:
         phrases: Sequence[str] = (),
         snippets: bool = True,
     ) -> dict[int, Hit]:
-        from kb.views import build_hits
+        """Hits for ranked ``(chunk id, score)`` pairs, highlighting ``query_terms`` and ``phrases``."""
+        from kb.read.hits import build_hits
 
-        return build_hits(self, ranked, query_terms or set(), query_lang, phrases, snippets=snippets)
+        return build_hits(self.store.db, ranked, query_terms or set(), query_lang, phrases, snippets=snippets)
+
+    def _reading(self, *, view: bool = True) -> ReadContext:
+        """The collaborators of one read; with ``view``, the current generation's segments (loaded once)."""
+        return ReadContext(
+            self.store.db,
+            self.config,
+            self._refresh() if view else None,
+            load_gazetteer=lambda: self.gazetteer,
+            query_vector=self.query_vector,
+            embed_passages=lambda texts: self.query_embedder.embed(texts, "passage"),
+        )
 
     def query_vector(self, text: str) -> np.ndarray:
         """The query's embedding, remembered for repeated queries (facet clicks, modes, eval)."""
@@ -361,28 +421,13 @@ class KnowledgeBase:
         self.close()
 
 
-def group(
-    results: Sequence[tuple[str, float, list[tuple[int, float]]]],
-    hits: Mapping[int, Hit],
-    dup_of: Mapping[str, str] | None = None,
-) -> list[SearchResult]:
-    """Build results; a near-duplicate of a document already shown is folded into it."""
-    dup_of = dup_of or {}
-    out: list[SearchResult] = []
-    index: dict[str, int] = {}
-    for doc, score, items in results:
-        found = tuple(hits[c] for c, _ in items if c in hits)
-        if not found:
-            continue
-        root = dup_of.get(doc) or doc
-        if root in index:
-            prev = out[index[root]]
-            out[index[root]] = SearchResult(prev.doc_id, prev.score, prev.hits, (*prev.duplicates, doc))
-            continue
-        index[root] = len(out)
-        index[doc] = len(out)
-        out.append(SearchResult(doc, score, found))
-    return out
-
-
-__all__ = ["KnowledgeBase", "IngestReport", "ReportRow", "Filters", "KBError", "EntityRef", "fuse", "group_by_document"]
+__all__ = [
+    "KnowledgeBase",
+    "IngestReport",
+    "ReportRow",
+    "Filters",
+    "KBError",
+    "EntityRef",
+    "UnknownValue",
+    "close_matches",
+]

@@ -7,7 +7,11 @@ boundary cannot be changed behind the next stage's back.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from ingest.language import LANGS, OTHER
 
 #: Entity types known to the extractor and the gazetteer.
 ENTITY_TYPES = (
@@ -24,6 +28,10 @@ ENTITY_TYPES = (
 
 #: Document types recognised by the metadata rules.
 DOC_TYPES = ("report", "agreement", "protocol", "minutes", "news", "training", "analysis", "practice", "other")
+
+#: Languages a passage can be tagged with (the ``lang`` search filter): the four searched
+#: languages, the others the detector names, and ``und`` (undetermined).
+LANGUAGES = (*LANGS, *OTHER, "und")
 
 #: Regions of documents and passages (the ``region`` search filter).
 REGIONS = ("europe", "latam", "other")
@@ -160,8 +168,6 @@ class Hit:
     entities: tuple[EntityRef, ...]
     text: str = ""
     heading: str | None = None
-    dense_rank: int | None = None
-    sparse_rank: int | None = None
     region: str | None = None  # the passage's region ("europe", "latam", "other"), may differ from its document's
 
 
@@ -177,3 +183,59 @@ class SearchResult:
     @property
     def best(self) -> Hit:
         return self.hits[0]
+
+
+class KBError(Exception):
+    """A user-facing problem with a knowledge base (wrong embedder, damaged store, lock held)."""
+
+
+class LockHeld(KBError):
+    """Another process holds the writer lock."""
+
+
+def check_k(k: int, name: str = "k") -> int:
+    """``k`` as an int in 1..MAX_K, else a ValueError that says so (the API boundary's guard)."""
+    try:
+        if isinstance(k, bool):
+            raise TypeError
+        n = operator.index(k)
+    except TypeError:
+        raise ValueError(f"{name} must be a whole number from 1 to {MAX_K}, got {k!r}") from None
+    if not 1 <= n <= MAX_K:
+        raise ValueError(f"{name} must be from 1 to {MAX_K}, got {n}")
+    return n
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrictions applied before ranking. Empty tuples / None mean "any"."""
+
+    lang: tuple[str, ...] = ()
+    doc_type: tuple[str, ...] = ()
+    country: tuple[str, ...] = ()
+    crossing: tuple[str, ...] = ()
+    entity: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
+    collection: tuple[str, ...] = ()
+    doc_id: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object] | None) -> Filters:
+        if not data:
+            return cls()
+        kwargs: dict[str, object] = {}
+        for key, value in data.items():
+            if value is None or value == () or value == []:
+                continue
+            if key in ("since", "until"):
+                kwargs[key] = str(value)
+            elif isinstance(value, str):
+                kwargs[key] = (value,)
+            else:
+                kwargs[key] = tuple(str(v) for v in value)  # type: ignore[attr-defined]
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f) for f in self.__slots__)  # type: ignore[attr-defined]

@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from kb.types import KBError, LockHeld  # defined with the result types (the CLI and app catch them)
+
 FORMAT_VERSION = 1
 
 SCHEMA = """
@@ -81,14 +83,6 @@ CREATE TABLE IF NOT EXISTS report (
     run INTEGER, path TEXT, status TEXT, reason TEXT, detail TEXT, doc_id TEXT, at REAL
 );
 """
-
-
-class KBError(Exception):
-    """A user-facing problem with a knowledge base (wrong embedder, damaged store, lock held)."""
-
-
-class LockHeld(KBError):
-    pass
 
 
 PRIVATE_DIR = 0o700  # a knowledge base holds the full text of its documents: owner only
