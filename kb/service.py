@@ -15,9 +15,10 @@ import numpy as np
 from kb.config import Config, default_kb_path
 from kb.read.context import ReadContext
 from kb.read.filter_values import UnknownValue, close_matches
+from kb.service_checks import CheckVerbs
 from kb.service_reports import ReportVerbs
 from kb.store import FORMAT_VERSION, KBError, Store
-from kb.types import EntityRef, Filters, Hit, RawDocument, SearchResult, check_k
+from kb.types import EntityRef, Filters, RawDocument, SearchResult, check_k
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -46,7 +47,7 @@ class IngestReport:
         return tuple(r for r in self.rows if r.status == "skipped")
 
 
-class KnowledgeBase(ReportVerbs):
+class KnowledgeBase(CheckVerbs, ReportVerbs):
     """A knowledge base directory opened for search and ingest.
 
     Models load lazily on first use and stay loaded: build one instance per process.
@@ -278,20 +279,6 @@ class KnowledgeBase(ReportVerbs):
 
         return read_isolated(Path(path), read_limits(self))
 
-    @staticmethod
-    def content_format(path: str | Path) -> str | None:
-        """The format a file's content shows (``pdf``, ``docx``, ``html``, ``markdown``, ``text``), else None."""
-        from ingest.readers import sniff
-
-        return sniff(Path(path))
-
-    @staticmethod
-    def text_language(text: str) -> str | None:
-        """The language of a query or pasted text as the search sees it (None when too short to tell)."""
-        from ingest.language import query_language  # lingua only: no heavy model
-
-        return query_language(text)
-
     def document(self, doc_id: str) -> dict[str, Any] | None:
         """A document's metadata, paths, entities by type and pages (``None`` if there is no such id)."""
         from kb.read.views import document_view
@@ -321,19 +308,6 @@ class KnowledgeBase(ReportVerbs):
         from kb.read.views import facet_counts
 
         return facet_counts(self._reading(view=False), doc_ids, top)
-
-    def unknown_filter_values(self, filters: Filters | Mapping[str, Any] | None) -> list[UnknownValue]:
-        """The country, crossing, entity and collection filter values that match no document."""
-        from kb.read.filter_values import unknown_values
-
-        f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
-        return unknown_values(self._reading(view=False), f)
-
-    def entity_names(self) -> list[str]:
-        """Names and aliases of every entity but dates (to suggest a spelling from)."""
-        from kb.read.filter_values import entity_names
-
-        return entity_names(self._reading(view=False))
 
     def evidence(self) -> Any:
         """The stored facts reports cite (documents, pages, mentions, roles, action items): a
@@ -374,19 +348,6 @@ class KnowledgeBase(ReportVerbs):
             "doc_types": reads.count_by(db, "doc_type"),
             "formats": reads.count_by(db, "format"),
         }
-
-    def hits_for(
-        self,
-        ranked: Sequence[tuple[int, float]],
-        query_terms: set[str] | None = None,
-        query_lang: str | None = None,
-        phrases: Sequence[str] = (),
-        snippets: bool = True,
-    ) -> dict[int, Hit]:
-        """Hits for ranked ``(chunk id, score)`` pairs, highlighting ``query_terms`` and ``phrases``."""
-        from kb.read.hits import build_hits
-
-        return build_hits(self.store.db, ranked, query_terms or set(), query_lang, phrases, snippets=snippets)
 
     def _reading(self, *, view: bool = True) -> ReadContext:
         """The collaborators of one read; with ``view``, the current generation's segments (loaded once)."""
