@@ -11,8 +11,6 @@ import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ingest.language import LANGS, OTHER
-
 #: Entity types known to the extractor and the gazetteer.
 ENTITY_TYPES = (
     "PERSON",
@@ -28,10 +26,6 @@ ENTITY_TYPES = (
 
 #: Document types recognised by the metadata rules.
 DOC_TYPES = ("report", "agreement", "protocol", "minutes", "news", "training", "analysis", "practice", "other")
-
-#: Languages a passage can be tagged with (the ``lang`` search filter): the four searched
-#: languages, the others the detector names, and ``und`` (undetermined).
-LANGUAGES = (*LANGS, *OTHER, "und")
 
 #: Regions of documents and passages (the ``region`` search filter).
 REGIONS = ("europe", "latam", "other")
@@ -239,3 +233,11 @@ class Filters:
 
     def __bool__(self) -> bool:
         return any(getattr(self, f) for f in self.__slots__)  # type: ignore[attr-defined]
+
+
+# -- search-side values (filters, limits, errors) ------------------------------------------------
+from ingest.language import LANGS, OTHER  # noqa: E402 - kept beside what uses it
+
+#: Languages a passage can be tagged with (the ``lang`` search filter): the four searched
+#: languages, the others the detector names, and ``und`` (undetermined).
+LANGUAGES = (*LANGS, *OTHER, "und")
