@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from kb.service_checks import CheckVerbs
 from kb.service_reports import ReportVerbs
 from kb.store import FORMAT_VERSION, KBError, Store
 from kb.types import EntityRef, Filters, RawDocument, SearchResult, check_k
+
+if TYPE_CHECKING:
+    from kb.read.evidence import Evidence
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -287,8 +290,10 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
 
     def original_file(self, doc_id: str) -> Path | None:
         """The stored copy of a document's original file (to download), if it is there."""
-        doc = self.document(doc_id)
-        path = Path(doc["file"]) if doc and doc.get("file") else None
+        from kb.store import reads
+
+        row = reads.document_row(self.store.db, doc_id)
+        path = self.root / row["file"] if row is not None and row["file"] else None
         return path if path is not None and path.is_file() else None
 
     def entity(self, entity_id: str) -> dict[str, Any] | None:
@@ -309,7 +314,7 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
 
         return facet_counts(self._reading(view=False), doc_ids, top)
 
-    def evidence(self) -> Any:
+    def evidence(self) -> Evidence:
         """The stored facts reports cite (documents, pages, mentions, roles, action items): a
         :class:`kb.read.evidence.Evidence` over this thread's connection."""
         from kb.read.evidence import Evidence
