@@ -1,7 +1,9 @@
 """The ``kb`` command: a thin layer over :class:`kb.service.KnowledgeBase`.
 
-Heavy modules (torch, spaCy, FAISS) are imported by the service only when a command needs
-them, so ``kb --help`` stays instant.
+The group, ingest and the writing commands live here; the read commands (search, show,
+entities, entity, stats, report, eval, brief, compare) in :mod:`kb.cli_read`, parameter types
+and input checks in :mod:`kb.cli_input`. Heavy modules (torch, spaCy, FAISS) are imported by the
+service only when a command needs them, so ``kb --help`` stays instant.
 """
 
 from __future__ import annotations
