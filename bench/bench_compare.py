@@ -236,12 +236,12 @@ def kb_scale(work: Path, limit: int, runs: int) -> dict[str, Any]:
     from types import SimpleNamespace
 
     from index.dense import DenseIndex
+    from index.fusion import fuse
     from index.models import load_embedder
     from index.sparse import SparseIndex
     from ingest.gazetteer import Gazetteer
     from ingest.language import query_language
-    from kb.query import expand_query
-    from kb.search import fuse
+    from kb.read.search import expand_query
 
     out: dict[str, Any] = {"rss_start_mb": rss_mb()}
     chunks = read_jsonl(work / "chunks.jsonl")
@@ -368,7 +368,7 @@ def prepare_scale(n: int, sample: int, work: Path) -> dict[str, Any]:
 # -- scoring ----------------------------------------------------------------------------------------
 def gold_qrels(docs: set[str]) -> dict[str, dict[str, int]]:
     """The document-level judgements, restricted to the ingested documents (all of them unless --quick)."""
-    from kb.evaluate import load_qrels
+    from kb.reports.evaluate import load_qrels
 
     return {q: {d: r for d, r in rel.items() if d in docs} for q, rel in load_qrels(EVAL / "qrels.tsv").items()}
 
@@ -377,7 +377,7 @@ def score(
     ranked_docs: Sequence[Sequence[str]], queries: Sequence[dict[str, Any]], qrels: dict[str, dict[str, int]]
 ) -> dict[str, Any]:
     """nDCG@10, R@5 (and the rest of ``kb.evaluate.metrics``) averaged over questions with judgements."""
-    from kb.evaluate import metrics
+    from kb.reports.evaluate import metrics
 
     rows: dict[str, list[dict[str, float]]] = {"all": [], "cross": [], "same": []}
     for q, ranked in zip(queries, ranked_docs, strict=True):

@@ -176,11 +176,11 @@ def _sqlite(path: Path, ids: np.ndarray, docs: np.ndarray, langs: np.ndarray) ->
 
 # -- searching one scale from disk ----------------------------------------------------------------
 def serve(workdir: Path, embedder: str, spawned: float, runs: int, limit: int) -> dict[str, Any]:
+    from index.fusion import fuse
     from index.ivf import load_dense_index
     from index.models import load_embedder
     from index.sparse import SparseIndex
     from ingest.language import query_language
-    from kb.search import fuse
 
     out: dict[str, Any] = {"rss_start_mb": rss_mb()}
     queries = [q["text"] for q in gold_queries()][:limit]

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-# TODO(lead): ingest.types once helper P's move is merged (ingest/ must not import kb)
-from kb.types import Chunk, Entity, Mention, RawDocument
+from ingest.types import Chunk, Entity, Mention, RawDocument
 
 if TYPE_CHECKING:
     from ingest.metadata import DocMeta

@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ingest.language import LANGS, OTHER
-from kb.filter_values import close_matches
-from kb.types import DOC_TYPES, ENTITY_TYPES, MAX_K, REGIONS
+from kb.service import close_matches
+from kb.types import DOC_TYPES, ENTITY_TYPES, LANGUAGES, MAX_K, REGIONS
 
 if TYPE_CHECKING:
     from kb.service import KnowledgeBase
@@ -96,7 +95,7 @@ class CommaList(click.ParamType):
 K = click.IntRange(1, MAX_K)
 DATE = IsoDate()
 #: Passage languages: the four the corpus is in, the others detection knows, "und" for undetermined.
-LANG = Known("language", LANGS + OTHER + ("und",))
+LANG = Known("language", LANGUAGES)
 DOC_TYPE = Known("document type", DOC_TYPES)
 REGION = Known("region", REGIONS)
 ENTITY_TYPE = Known("entity type", ENTITY_TYPES)
@@ -113,10 +112,7 @@ def check_date_range(since: str | None, until: str | None) -> None:
 
 def check_filters(kb: KnowledgeBase, filters: Mapping[str, Any]) -> None:
     """Refuse the first country, crossing, entity or collection that no document has."""
-    from kb.filter_values import unknown_values
-    from kb.search import Filters
-
-    for u in unknown_values(kb, Filters.from_mapping(filters)):
+    for u in kb.unknown_filter_values(filters):
         message = f"{u.value!r}: no document in this knowledge base has this {u.field}."
         message += did_you_mean(u.suggestions)
         if u.known:
@@ -129,11 +125,9 @@ def check_filters(kb: KnowledgeBase, filters: Mapping[str, Any]) -> None:
 def require_entity(kb: KnowledgeBase, value: str, param_hint: str) -> dict[str, Any]:
     """The entity view of ``value`` (an id or any alias); a name that is none is refused with the
     nearest ones."""
-    from kb.filter_values import entity_names
-
     view = kb.entity(value)
     if view is None:
-        hint = did_you_mean(close_matches(value, entity_names(kb)))
+        hint = did_you_mean(close_matches(value, kb.entity_names()))
         message = f"{value!r}: no entity of this knowledge base has this name.{hint} `kb entities` lists them."
         raise click.BadParameter(message, param_hint=param_hint)
     return view

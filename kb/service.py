@@ -10,15 +10,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kb.config import Config, default_kb_path
-from kb.search import Filters, check_k, fuse, group_by_document
+from kb.read.context import ReadContext
+from kb.read.filter_values import UnknownValue, close_matches
+from kb.service_checks import CheckVerbs
+from kb.service_reports import ReportVerbs
 from kb.store import FORMAT_VERSION, KBError, Store
-from kb.types import EntityRef, Hit, IngestReport, Progress, RawDocument, ReportRow, SearchResult
+from kb.types import EntityRef, Filters, IngestReport, Progress, RawDocument, ReportRow, SearchResult, check_k
 
 if TYPE_CHECKING:
+    from kb.read.evidence import Evidence
     from kb.write.context import WriteContext
 
 
-class KnowledgeBase:
+class KnowledgeBase(CheckVerbs, ReportVerbs):
     """A knowledge base directory opened for search and ingest.
 
     Models load lazily on first use and stay loaded: build one instance per process.
@@ -163,7 +167,7 @@ class KnowledgeBase:
     @property
     def cache(self) -> Any:
         if self._cache is None:
-            from index.embed import EmbeddingCache
+            from kb.store.cache import EmbeddingCache
 
             self._cache = EmbeddingCache(self.root / "cache" / "embeddings.sqlite")
         return self._cache
@@ -218,21 +222,21 @@ class KnowledgeBase:
         Raises:
             ValueError: ``k`` or ``per_doc`` is not in 1..:data:`kb.types.MAX_K`.
         """
-        from kb.query import run_search
+        from kb.read.search import search
 
         k, per_doc = check_k(k), check_k(per_doc, "per_doc")
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
-        return run_search(self, query, k, f, mode=mode, per_doc=per_doc, snippets=snippets)
+        return search(self._reading(), query, k, f, mode=mode, per_doc=per_doc, snippets=snippets)
 
     def similar(
         self, doc_id_or_text: str, k: int = 10, filters: Filters | Mapping[str, Any] | None = None
     ) -> list[SearchResult]:
         """Documents most like a stored document (by id) or a pasted text, across languages."""
-        from kb.query import run_similar
+        from kb.read.search import similar
 
         k = check_k(k)
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
-        return run_similar(self, doc_id_or_text, k, f)
+        return similar(self._reading(), doc_id_or_text, k, f)
 
     def read_file(self, path: str | Path) -> RawDocument:
         """Read one file as ingest does, without storing it (the precedent finder's drafts).
@@ -249,25 +253,43 @@ class KnowledgeBase:
         return read_isolated(Path(path), read_limits(self.config))
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
-        from kb.views import document_view
+        """A document's metadata, paths, entities by type and pages (``None`` if there is no such id)."""
+        from kb.read.views import document_view
 
-        return document_view(self, doc_id)
+        return document_view(self.store.db, self.root, doc_id)
+
+    def original_file(self, doc_id: str) -> Path | None:
+        """The stored copy of a document's original file (to download), if it is there."""
+        from kb.store import reads
+
+        row = reads.document_row(self.store.db, doc_id)
+        path = self.root / row["file"] if row is not None and row["file"] else None
+        return path if path is not None and path.is_file() else None
 
     def entity(self, entity_id: str) -> dict[str, Any] | None:
-        from kb.views import entity_view
+        """One entity by id, name or alias: its documents, co-mentioned entities, mentions per year."""
+        from kb.read.views import entity_view
 
-        return entity_view(self, entity_id)
+        return entity_view(self._reading(view=False), entity_id)
 
     def entities(self, type: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        from kb.views import entity_list
+        """Entities (of ``type``, else all but dates) with how many documents name each, most first."""
+        from kb.read.views import entity_list
 
-        return entity_list(self, type, limit)
+        return entity_list(self.store.db, type, limit)
 
     def facets(self, doc_ids: Sequence[str] | None = None, top: int = 15) -> dict[str, list[tuple[str, str, int]]]:
         """Facet values with document counts (over ``doc_ids``, or the whole knowledge base)."""
-        from kb.views import facet_counts
+        from kb.read.views import facet_counts
 
-        return facet_counts(self, doc_ids, top)
+        return facet_counts(self._reading(view=False), doc_ids, top)
+
+    def evidence(self) -> Evidence:
+        """The stored facts reports cite (documents, pages, mentions, roles, action items): a
+        :class:`kb.read.evidence.Evidence` over this thread's connection."""
+        from kb.read.evidence import Evidence
+
+        return Evidence(self.store.db)
 
     def remove(self, doc_id_or_path: str) -> bool:
         """Remove a document (by id or source path) everywhere; ``False`` when there is no such document."""
@@ -310,31 +332,32 @@ class KnowledgeBase:
         return report_rows(self.store, run)
 
     def stats(self) -> dict[str, Any]:
+        """Counts (documents, chunks, entities...), by language, type and format; the embedder and generation."""
+        from kb.store import reads
+
         manifest = self.store.read_manifest() or {}
         db = self.store.db
-        by = lambda col: dict(db.execute(f"SELECT {col}, COUNT(*) FROM documents GROUP BY {col}").fetchall())  # noqa: E731
         return {
             "path": str(self.root),
             "generation": manifest.get("generation", 0),
             "embedder": manifest.get("embedder"),
             "segments": len(manifest.get("segments", [])),
             **self.store.counts(),
-            "languages": by("lang"),
-            "doc_types": by("doc_type"),
-            "formats": by("format"),
+            "languages": reads.count_by(db, "lang"),
+            "doc_types": reads.count_by(db, "doc_type"),
+            "formats": reads.count_by(db, "format"),
         }
 
-    def hits_for(
-        self,
-        ranked: Sequence[tuple[int, float]],
-        query_terms: set[str] | None = None,
-        query_lang: str | None = None,
-        phrases: Sequence[str] = (),
-        snippets: bool = True,
-    ) -> dict[int, Hit]:
-        from kb.views import build_hits
-
-        return build_hits(self, ranked, query_terms or set(), query_lang, phrases, snippets=snippets)
+    def _reading(self, *, view: bool = True) -> ReadContext:
+        """The collaborators of one read; with ``view``, the current generation's segments (loaded once)."""
+        return ReadContext(
+            self.store.db,
+            self.config,
+            self._refresh() if view else None,
+            load_gazetteer=lambda: self.gazetteer,
+            query_vector=self.query_vector,
+            embed_passages=lambda texts: self.query_embedder.embed(texts, "passage"),
+        )
 
     def query_vector(self, text: str) -> np.ndarray:
         """The query's embedding, remembered for repeated queries (facet clicks, modes, eval)."""
@@ -358,28 +381,13 @@ class KnowledgeBase:
         self.close()
 
 
-def group(
-    results: Sequence[tuple[str, float, list[tuple[int, float]]]],
-    hits: Mapping[int, Hit],
-    dup_of: Mapping[str, str] | None = None,
-) -> list[SearchResult]:
-    """Build results; a near-duplicate of a document already shown is folded into it."""
-    dup_of = dup_of or {}
-    out: list[SearchResult] = []
-    index: dict[str, int] = {}
-    for doc, score, items in results:
-        found = tuple(hits[c] for c, _ in items if c in hits)
-        if not found:
-            continue
-        root = dup_of.get(doc) or doc
-        if root in index:
-            prev = out[index[root]]
-            out[index[root]] = SearchResult(prev.doc_id, prev.score, prev.hits, (*prev.duplicates, doc))
-            continue
-        index[root] = len(out)
-        index[doc] = len(out)
-        out.append(SearchResult(doc, score, found))
-    return out
-
-
-__all__ = ["KnowledgeBase", "IngestReport", "ReportRow", "Filters", "KBError", "EntityRef", "fuse", "group_by_document"]
+__all__ = [
+    "KnowledgeBase",
+    "IngestReport",
+    "ReportRow",
+    "Filters",
+    "KBError",
+    "EntityRef",
+    "UnknownValue",
+    "close_matches",
+]

@@ -9,7 +9,8 @@ stage's back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ingest.types import (
@@ -74,8 +75,6 @@ class Hit:
     entities: tuple[EntityRef, ...]
     text: str = ""
     heading: str | None = None
-    dense_rank: int | None = None
-    sparse_rank: int | None = None
     region: str | None = None  # the passage's region ("europe", "latam", "other"), may differ from its document's
 
 
@@ -133,3 +132,59 @@ class IngestReport:
 
 #: document metadata a user may correct (``kb set``); a correction survives relink and re-ingest
 EDITABLE = ("title", "doc_type", "date", "lang", "region", "collection")
+
+
+def check_k(k: int, name: str = "k") -> int:
+    """``k`` as an int in 1..MAX_K, else a ValueError that says so (the API boundary's guard)."""
+    try:
+        if isinstance(k, bool):
+            raise TypeError
+        n = operator.index(k)
+    except TypeError:
+        raise ValueError(f"{name} must be a whole number from 1 to {MAX_K}, got {k!r}") from None
+    if not 1 <= n <= MAX_K:
+        raise ValueError(f"{name} must be from 1 to {MAX_K}, got {n}")
+    return n
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrictions applied before ranking. Empty tuples / None mean "any"."""
+
+    lang: tuple[str, ...] = ()
+    doc_type: tuple[str, ...] = ()
+    country: tuple[str, ...] = ()
+    crossing: tuple[str, ...] = ()
+    entity: tuple[str, ...] = ()
+    region: tuple[str, ...] = ()
+    collection: tuple[str, ...] = ()
+    doc_id: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object] | None) -> Filters:
+        if not data:
+            return cls()
+        kwargs: dict[str, object] = {}
+        for key, value in data.items():
+            if value is None or value == () or value == []:
+                continue
+            if key in ("since", "until"):
+                kwargs[key] = str(value)
+            elif isinstance(value, str):
+                kwargs[key] = (value,)
+            else:
+                kwargs[key] = tuple(str(v) for v in value)  # type: ignore[attr-defined]
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f) for f in self.__slots__)  # type: ignore[attr-defined]
+
+
+# -- search-side values (filters, limits, errors) ------------------------------------------------
+from ingest.language import LANGS, OTHER  # noqa: E402 - kept beside what uses it
+
+#: Languages a passage can be tagged with (the ``lang`` search filter): the four searched
+#: languages, the others the detector names, and ``und`` (undetermined).
+LANGUAGES = (*LANGS, *OTHER, "und")

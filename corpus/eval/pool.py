@@ -35,7 +35,7 @@ def judged_pairs(*files: Path) -> set[tuple[str, str]]:
 
 def pool(kb_path: Path, modes: list[str], depth: int) -> set[tuple[str, str]]:
     """Every (question, document) pair that some mode ranks in its top ``depth``."""
-    from kb.evaluate import load_queries
+    from kb.reports.evaluate import load_queries
     from kb.service import KnowledgeBase
 
     kb = KnowledgeBase.open(kb_path)

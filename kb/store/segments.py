@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.store.db import Store
-from kb.store.files import atomic_write, fsync_dir, private_tree
+from kb.store.files import atomic_write, private_tree
 from kb.types import KBError
 
 #: how often a reader re-reads the generation when a segment it was about to load has been retired
@@ -48,6 +48,7 @@ def write_segment(
     against exact search (measured while building, see :mod:`index.ivf`); smaller ones stay exact.
     ``embed_queries`` embeds texts with the query prompt: the IVF tuning's probes.
     """
+    from index.atomic import replace_directory
     from index.ivf import choose_dense_index, probe_texts
     from index.sparse import SparseIndex
 
@@ -65,11 +66,7 @@ def write_segment(
         params["dense_params"] = dict(dense.params)
     atomic_write(tmp / "segment.json", json.dumps(params, sort_keys=True).encode())
     private_tree(tmp)
-    # TODO(lead, after P): index.atomic.replace_directory(tmp, directory) instead of these three lines
-    if directory.exists():
-        shutil.rmtree(directory)
-    tmp.rename(directory)
-    fsync_dir(directory.parent)
+    replace_directory(tmp, directory)
     return params
 
 

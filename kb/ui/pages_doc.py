@@ -47,8 +47,8 @@ def page_doc(kb: KnowledgeBase) -> None:
         rows = "".join(f"<tr><th>{esc(L('meta_' + k))}</th><td>{esc(_meta_value(doc.get(k)))}</td></tr>" for k in META)
         st.markdown(f'<table class="kb-meta-table">{rows}</table>', unsafe_allow_html=True)
     with right:
-        original = Path(doc["file"]) if doc.get("file") else None
-        if original is not None and original.is_file():
+        original = kb.original_file(doc["doc_id"])
+        if original is not None:
             st.download_button(L("download"), original.read_bytes(), Path(doc["source"]).name, key="download")
         st.markdown(anchor(link(page="similar", id=doc["doc_id"]), L("more_like")), unsafe_allow_html=True)
     st.subheader(L("entities"))

@@ -1,4 +1,4 @@
-"""Report pages built on kb.brief and kb.compare: prepare a visit, compare practices."""
+"""Report pages built on the facade's report verbs: prepare a visit (brief), compare practices."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from kb.service import KnowledgeBase
+from kb.types import KBError
 from kb.ui.nav import L, param, register
 from kb.ui.render import bullets, esc
 
@@ -34,41 +35,36 @@ def render_report(report: Any) -> None:
 
 @register("brief", "brief", order=30)
 def page_brief(kb: KnowledgeBase) -> None:
-    from kb.brief import build_brief
-    from kb.report_types import to_docx, to_markdown
-    from kb.store import KBError
-
     st.title(L("brief"))
     target = st.text_input(L("brief_target"), value=param("target"), key="brief_target")
     if not target.strip():
         return
     try:
-        report = build_brief(kb, target)
+        report = kb.brief(target)
     except KBError as exc:
         st.warning(esc(exc))
         return
     render_report(report)
     c1, c2 = st.columns(2)
-    c1.download_button("Markdown", to_markdown(report), "brief.md", "text/markdown")
+    c1.download_button("Markdown", kb.report_markdown(report), "brief.md", "text/markdown")
     with tempfile.TemporaryDirectory() as tmp:
-        c2.download_button("Word (.docx)", to_docx(report, Path(tmp) / "brief.docx").read_bytes(), "brief.docx")
+        c2.download_button("Word (.docx)", kb.report_docx(report, Path(tmp) / "brief.docx").read_bytes(), "brief.docx")
 
 
 @register("compare", "compare", order=40)
 def page_compare(kb: KnowledgeBase) -> None:
-    from kb.compare import REGIONS, compare_practices, comparison_report
-    from kb.report_types import to_markdown
-
     st.title(L("compare"))
     topic = st.text_input(L("topic"), key="compare_topic")
     if not topic.strip():
         return
-    groups = compare_practices(kb, topic)
-    cols = st.columns(len(REGIONS))
-    for col, (region, label) in zip(cols, REGIONS, strict=True):
+    groups = kb.compare(topic)
+    regions = kb.compared_regions()
+    cols = st.columns(len(regions))
+    for col, (region, label) in zip(cols, regions, strict=True):
         col.subheader(esc(label))
         for g in groups.get(region, []):
             col.markdown(f"<div><b>{esc(g.place)}</b> — {esc(g.summary)}</div>", unsafe_allow_html=True)
             if g.lines:
                 col.markdown(bullets(report_line(line) for line in g.lines), unsafe_allow_html=True)
-    st.download_button("Markdown", to_markdown(comparison_report(topic, groups)), "comparison.md", "text/markdown")
+    report = kb.comparison_report(topic, groups)
+    st.download_button("Markdown", kb.report_markdown(report), "comparison.md", "text/markdown")

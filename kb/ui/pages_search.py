@@ -24,9 +24,7 @@ def card_labels() -> dict[str, str]:
 
 def text_language(text: str) -> str | None:
     """The language of a query or pasted text (None when too short to tell), as the search sees it."""
-    from ingest.language import query_language  # lingua only: no heavy model
-
-    return query_language(re.sub(r"[\"“”«»]", " ", text))
+    return KnowledgeBase.text_language(re.sub(r"[\"“”«»]", " ", text))
 
 
 def facet_filters(kb: KnowledgeBase, doc_ids: list[str]) -> dict[str, list[str]]:

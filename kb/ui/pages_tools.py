@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.service import KnowledgeBase
-from kb.store import KBError
+from kb.types import KBError
 from kb.ui.nav import L, register
 from kb.ui.pages_search import show_results, text_language
 from kb.ui.render import esc, export_markdown

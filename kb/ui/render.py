@@ -19,7 +19,6 @@ import string
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from kb.report_types import md_literal
 from kb.types import Hit, SearchResult
 
 Link = Callable[..., str]
@@ -279,15 +278,10 @@ def export_csv(results: Sequence[SearchResult]) -> str:
 
 
 def export_markdown(query: str, results: Sequence[SearchResult]) -> str:
-    lines = [f"# Search: {md_literal(query)}", ""]
-    for i, r in enumerate(results, 1):
-        h = r.best
-        where = f"{Path(h.source).name}, p. {h.page}" if h.page else Path(h.source).name
-        meta = md_literal(f"({h.doc_type}, {h.lang}, {h.date or 'undated'})")
-        lines += [f"{i}. **{md_literal(h.title)}** {meta} — \\[{md_literal(where)}\\]"]
-        lines += [f"   > {md_literal(p.snippet)}" for p in r.hits[:3]]
-        lines.append("")
-    return "\n".join(lines)
+    """Search results as Markdown (document text escaped: no links, images or HTML in the file)."""
+    from kb.service import KnowledgeBase
+
+    return KnowledgeBase.results_markdown(query, results)
 
 
 CSS = """<style>

@@ -166,7 +166,7 @@ def _place(
     tmp: Path, folder: Path, index: int, name: str, data: bytes, max_mb: int, names: set[str]
 ) -> tuple[Outcome | None, Placed | None]:
     """One file: refused (an outcome) or placed under ``uploads/``."""
-    from ingest.readers import sniff
+    from kb.service import KnowledgeBase
 
     out = refusal(name, len(data), max_mb)
     if out is not None:
@@ -178,7 +178,7 @@ def _place(
     if not (_inside(staged_path, tmp.resolve()) and _inside(target, folder)):
         return Outcome(name, "refused", "unsupported", "file name refused"), None
     staged_path.write_bytes(data)
-    kind = sniff(staged_path)
+    kind = KnowledgeBase.content_format(staged_path)
     expected = ALLOWED[suffix_of(clean)]
     if kind not in expected:
         what = kind or "binary or unknown content"

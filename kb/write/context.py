@@ -21,7 +21,7 @@ class WriteContext:
     load_embedder: Callable[[], Any]  # index.embed.Embedder: embeds passages
     load_query_embedder: Callable[[], Any]  # embeds queries (an IVF segment's recall probes)
     load_analyser: Callable[[], Any]  # ingest.analyse.Analyser
-    load_cache: Callable[[], Any]  # index.embed.EmbeddingCache
+    load_cache: Callable[[], Any]  # kb.store.cache.EmbeddingCache
     timings: dict[str, float] = field(default_factory=dict)  # seconds per ingest stage (the benchmarks read them)
 
     @property

@@ -36,7 +36,7 @@ def remove_document(ctx: WriteContext, doc_id_or_path: str) -> bool:
         _delete_copies(store, file, paths)
         unused = unused_hashes(store, hashes)
         if unused:
-            ctx.cache.drop(unused)  # TODO(lead, after P): EmbeddingCache.discard
+            ctx.cache.discard(unused)
         store.purge_wal()
         if len(store.live_segments()) > ctx.config.compact_segments:
             compact(ctx, locked=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -202,15 +203,48 @@ def test_empty_knowledge_base_is_built_with_progress(tmp_path: Path, monkeypatch
         assert "1 documents" in " ".join(c.value for c in at.caption)
 
 
-def test_brief_and_compare_pages(app_kb: KnowledgeBase) -> None:
+def test_brief_page(app_kb: KnowledgeBase) -> None:
     at = run_app(app_kb, page="brief", target="Desaguadero")
     assert not at.exception
     assert any("Desaguadero" in h.value for h in at.header)
+
+
+def test_compare_page_shows_each_region_its_places_and_cited_passages(app_kb: KnowledgeBase) -> None:
     at = run_app(app_kb, page="compare")
     at.text_input(key="compare_topic").input("patrols").run()
     assert not at.exception
+    assert [s.value for s in at.subheader] == ["Europe", "Latin America"]
+    html = html_of(at)
+    places = re.findall(r"<div><b>(.*?)</b> — ", html)
+    # this knowledge base has no European passage: every group is a Latin American crossing
+    assert places == ["Rumichaca", "Tacna–Arica (Santa Rosa–Chacalluta)", "Desaguadero"]
+    assert re.findall(r"— <i>(.*?)</i>", html) == [
+        "rumichaca.txt",
+        "script-tag.txt",
+        "hostile.html",
+        "acta-desaguadero.md",
+    ]
+    expected = app_kb.compare("patrols")
+    assert not expected["europe"] and places == [g.place for g in expected["latam"]]
+    assert "Migración Colombia, National Police of Colombia" in html  # the group's summary
+    assert [b.label for b in at.get("download_button")] == ["Markdown"]
 
 
 def test_unknown_page_falls_back_to_search(app_kb: KnowledgeBase) -> None:
     at = run_app(app_kb, page="../../etc/passwd")
     assert not at.exception and at.text_input(key="query")
+
+
+def test_the_packaged_script_is_the_app(app_kb: KnowledgeBase) -> None:
+    """`kb app` runs kb/ui/app.py (an installed wheel has no top-level app.py): the same pages."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "kb" / "ui" / "app.py"), default_timeout=60)
+    at.session_state["kb"] = app_kb
+    at.query_params["q"] = "contrabando de combustible en el río Desaguadero"
+    at.run()
+    assert not at.exception
+    found = cards(at)
+    assert found and "Acta de la reunión en Desaguadero" in found[0]

@@ -24,8 +24,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from kb.reports.render import md_literal
 from kb.service import KnowledgeBase
-from kb.ui.render import WORD_JOINER, anchor, bullets, esc, highlight, md_literal
+from kb.ui.render import WORD_JOINER, anchor, bullets, esc, highlight
 from tests.helpers import FakeEmbedder, run_app
 
 markdown_it = pytest.importorskip("markdown_it")
@@ -166,7 +167,8 @@ def test_md_literal_for_exported_files(s: str) -> None:
 
 
 def test_report_markdown_export_is_literal() -> None:
-    from kb.report_types import Citation, Line, Report, Section, to_markdown
+    from kb.reports.model import Citation, Line, Report, Section
+    from kb.reports.render import to_markdown
 
     cite = Citation("d", HOSTILE, f"/x/{HOSTILE_FILE}", 2, "es")
     line = Line(f"# {HOSTILE}", cite, quote=f"- {IMAGE}", lang=JS_LINK)

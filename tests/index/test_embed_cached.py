@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from index.embed import EmbeddingCache, embed_cached
+from index.embed import embed_cached
+from kb.store.cache import EmbeddingCache
 
 TEXTS = ["Acta de la reunión", "Página 1 de 9", "El paso de Desaguadero", "Página 1 de 9", "Página 1 de 9", "fin"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kb.search import fuse, group_by_document
+from index.fusion import fuse, group_by_document
 
 
 def test_plain_rrf_when_query_language_unknown() -> None:

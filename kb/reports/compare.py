@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kb.report_types import Citation, Line, Report, Section
+from kb.reports.model import Citation, Line, Report, Section
+from kb.types import KBError
 
-if TYPE_CHECKING:
-    from kb.service import KnowledgeBase
+Facade = Any  # the KnowledgeBase, passed in: a report never imports kb.service (it sits above it)
 
 REGIONS = (("europe", "Europe"), ("latam", "Latin America"))
 
@@ -27,7 +27,7 @@ class Group:
     lines: tuple[Line, ...]
 
 
-def compare_practices(kb: KnowledgeBase, topic: str, *, per_region: int = 8) -> dict[str, list[Group]]:
+def compare_practices(kb: Facade, topic: str, *, per_region: int = 8) -> dict[str, list[Group]]:
     """``{"europe": [groups], "latam": [groups]}``, groups ordered by their best passage."""
     out: dict[str, list[Group]] = {}
     for region, _label in REGIONS:
@@ -41,7 +41,7 @@ def compare_practices(kb: KnowledgeBase, topic: str, *, per_region: int = 8) -> 
     return out
 
 
-def _place_name(kb: KnowledgeBase, doc: dict[str, Any], region: str) -> str:
+def _place_name(kb: Facade, doc: dict[str, Any], region: str) -> str:
     """The crossing (Latin America) or country of the region that the document is most about."""
     keys = ("countries",) if region == "europe" else ("crossings", "countries")
     for key in keys:
@@ -52,7 +52,7 @@ def _place_name(kb: KnowledgeBase, doc: dict[str, Any], region: str) -> str:
     return "General"
 
 
-def _group(kb: KnowledgeBase, region: str, place: str, hits: list[Any]) -> Group:
+def _group(kb: Facade, region: str, place: str, hits: list[Any]) -> Group:
     ents: Counter[str] = Counter()
     types: Counter[str] = Counter()
     for h in hits:
@@ -135,11 +135,9 @@ class Alignment:
     unmatched_b: tuple[Clause, ...]
 
 
-def align_documents(kb: KnowledgeBase, doc_a: str, doc_b: str, *, threshold: float = 0.80) -> Alignment:
+def align_documents(kb: Facade, doc_a: str, doc_b: str, *, threshold: float = 0.80) -> Alignment:
     a, b = kb.document(doc_a), kb.document(doc_b)
     if a is None or b is None:
-        from kb.store import KBError
-
         raise KBError(f"no document {doc_a if a is None else doc_b!r}")
     ca, cb = split_clauses(a["pages"]), split_clauses(b["pages"])
     if not ca or not cb:
@@ -159,7 +157,7 @@ def align_documents(kb: KnowledgeBase, doc_a: str, doc_b: str, *, threshold: flo
     return Alignment(tuple(pairs), unmatched_a, unmatched_b)
 
 
-def alignment_report(kb: KnowledgeBase, doc_a: str, doc_b: str, al: Alignment) -> Report:
+def alignment_report(kb: Facade, doc_a: str, doc_b: str, al: Alignment) -> Report:
     a, b = kb.document(doc_a) or {}, kb.document(doc_b) or {}
 
     def cit(doc: dict[str, Any], c: Clause) -> Citation:

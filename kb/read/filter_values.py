@@ -4,22 +4,22 @@ A filter value that matches no document gives an empty result, which looks exact
 is about that": a typo in ``--country`` or ``--collection`` passed for an answer. Countries,
 crossings, entities and collections are open vocabularies that only the knowledge base knows, so
 they are checked against it here (the fixed vocabularies, languages, types, regions and dates,
-are checked by the CLI's parameter types before anything opens). Shared by the CLI and any
-future front end that takes free-text filters.
+are checked by the CLI's parameter types before anything opens). The facade exposes it
+(``KnowledgeBase.unknown_filter_values``) to the CLI and any future front end that takes free-text filters.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from kb.search import Filters
-    from kb.service import KnowledgeBase
+from kb.read.context import ReadContext
+from kb.read.search import resolve_country, resolve_entity
+from kb.read.views import country_names
+from kb.store import reads
+from kb.types import Filters
 
 #: At most this many accepted values are listed in a message; more are summarised by a command.
 LIST_AT_MOST = 15
@@ -47,39 +47,32 @@ def close_matches(value: str, candidates: Iterable[str], n: int = 3) -> tuple[st
     return tuple(by_fold[m] for m in difflib.get_close_matches(value.casefold(), list(by_fold), n=n, cutoff=0.6))
 
 
-def unknown_values(kb: KnowledgeBase, f: Filters) -> list[UnknownValue]:
+def unknown_values(ctx: ReadContext, f: Filters) -> list[UnknownValue]:
     """The country, crossing, entity and collection values of ``f`` that match no document.
 
     An empty knowledge base accepts everything: there is nothing to compare with, and a search
     in it says so by finding nothing.
     """
-    from kb.query import resolve_country, resolve_entity
-
-    db = kb.store.db
-    if not db.execute("SELECT 1 FROM documents LIMIT 1").fetchone():
+    db = ctx.db
+    if not reads.has_documents(db):
         return []
     out: list[UnknownValue] = []
     if f.country:
-        have = _json_values(kb, "countries")
-        names = {
-            (e.countries[0] if e.countries else e.id.split(":")[-1].upper()): e.name
-            for e in kb.gazetteer.entities.values()
-            if e.type == "COUNTRY"
-        }
+        have = reads.document_values(db, "countries")
+        names = country_names(ctx.gazetteer)
         labels = {c: f"{c} ({names[c]})" if c in names else c for c in have}
         spellings = [*have, *(names[c] for c in have if c in names)]
-        out += _missing("country", f.country, lambda v: resolve_country(kb, v), labels, spellings)
+        out += _missing("country", f.country, lambda v: resolve_country(ctx, v), labels, spellings)
     if f.crossing:
-        have = _json_values(kb, "crossings")
-        first = {r["id"]: r["name"] for r in _entity_rows(kb, have)}
+        have = reads.document_values(db, "crossings")
+        first = {r["id"]: r["name"] for r in reads.named_entities(db) if r["id"] in have}
         labels = {c: f"{first[c]} ({c})" if c in first else c for c in have}
-        out += _missing("crossing", f.crossing, lambda v: resolve_entity(kb, v), labels, entity_names(kb, have))
+        out += _missing("crossing", f.crossing, lambda v: resolve_entity(ctx, v), labels, entity_names(ctx, have))
     for value in f.entity:
-        eid = resolve_entity(kb, value)
-        if not db.execute("SELECT 1 FROM mentions WHERE entity_id=? LIMIT 1", (eid,)).fetchone():
-            out.append(UnknownValue("entity", value, close_matches(value, entity_names(kb)), ()))
+        if not reads.is_mentioned(db, resolve_entity(ctx, value)):
+            out.append(UnknownValue("entity", value, close_matches(value, entity_names(ctx)), ()))
     if f.collection:
-        have = {r[0] for r in db.execute("SELECT DISTINCT collection FROM documents WHERE collection IS NOT NULL")}
+        have = reads.document_values(db, "collection")
         out += _missing("collection", f.collection, lambda v: v, {c: c for c in have}, sorted(have))
     return out
 
@@ -97,16 +90,7 @@ def _missing(
     return [UnknownValue(field, v, close_matches(v, spellings), known) for v in values if resolve(v) not in have]
 
 
-def _json_values(kb: KnowledgeBase, column: str) -> set[str]:
-    sql = f"SELECT DISTINCT j.value FROM documents d, json_each(d.{column}) j"
-    return {str(r[0]) for r in kb.store.db.execute(sql)}
-
-
-def _entity_rows(kb: KnowledgeBase, ids: set[str] | None) -> list[sqlite3.Row]:
-    rows = kb.store.db.execute("SELECT id, name, aliases FROM entities WHERE type != 'DATE'").fetchall()
-    return [r for r in rows if ids is None or r["id"] in ids]
-
-
-def entity_names(kb: KnowledgeBase, ids: set[str] | None = None) -> list[str]:
+def entity_names(ctx: ReadContext, ids: set[str] | None = None) -> list[str]:
     """Names and aliases of entities (of ``ids``, or every non-date entity) to suggest from."""
-    return [s for r in _entity_rows(kb, ids) for s in (r["name"], *json.loads(r["aliases"] or "[]"))]
+    rows = [r for r in reads.named_entities(ctx.db) if ids is None or r["id"] in ids]
+    return [s for r in rows for s in (r["name"], *json.loads(r["aliases"] or "[]"))]

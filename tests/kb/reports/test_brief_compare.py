@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kb.brief import build_brief
-from kb.compare import align_documents, compare_practices, comparison_report
-from kb.report_types import to_docx, to_markdown
+from kb.reports.brief import build_brief
+from kb.reports.compare import align_documents, compare_practices, comparison_report
+from kb.reports.render import to_docx, to_markdown
 
 pytestmark = pytest.mark.slow
 

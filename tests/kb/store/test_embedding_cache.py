@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import EmbedderInfo, EmbeddingCache, embed_cached, text_hash
+from index.embed import EmbedderInfo, embed_cached, text_hash
+from kb.store.cache import EmbeddingCache
 from tests.helpers import FakeEmbedder
 
 TEXTS = ["Acta de la reunión en Desaguadero", "Visita técnica a Rumichaca", "Patrullas binacionales en el río"]

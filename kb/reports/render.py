@@ -1,16 +1,18 @@
-"""The shapes of extractive reports (visit brief, practice comparison) and their exports.
+"""Writing reports (:mod:`kb.reports.model`) and search results out as Markdown and DOCX.
 
-Every line carries a citation; quoted text is a verbatim sentence of the source, shown in its
-original language. Markdown and DOCX exports render the same structure; in the Markdown export
-all text (titles, names, quotes, file names) is ``md_literal``, so a document cannot put an image
-(a tracking beacon), a link or HTML into it.
+Markdown and DOCX exports render the same structure; in the Markdown export all text (titles,
+names, quotes, file names) is ``md_literal``, so a document cannot put an image (a tracking
+beacon), a link or HTML into it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
+
+from kb.reports.model import Report
+from kb.types import SearchResult
 
 # The characters that can open inline Markdown (code, emphasis, links and images, HTML, autolinks,
 # entities, strikethrough, table cells, math, headings), and what opens a block where the text
@@ -28,43 +30,6 @@ def md_literal(value: object) -> str:
     """
     text = _MD_PUNCTUATION.sub(r"\\\1", " ".join(("" if value is None else str(value)).split()))
     return _BLOCK_START.sub(lambda m: (m[1] or "") + "\\", text, count=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Citation:
-    doc_id: str
-    title: str
-    source: str
-    page: int | None
-    lang: str
-
-    def label(self) -> str:
-        name = Path(self.source).name
-        return f"{name}, p. {self.page}" if self.page else name
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One statement of a report: a short text of ours, or a verbatim quote, always cited."""
-
-    text: str
-    citation: Citation | None
-    quote: str | None = None  # verbatim sentence from the cited page
-    lang: str | None = None  # language of the quote
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    title: str
-    lines: tuple[Line, ...]
-    note: str | None = None  # shown when the section is empty or needs explaining
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    title: str
-    subtitle: str
-    sections: tuple[Section, ...] = field(default_factory=tuple)
 
 
 def to_markdown(report: Report) -> str:
@@ -115,3 +80,16 @@ def to_docx(report: Report, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
+
+
+def results_markdown(query: str, results: Sequence[SearchResult]) -> str:
+    """Search results as a Markdown list: title, type, language, date, citation, up to three snippets."""
+    lines = [f"# Search: {md_literal(query)}", ""]
+    for i, r in enumerate(results, 1):
+        h = r.best
+        where = f"{Path(h.source).name}, p. {h.page}" if h.page else Path(h.source).name
+        meta = md_literal(f"({h.doc_type}, {h.lang}, {h.date or 'undated'})")
+        lines += [f"{i}. **{md_literal(h.title)}** {meta} — \\[{md_literal(where)}\\]"]
+        lines += [f"   > {md_literal(p.snippet)}" for p in r.hits[:3]]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,18 +1,19 @@
 """The visit brief: everything the knowledge base knows about a crossing, place, institution or country.
 
 Extractive only: sections list documents, entities and verbatim sentences, each cited to the
-page that contains it. Nothing is paraphrased or generated.
+page that contains it. Nothing is paraphrased or generated. Built on the ``KnowledgeBase`` facade
+only (its ``entity``, ``search`` and ``evidence``), passed in as ``kb``.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kb.report_types import Citation, Line, Report, Section
+from kb.reports.model import Citation, Line, Report, Section
+from kb.types import KBError
 
-if TYPE_CHECKING:
-    from kb.service import KnowledgeBase
+Facade = Any  # the KnowledgeBase, passed in: a report never imports kb.service (it sits above it)
 
 VISIT_TYPES = ("report", "minutes", "training", "news")
 INSTRUMENT_TYPES = ("agreement", "protocol")
@@ -28,50 +29,36 @@ def sentence_at(text: str, start: int, end: int) -> str:
     return " ".join(text[max(0, start - 80) : end + 80].split())
 
 
-def cite(kb: KnowledgeBase, doc: Any, quote: str | None, hint_page: int | None) -> Citation:
+def cite(kb: Facade, doc: Any, quote: str | None, hint_page: int | None) -> Citation:
     """A citation whose page really contains ``quote`` (searched from the hint page on)."""
     page = hint_page
     if quote:
         needle = " ".join(quote.split())
-        rows = kb.store.db.execute(
-            "SELECT number, text FROM pages WHERE doc_id=? ORDER BY idx", (doc["id"],)
-        ).fetchall()
-        ordered = sorted(rows, key=lambda r: (r["number"] != hint_page, r["number"] or 0))
-        for r in ordered:
-            if needle in " ".join(r["text"].split()):
-                page = r["number"]
+        rows = kb.evidence().pages(doc["id"])
+        ordered = sorted(rows, key=lambda r: (r[0] != hint_page, r[0] or 0))
+        for number, text in ordered:
+            if needle in " ".join(text.split()):
+                page = number
                 break
     return Citation(doc["id"], doc["title"] or "", doc["source"], page, doc["lang"] or "und")
 
 
-def _docs(kb: KnowledgeBase, ids: list[str]) -> dict[str, Any]:
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    return {r["id"]: r for r in kb.store.db.execute(f"SELECT * FROM documents WHERE id IN ({marks})", ids)}
-
-
-def _first_mention(kb: KnowledgeBase, doc_id: str, entity_id: str) -> tuple[str, int | None] | None:
-    row = kb.store.db.execute(
-        "SELECT c.text, c.page_start, m.start, m.end FROM mentions m JOIN chunks c ON c.id=m.chunk_id "
-        "WHERE c.doc_id=? AND m.entity_id=? AND c.deleted_gen IS NULL ORDER BY c.ordinal, m.start LIMIT 1",
-        (doc_id, entity_id),
-    ).fetchone()
-    if row is None:
+def _first_mention(kb: Facade, doc_id: str, entity_id: str) -> tuple[str, int | None] | None:
+    found = kb.evidence().first_mention(doc_id, entity_id)
+    if found is None:
         return None
-    return sentence_at(row["text"], row["start"], row["end"]), row["page_start"]
+    text, page, start, end = found
+    return sentence_at(text, start, end), page
 
 
-def build_brief(kb: KnowledgeBase, target: str, *, max_items: int = 12) -> Report:
+def build_brief(kb: Facade, target: str, *, max_items: int = 12) -> Report:
     """Brief for a crossing, place, institution or country (any alias, any language)."""
-    from kb.store import KBError
-
     entity = kb.entity(target)
     if entity is None:
         raise KBError(f"nothing in the knowledge base mentions {target!r}; try another name or `kb entities`")
     eid = entity["id"]
     doc_rows = entity["documents"]
-    docs = _docs(kb, [d["id"] for d in doc_rows])
+    docs = kb.evidence().documents([d["id"] for d in doc_rows])
     mentions_in = {d["id"]: d["mentions"] for d in doc_rows}
     sections = [
         _overview(kb, entity, docs),
@@ -88,23 +75,12 @@ def build_brief(kb: KnowledgeBase, target: str, *, max_items: int = 12) -> Repor
     return Report(f"Visit brief: {entity['name']}", subtitle, tuple(sections))
 
 
-def _co_entities(kb: KnowledgeBase, docs: dict[str, Any], types: tuple[str, ...]) -> list[tuple[str, str, str, int]]:
-    if not docs:
-        return []
-    marks = ",".join("?" * len(docs))
-    tmarks = ",".join("?" * len(types))
-    return [
-        tuple(r)  # type: ignore[misc]
-        for r in kb.store.db.execute(
-            f"SELECT e.id, e.name, e.type, COUNT(DISTINCT c.doc_id) AS n FROM mentions m "
-            f"JOIN chunks c ON c.id=m.chunk_id AND c.deleted_gen IS NULL JOIN entities e ON e.id=m.entity_id "
-            f"WHERE c.doc_id IN ({marks}) AND e.type IN ({tmarks}) GROUP BY e.id ORDER BY n DESC, e.name",
-            [*docs, *types],
-        )
-    ]
+def _co_entities(kb: Facade, docs: dict[str, Any], types: tuple[str, ...]) -> list[tuple[str, str, str, int]]:
+    result: list[tuple[str, str, str, int]] = kb.evidence().co_entities(list(docs), types)
+    return result
 
 
-def _cited_entity_line(kb: KnowledgeBase, docs: dict[str, Any], eid: str, text: str) -> Line:
+def _cited_entity_line(kb: Facade, docs: dict[str, Any], eid: str, text: str) -> Line:
     for doc_id, doc in docs.items():
         found = _first_mention(kb, doc_id, eid)
         if found:
@@ -113,7 +89,7 @@ def _cited_entity_line(kb: KnowledgeBase, docs: dict[str, Any], eid: str, text: 
     return Line(text, None)
 
 
-def _overview(kb: KnowledgeBase, entity: dict[str, Any], docs: dict[str, Any]) -> Section:
+def _overview(kb: Facade, entity: dict[str, Any], docs: dict[str, Any]) -> Section:
     lines = []
     if entity.get("lat") is not None:
         lines.append(Line(f"{entity['name']} — coordinates {entity['lat']:.4f}, {entity['lon']:.4f}", None))
@@ -126,7 +102,7 @@ def _overview(kb: KnowledgeBase, entity: dict[str, Any], docs: dict[str, Any]) -
     return Section("Overview", tuple(lines))
 
 
-def _chronology(kb: KnowledgeBase, eid: str, docs: dict[str, Any]) -> Section:
+def _chronology(kb: Facade, eid: str, docs: dict[str, Any]) -> Section:
     visits = sorted(
         (d for d in docs.values() if d["doc_type"] in VISIT_TYPES),
         key=lambda d: (d["date"] or "9999", d["title"] or ""),
@@ -143,7 +119,7 @@ def _chronology(kb: KnowledgeBase, eid: str, docs: dict[str, Any]) -> Section:
     return Section("Previous visits and meetings", tuple(lines), "No visit report or minutes mention it yet.")
 
 
-def _instruments(kb: KnowledgeBase, eid: str, docs: dict[str, Any]) -> Section:
+def _instruments(kb: Facade, eid: str, docs: dict[str, Any]) -> Section:
     rows = sorted(
         (d for d in docs.values() if d["doc_type"] in INSTRUMENT_TYPES), key=lambda d: d["date"] or "", reverse=True
     )
@@ -161,16 +137,10 @@ def _instruments(kb: KnowledgeBase, eid: str, docs: dict[str, Any]) -> Section:
     )
 
 
-def _people(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
+def _people(kb: Facade, docs: dict[str, Any], limit: int) -> Section:
     if not docs:
         return Section("People met and their roles", ())
-    marks = ",".join("?" * len(docs))
-    rows = kb.store.db.execute(
-        f"SELECT a.*, p.name AS person, o.name AS org FROM affiliations a JOIN entities p ON p.id=a.person_id "
-        f"LEFT JOIN entities o ON o.id=a.org_id JOIN documents d ON d.id=a.doc_id WHERE a.doc_id IN ({marks}) "
-        f"ORDER BY d.date DESC, a.chunk_id",
-        list(docs),
-    ).fetchall()
+    rows = kb.evidence().affiliations(list(docs))
     lines, seen = [], set()
     for r in rows:
         if r["person_id"] in seen:
@@ -186,28 +156,23 @@ def _people(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
     return Section("People met and their roles", tuple(lines), "No named person with a stated role was found.")
 
 
-def _problems(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
+def _problems(kb: Facade, docs: dict[str, Any], limit: int) -> Section:
     if not docs:
         return Section("Recurring problems", ())
     years = [int(d["date"][:4]) for d in docs.values() if d["date"]]
     latest = max(years) if years else 0
-    marks = ",".join("?" * len(docs))
     score: dict[str, float] = defaultdict(float)
     count: Counter[str] = Counter()
     names: dict[str, str] = {}
     where: dict[str, list[str]] = defaultdict(list)
-    for r in kb.store.db.execute(
-        f"SELECT e.id, e.name, c.doc_id FROM mentions m JOIN chunks c ON c.id=m.chunk_id AND c.deleted_gen IS NULL "
-        f"JOIN entities e ON e.id=m.entity_id WHERE e.type='CRIME_TYPE' AND c.doc_id IN ({marks})",
-        list(docs),
-    ):
-        date = docs[r["doc_id"]]["date"]
+    for eid, name, doc_id in kb.evidence().mentions_of_type(list(docs), "CRIME_TYPE"):
+        date = docs[doc_id]["date"]
         age = latest - int(date[:4]) if date and latest else 3
-        score[r["id"]] += 1.0 / (1.0 + max(age, 0) / 2.0)  # recent mentions weigh more
-        count[r["id"]] += 1
-        names[r["id"]] = r["name"]
-        if r["doc_id"] not in where[r["id"]]:
-            where[r["id"]].append(r["doc_id"])
+        score[eid] += 1.0 / (1.0 + max(age, 0) / 2.0)  # recent mentions weigh more
+        count[eid] += 1
+        names[eid] = name
+        if doc_id not in where[eid]:
+            where[eid].append(doc_id)
     lines = []
     for cid, _ in sorted(score.items(), key=lambda kv: -kv[1])[:limit]:
         sub = {d: docs[d] for d in sorted(where[cid], key=lambda d: docs[d]["date"] or "", reverse=True)}
@@ -216,15 +181,10 @@ def _problems(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
     return Section("Recurring problems", tuple(lines), "No crime type is mentioned in these documents.")
 
 
-def _actions(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
+def _actions(kb: Facade, docs: dict[str, Any], limit: int) -> Section:
     if not docs:
         return Section("Open action items", ())
-    marks = ",".join("?" * len(docs))
-    rows = kb.store.db.execute(
-        f"SELECT a.* FROM actions a JOIN documents d ON d.id=a.doc_id WHERE a.doc_id IN ({marks}) "
-        f"ORDER BY d.date DESC, a.rowid",
-        list(docs),
-    ).fetchall()
+    rows = kb.evidence().action_items(list(docs))
     lines = []
     for r in rows[: limit * 2]:
         doc = docs[r["doc_id"]]
@@ -236,7 +196,7 @@ def _actions(kb: KnowledgeBase, docs: dict[str, Any], limit: int) -> Section:
     return Section("Open action items", tuple(lines[: limit * 2]), "No minutes or visit record lists action items.")
 
 
-def _european_practices(kb: KnowledgeBase, docs: dict[str, Any], max_items: int) -> Section:
+def _european_practices(kb: Facade, docs: dict[str, Any], max_items: int) -> Section:
     problems = [ln.text.split(" — ")[0] for ln in _problems(kb, docs, 3).lines]
     query = " ".join(problems) + " cross-border cooperation" if problems else "cross-border police cooperation"
     results = kb.search(query, k=max_items * 3, filters={"region": ["europe"]}, per_doc=1)
@@ -274,7 +234,7 @@ def mmr(hits: list[Any], k: int, lam: float = 0.7) -> list[Any]:
     return chosen
 
 
-def _read_first(kb: KnowledgeBase, eid: str, docs: dict[str, Any], mentions: dict[str, int]) -> Section:
+def _read_first(kb: Facade, eid: str, docs: dict[str, Any], mentions: dict[str, int]) -> Section:
     weight = {"report": 1.5, "agreement": 1.4, "protocol": 1.3, "minutes": 1.2}
     ranked = sorted(
         docs.values(),

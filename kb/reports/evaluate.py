@@ -5,7 +5,8 @@ A set is a directory with ``queries.jsonl`` (``id``, ``lang``, ``text``, optiona
 With a ``corpus.jsonl`` (``id``, ``lang``, ``title``, ``text``) the set brings its own documents:
 they are written out as text files and ingested through the real pipeline into a cached
 knowledge base of their own. Without it, the current knowledge base is scored and a hit's
-document is the file name of its ``source``.
+document is the file name of its ``source``. The knowledge base is the facade, passed in
+(``KnowledgeBase.evaluate`` opens the right one).
 
 Metrics are per query and averaged: R@k is the share of queries with at least one relevant
 document in the first k (what a user sees), MRR@10 and nDCG@10 (graded relevance) as usual.
@@ -21,7 +22,7 @@ import hashlib
 import json
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +63,14 @@ def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
     return {k: round(sum(r[k] for r in rows) / len(rows), 4) for k in rows[0]} | {"n": len(rows)}
 
 
-def _corpus_kb(directory: Path, embedder: str | None) -> Any:
-    """Ingest a set's own corpus.jsonl once into a cached knowledge base."""
-    from platformdirs import user_cache_dir
+def has_corpus(directory: Path) -> bool:
+    """Whether the set brings its own documents (``corpus.jsonl``)."""
+    return (directory / "corpus.jsonl").exists()
 
-    from kb.service import KnowledgeBase
+
+def corpus_kb(directory: Path, embedder: str | None, open_kb: Callable[..., Any]) -> Any:
+    """Ingest a set's own corpus.jsonl once into a cached knowledge base, opened with ``open_kb``."""
+    from platformdirs import user_cache_dir
 
     corpus = directory / "corpus.jsonl"
     digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:12]
@@ -82,25 +86,16 @@ def _corpus_kb(directory: Path, embedder: str | None) -> Any:
                 target = docs / f"{rec['id']}.txt"
                 if not target.exists() or target.read_text("utf-8") != body:
                     target.write_text(body, encoding="utf-8")
-    kb = KnowledgeBase.open(root / "kb", embedder=embedder, use_ner=False)
+    kb = open_kb(root / "kb", embedder=embedder, use_ner=False)
     kb.ingest([docs])
     return kb
 
 
 def run_eval(
-    directory: Path,
-    *,
-    kb_path: Path | None = None,
-    embedder: str | None = None,
-    modes: Sequence[str] = ("dense", "sparse", "hybrid"),
-    limit: int | None = None,
-    kb: Any = None,
+    kb: Any, directory: Path, *, modes: Sequence[str] = ("dense", "sparse", "hybrid"), limit: int | None = None
 ) -> dict[str, Any]:
-    from kb.service import KnowledgeBase
-
-    own_corpus = (directory / "corpus.jsonl").exists()
-    if kb is None:
-        kb = _corpus_kb(directory, embedder) if own_corpus else KnowledgeBase.open(kb_path, embedder=embedder)
+    """Score ``kb``'s searches on the set in ``directory``: averages per mode and split, the worst questions."""
+    own_corpus = has_corpus(directory)
     queries = load_queries(directory)[:limit] if limit else load_queries(directory)
     qrels = load_qrels(directory / "qrels.tsv")
     cross_path = directory / "qrels.cross_lang.tsv"
@@ -143,7 +138,11 @@ def run_eval(
                         **metrics(ranked, rel),
                     }
                 )
-    summary: dict[str, Any] = {"set": str(directory), "queries": len(queries), "modes": {}}
+    return _summary(directory, len(queries), per_query)
+
+
+def _summary(directory: Path, n_queries: int, per_query: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    summary: dict[str, Any] = {"set": str(directory), "queries": n_queries, "modes": {}}
     for mode, rows in per_query.items():
         metric_rows = lambda sel: [{k: r[k] for k in r if k.startswith(("R@", "MRR", "nDCG"))} for r in sel]  # noqa: E731
         block: dict[str, Any] = {"all": _mean(metric_rows(rows))}
@@ -169,7 +168,7 @@ def run_eval(
 
 
 def _doc_langs(kb: Any, own_corpus: bool) -> dict[str, str]:
-    rows = kb.store.db.execute("SELECT source, lang FROM documents").fetchall()
+    rows = kb.evidence().document_languages().items()
     return {(Path(s).stem if own_corpus else Path(s).name): lang for s, lang in rows}
 
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from kb.evaluate import metrics
+from kb.reports.evaluate import metrics
 
 
 def test_metrics_by_hand() -> None:

@@ -1,0 +1,195 @@
+"""A query: filters → allowed ids → dense and sparse over one generation's segments → fusion → hits.
+
+Filters are applied first, as the set of chunk ids the retrievers may return. Each live segment
+is searched densely (FAISS) and sparsely (BM25, with the gazetteer aliases of the names in the
+query added, so that names match across languages); the per-segment lists are merged and fused
+with language-aware reciprocal-rank fusion (:func:`index.fusion.fuse`), grouped by document,
+turned into hits with snippets, and near-duplicate documents are folded into the first shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from index.fusion import fuse, group_by_document, merge_topk
+from kb.faults import checkpoint
+from kb.read.context import ReadContext
+from kb.read.hits import build_hits
+from kb.store import reads
+from kb.types import Filters, Hit, SearchResult
+
+QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|«([^»]+)»')
+Ranked = list[tuple[int, float]]
+Groups = list[tuple[str, float, list[tuple[int, float]]]]
+
+
+def parse_query(query: str) -> tuple[str, list[str]]:
+    """Split a query into its free text and its "quoted phrases"."""
+    phrases = [next(g for g in m.groups() if g) for m in QUOTED.finditer(query)]
+    return query.replace('"', " ").replace("“", " ").replace("”", " ").replace("«", " ").replace("»", " "), phrases
+
+
+def resolve_entity(ctx: ReadContext, value: str) -> str:
+    """An entity id from an id, a canonical name or an alias (any language)."""
+    if ":" in value:
+        return value
+    ent = ctx.gazetteer.lookup(value)
+    if ent is not None:
+        return str(ent.id)
+    return reads.entity_id_named(ctx.db, value) or value
+
+
+def resolve_country(ctx: ReadContext, value: str) -> str:
+    """An ISO country code from a code or a country's name (any language)."""
+    if len(value) == 2:
+        return value.upper()
+    ent = ctx.gazetteer.lookup(value)
+    if ent is not None and ent.countries:
+        return str(ent.countries[0])
+    return value.upper()
+
+
+def expand_query(ctx: ReadContext, text: str) -> str:
+    """Add the aliases (other languages, acronyms) of the gazetteer entities named in the query."""
+    gaz = ctx.gazetteer
+    extra: list[str] = []
+    for _start, _end, ent in gaz.find(text):
+        extra.extend(a for a in gaz.aliases_in_other_languages(ent.id) if a.lower() not in text.lower())
+    return text if not extra else text + " " + " ".join(dict.fromkeys(extra))
+
+
+def allowed_ids(ctx: ReadContext, f: Filters, phrases: Sequence[str]) -> np.ndarray | None:
+    """Chunk ids that pass the filters and contain every phrase (``None`` when nothing restricts)."""
+    if not f and not phrases:
+        return None
+    from index.analyze import fold
+
+    ids = reads.allowed_chunk_ids(
+        ctx.db,
+        f,
+        countries=tuple(resolve_country(ctx, c) for c in f.country),
+        crossings=tuple(resolve_entity(ctx, c) for c in f.crossing),
+        entities=tuple(resolve_entity(ctx, e) for e in f.entity),
+        phrases=[fold(p) for p in phrases],
+        fold=fold,
+    )
+    return np.array(ids, dtype=np.int64)
+
+
+def search(
+    ctx: ReadContext, query: str, k: int, f: Filters, *, mode: str = "hybrid", per_doc: int = 5, snippets: bool = True
+) -> list[SearchResult]:
+    """Results grouped by document, best passage first in each; ``mode`` is hybrid, dense or sparse."""
+    from index.analyze import query_terms
+    from ingest.language import query_language
+
+    checkpoint("search_view")  # the generation is taken (ctx.view): commits from here on are not seen
+    text, phrases = parse_query(query)
+    if not text.strip() and not phrases:
+        return []
+    qlang = query_language(text)
+    allowed = allowed_ids(ctx, f, phrases)
+    if allowed is not None and len(allowed) == 0:
+        return []
+    n = max(ctx.config.candidates, k * per_doc * 2)
+    ranked = _rank(ctx, text, qlang, mode, n, allowed)
+    groups = group_by_document(ranked, reads.chunk_column(ctx.db, "doc_id", [c for c, _ in ranked]), k, per_doc)
+    wanted = [(c, s) for _, _, items in groups for c, s in items]
+    terms = set(query_terms(text, qlang)) | {t for p in phrases for t in query_terms(p, qlang)}
+    hits = build_hits(ctx.db, wanted, terms, qlang, phrases, snippets=snippets)
+    return group_results(groups, hits, reads.near_duplicates(ctx.db, [d for d, _, _ in groups]))
+
+
+def _rank(ctx: ReadContext, text: str, qlang: str | None, mode: str, n: int, allowed: np.ndarray | None) -> Ranked:
+    """The chunk ranking of one mode: dense, sparse, or both fused."""
+    view = ctx.view
+    exclude = view.tombstones if len(view.tombstones) else None
+    segments = list(view.segments.values())
+    dense_ids = sparse_ids = np.zeros(0, dtype=np.int64)
+    dense_scores: dict[int, float] = {}
+    scores: np.ndarray = np.zeros(0)
+    if mode in ("hybrid", "dense"):
+        assert ctx.query_vector is not None
+        qv = ctx.query_vector(text)
+        parts = [seg.dense.search(qv, n, allowed=allowed, exclude=exclude) for seg in segments]
+        flat = [(s[0], i[0]) for s, i in parts]
+        dscores, dense_ids = merge_topk(flat, n) if flat else (np.zeros(0), dense_ids)
+        dense_scores = {int(i): float(s) for s, i in zip(dscores, dense_ids, strict=False) if i >= 0}
+        dense_ids = dense_ids[dense_ids >= 0]
+    if mode in ("hybrid", "sparse"):
+        sq = expand_query(ctx, text)
+        sparts = [seg.sparse.search(sq, qlang, n, allowed=allowed, exclude=exclude) for seg in segments]
+        scores, sparse_ids = merge_topk(list(sparts), n) if sparts else (np.zeros(0), sparse_ids)
+    if mode == "dense":
+        return [(int(i), dense_scores[int(i)]) for i in dense_ids]
+    if mode == "sparse":
+        return [(int(i), float(s)) for s, i in zip(scores, sparse_ids, strict=False)]
+    langs = reads.chunk_column(ctx.db, "lang", [int(i) for i in np.union1d(dense_ids, sparse_ids)])
+    cfg = ctx.config
+    ids, fused = fuse(
+        dense_ids, sparse_ids, langs, qlang, k=cfg.rrf_k, dense_weight=cfg.dense_weight, sparse_weight=cfg.sparse_weight
+    )
+    return [(int(i), float(s)) for i, s in zip(ids, fused, strict=True)]
+
+
+def similar(ctx: ReadContext, doc_id_or_text: str, k: int, f: Filters) -> list[SearchResult]:
+    """More like this: the mean of a document's chunk vectors (or a pasted text's) as the query."""
+    view = ctx.view
+    own = reads.live_chunks_of(ctx.db, doc_id_or_text)
+    skip_doc: str | None = None
+    if own:
+        vecs = [
+            view.segments[seg].dense.reconstruct(np.array([cid], dtype=np.int64))[0]
+            for cid, seg in own
+            if seg in view.segments
+        ]
+        if not vecs:
+            return []
+        q = np.mean(np.stack(vecs), axis=0, keepdims=True).astype(np.float32)
+        skip_doc = doc_id_or_text
+    else:
+        from ingest.chunk import chunk_document
+        from kb.types import Page, RawDocument
+
+        assert ctx.embed_passages is not None
+        raw = RawDocument("<text>", "text", (Page(None, doc_id_or_text),))
+        pieces = [c.text for c in chunk_document(raw)] or [doc_id_or_text]
+        q = np.mean(ctx.embed_passages(pieces[:32]), axis=0, keepdims=True).astype(np.float32)
+    q /= max(float(np.linalg.norm(q)), 1e-9)
+    allowed = allowed_ids(ctx, f, [])
+    exclude = view.tombstones if len(view.tombstones) else None
+    n = max(ctx.config.candidates, k * 10)
+    parts = [seg.dense.search(q, n, allowed=allowed, exclude=exclude) for seg in view.segments.values()]
+    scores, ids = (
+        merge_topk([(s[0], i[0]) for s, i in parts], n) if parts else (np.zeros(0), np.zeros(0, dtype=np.int64))
+    )
+    ranked = [(int(i), float(s)) for s, i in zip(scores, ids, strict=False) if i >= 0]
+    doc_of = {c: d for c, d in reads.chunk_column(ctx.db, "doc_id", [c for c, _ in ranked]).items() if d != skip_doc}
+    groups = group_by_document(ranked, doc_of, k, 3)
+    hits = build_hits(ctx.db, [(c, s) for _, _, items in groups for c, s in items], set(), None, ())
+    return group_results(groups, hits)
+
+
+def group_results(
+    groups: Groups, hits: Mapping[int, Hit], dup_of: Mapping[str, str] | None = None
+) -> list[SearchResult]:
+    """Build results; a near-duplicate of a document already shown is folded into it."""
+    dup_of = dup_of or {}
+    out: list[SearchResult] = []
+    index: dict[str, int] = {}
+    for doc, score, items in groups:
+        found = tuple(hits[c] for c, _ in items if c in hits)
+        if not found:
+            continue
+        root = dup_of.get(doc) or doc
+        if root in index:
+            prev = out[index[root]]
+            out[index[root]] = SearchResult(prev.doc_id, prev.score, prev.hits, (*prev.duplicates, doc))
+            continue
+        index[root] = len(out)
+        index[doc] = len(out)
+        out.append(SearchResult(doc, score, found))
+    return out

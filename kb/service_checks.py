@@ -1,0 +1,49 @@
+"""The facade's checks of what a user typed or uploaded: filter values, entity names, file content, language.
+
+:class:`kb.service.KnowledgeBase` inherits these, so a front end (the CLI, the app, an API)
+validates input through the facade alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kb.read.context import ReadContext
+from kb.read.filter_values import UnknownValue
+from kb.types import Filters
+
+
+class CheckVerbs:
+    """Input checks over this knowledge base (mixed into ``KnowledgeBase``)."""
+
+    def _reading(self, *, view: bool = True) -> ReadContext:
+        raise NotImplementedError  # KnowledgeBase gives the read's collaborators
+
+    @staticmethod
+    def content_format(path: str | Path) -> str | None:
+        """The format a file's content shows (``pdf``, ``docx``, ``html``, ``markdown``, ``text``), else None."""
+        from ingest.readers import sniff
+
+        return sniff(Path(path))
+
+    @staticmethod
+    def text_language(text: str) -> str | None:
+        """The language of a query or pasted text as the search sees it (None when too short to tell)."""
+        from ingest.language import query_language  # lingua only: no heavy model
+
+        return query_language(text)
+
+    def unknown_filter_values(self, filters: Filters | Mapping[str, Any] | None) -> list[UnknownValue]:
+        """The country, crossing, entity and collection filter values that match no document."""
+        from kb.read.filter_values import unknown_values
+
+        f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
+        return unknown_values(self._reading(view=False), f)
+
+    def entity_names(self) -> list[str]:
+        """Names and aliases of every entity but dates (to suggest a spelling from)."""
+        from kb.read.filter_values import entity_names
+
+        return entity_names(self._reading(view=False))

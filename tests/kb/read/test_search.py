@@ -1,0 +1,66 @@
+"""The read path through the facade: filters restrict before ranking, views read only live rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.service import KnowledgeBase
+
+TOPICS = ("puentes", "aduanas", "migración", "patrullas", "alertas", "capacitación", "combustible", "fronteras")
+
+
+def _doc(n: int, passages: int) -> str:
+    """A Spanish document of ``passages`` paragraphs long enough to be one chunk each."""
+    paras = []
+    for p in range(passages):
+        topic = TOPICS[(n + p) % len(TOPICS)]
+        words = " ".join(f"palabra{n}x{p}x{w}" for w in range(140))
+        paras.append(f"Sección {p} del informe {n} sobre {topic} y la cooperación policial. {words}.")
+    return "\n\n".join(paras)
+
+
+@pytest.fixture
+def many(tmp_path: Path, fake_embedder) -> KnowledgeBase:  # type: ignore[no-untyped-def]
+    """30 documents, 3 of them in the collection ``kept``."""
+    kb = KnowledgeBase.open(tmp_path / "kb", embedder_impl=fake_embedder, use_ner=False)
+    other, kept = tmp_path / "other", tmp_path / "kept"
+    other.mkdir()
+    kept.mkdir()
+    for n in range(27):
+        (other / f"informe-{n}.txt").write_text(_doc(n, 3), encoding="utf-8")
+    for n in range(3):
+        (kept / f"guardado-{n}.txt").write_text(_doc(100 + n, 3), encoding="utf-8")
+    kb.ingest([other], "other")
+    kb.ingest([kept], "kept")
+    yield kb
+    kb.close()
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense"])
+def test_a_filter_keeping_few_documents_returns_all_k_of_them(many: KnowledgeBase, mode: str) -> None:
+    kept = [r for r in many.search("cooperación policial", k=50, per_doc=50, mode=mode) if r.doc_id]
+    kept_ids = {r.doc_id for r in kept if "guardado" in r.best.source}
+    assert len(kept_ids) == 3, "the three kept documents are in the knowledge base"
+    passages = sum(many.document(d)["chunks"] for d in kept_ids)
+    assert passages >= 6, "each kept document has several passages"
+    results = many.search("cooperación policial", k=3, per_doc=50, mode=mode, filters={"collection": ["kept"]})
+    assert {r.doc_id for r in results} == kept_ids, "k = 3 documents exist behind the filter: all 3 come back"
+    assert sum(len(r.hits) for r in results) == passages, "and every one of their passages"
+
+
+def test_unknown_filter_values_come_through_the_facade(many: KnowledgeBase) -> None:
+    unknown = many.unknown_filter_values({"collection": ["kep", "kept"]})
+    assert [(u.field, u.value) for u in unknown] == [("collection", "kep")]
+    assert unknown[0].suggestions == ("kept",)
+
+
+def test_evidence_and_original_file(many: KnowledgeBase) -> None:
+    doc_id = many.search("cooperación", k=1, filters={"collection": ["kept"]})[0].doc_id
+    evidence = many.evidence()
+    assert evidence.documents([doc_id])[doc_id]["collection"] == "kept"
+    assert [n for n, _ in evidence.pages(doc_id)] == [None]  # a text file has no pages
+    original = many.original_file(doc_id)
+    assert original is not None and original.read_bytes().startswith("Sección 0".encode())
+    assert many.original_file("no-such-document") is None
