@@ -228,7 +228,7 @@ def kb_gold(work: Path) -> dict[str, Any]:
 def kb_scale(work: Path, limit: int, runs: int) -> dict[str, Any]:
     """Build kb's two indexes over the prepared texts and vectors, then time kb's query path.
 
-    The query path is ``kb.query.run_search``'s core without a store: language detection,
+    The query path is ``kb.read.search``'s core without a store: language detection,
     gazetteer expansion of the BM25 query, query embedding, exact FAISS search, BM25 search and
     language-aware fusion over ``CANDIDATES`` from each ranking (no SQLite lookups: the synthetic
     chunks have no documents; txtai's index-only search has none either).
@@ -551,7 +551,7 @@ FAIRNESS = [
     "the stored vector of each text while indexing and embeds queries with the same model afterwards.",
     "Scale dense index: kb is exact (IndexFlatIP) at 10k and 100k; txtai uses its default faiss choice (IVF with "
     "nprobe = cells/16 above 5,000 vectors: approximate, faster per search, and it trains k-means at build time).",
-    "Scale kb query path = kb.query.run_search's core (language detection, gazetteer expansion, embedding, FAISS, "
+    "Scale kb query path = kb.read.search's core (language detection, gazetteer expansion, embedding, FAISS, "
     "BM25, fusion) without SQLite lookups; txtai's = Embeddings.search without a content database.",
     "Peak RSS is each child process's VmHWM (its own address space: model + index + the data it was handed, the same "
     "texts and vectors for both). kb's ingest parses files in sandboxed subprocesses (and runs tesseract), which "
