@@ -286,6 +286,8 @@ def test_markdown_images_from_documents_and_q_fetch_nothing(
         foreign["search"] = foreign_links(page)
         card.locator(".kb-title a").click()  # the document page: its title, and q in a caption
         page.get_by_text("Download the original").wait_for(timeout=LONG)
+        # the page's text comes after the search for q's passages: wait for it, not only for the rerun to end
+        page.locator('[data-testid="stExpander"]').first.wait_for(timeout=LONG)
         settle(page)
         shown["document"] = text_of(page)
         foreign["document"] = foreign_links(page)
