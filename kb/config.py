@@ -1,7 +1,8 @@
 """One configuration object, from defaults, an optional ``kb.toml`` and ``KB_*`` environment variables.
 
-A single registry of settings (:data:`SETTINGS`) drives parsing, the environment overrides and
-the README's settings table, so the three never drift apart.
+The fields of :class:`Config` are the settings (their types drive the coercion of ``kb.toml`` and
+environment values); :data:`SETTINGS` holds one help line for each, and a test keeps the two in step
+with the README's Settings section.
 """
 
 from __future__ import annotations

@@ -73,3 +73,18 @@ def test_unknown_or_untypable_settings_are_refused(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("KB_CANDIDATES", "many")
     with pytest.raises(ValueError):
         Config.load(None)
+
+
+def test_every_setting_has_help_and_is_in_the_readme() -> None:
+    """SETTINGS (help lines), the Config fields and the README's Settings section name the same settings."""
+    from dataclasses import fields
+
+    from kb.config import SETTINGS, Config
+    from tests.helpers import ROOT
+
+    names = {f.name for f in fields(Config)}
+    assert set(SETTINGS) == names
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Settings") :]
+    section = section[: section.index("\n## ", 5)]
+    assert [n for n in sorted(names) if f"`{n}`" not in section] == []
