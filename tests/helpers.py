@@ -95,6 +95,20 @@ def write_docs(folder: Path) -> Path:
     return folder
 
 
+def fake_kb(root: Path, documents: dict[str, str]) -> Any:
+    """A knowledge base under ``root`` with ``documents`` (name -> text) ingested: fake embedder, no NER."""
+    from kb.service import KnowledgeBase
+
+    docs = root / "docs"
+    docs.mkdir(parents=True)
+    for name, text in documents.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    kb = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
+    report = kb.ingest([docs])
+    assert report.count("ingested") == len(documents), report.rows
+    return kb
+
+
 def make_docs(folder: Path, prefix: str, n: int) -> Path:
     """``n`` short Spanish reports named ``<prefix>-NN.md``, each different."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -11,17 +11,11 @@ from pathlib import Path
 import pytest
 
 from kb.service import KnowledgeBase
-from tests.helpers import APP_DOCS, FakeEmbedder
+from tests.helpers import APP_DOCS, fake_kb
 
 
 def build(root: Path) -> KnowledgeBase:
-    docs = root / "docs"
-    docs.mkdir(parents=True)
-    for name, text in APP_DOCS.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    kb = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
-    report = kb.ingest([docs])
-    assert report.count("ingested") == len(APP_DOCS), report.rows
+    kb: KnowledgeBase = fake_kb(root, APP_DOCS)
     return kb
 
 

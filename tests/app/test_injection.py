@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from kb.reports.render import md_literal
 from kb.service import KnowledgeBase
 from kb.ui.render import WORD_JOINER, anchor, bullets, esc, highlight
-from tests.helpers import FakeEmbedder, run_app
+from tests.helpers import fake_kb, run_app
 
 markdown_it = pytest.importorskip("markdown_it")
 pytest.importorskip("streamlit.testing.v1")
@@ -220,13 +220,7 @@ def visible(at: Any) -> str:
 
 
 def build(root: Path) -> KnowledgeBase:
-    docs = root / "docs"
-    docs.mkdir(parents=True)
-    for name, text in DOCS.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    kb = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
-    report = kb.ingest([docs])
-    assert report.count("ingested") == len(DOCS), report.rows
+    kb: KnowledgeBase = fake_kb(root, DOCS)
     return kb
 
 
