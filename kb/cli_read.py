@@ -226,14 +226,48 @@ def report(ctx: click.Context, run: int | None, as_json: bool) -> None:
 @click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--modes", type=MODES, default="dense,sparse,hybrid", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N queries (quick checks).")
+@click.option(
+    "--entities",
+    "entity_gold",
+    is_flag=False,
+    flag_value="corpus/eval/entities/gold.jsonl",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Score this knowledge base's entities on a gold file [default: corpus/eval/entities/gold.jsonl].",
+)
+@click.option(
+    "--doctypes",
+    "doctype_labels",
+    is_flag=False,
+    flag_value="corpus/eval/doctypes.tsv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Document type accuracy on a labelled list [default: corpus/eval/doctypes.tsv].",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def eval_cmd(
-    ctx: click.Context, directory: Path | None, modes: tuple[str, ...], limit: int | None, as_json: bool
+    ctx: click.Context,
+    directory: Path | None,
+    modes: tuple[str, ...],
+    limit: int | None,
+    entity_gold: Path | None,
+    doctype_labels: Path | None,
+    as_json: bool,
 ) -> None:
-    """Recall@k, MRR@10 and nDCG@10 on a labelled set (default: corpus/eval on this knowledge base)."""
+    """Recall@k, MRR@10 and nDCG@10 on a labelled set (default: corpus/eval on this knowledge base).
+
+    With --entities or --doctypes, score this knowledge base's entities or document types instead.
+    """
     from kb.service import KnowledgeBase
 
+    if entity_gold is not None or doctype_labels is not None:
+        kb = open_kb(ctx)
+        if entity_gold is not None:
+            res = kb.evaluate_entities(entity_gold)
+            click.echo(json.dumps(res, ensure_ascii=False, indent=2) if as_json else kb.entity_eval_table(res))
+        if doctype_labels is not None:
+            res = kb.evaluate_doctypes(doctype_labels)
+            click.echo(json.dumps(res, ensure_ascii=False, indent=2) if as_json else kb.doctype_eval_table(res))
+        return
     directory = directory or Path("corpus/eval")
     obj = ctx.ensure_object(dict)
     kb = KnowledgeBase.open_for_eval(directory, obj["path"], embedder=obj.get("embedder"))

@@ -68,6 +68,33 @@ class ReportVerbs:
 
         return run_eval(self, directory, modes=modes, limit=limit)
 
+    def evaluate_entities(self, gold: Path) -> dict[str, Any]:
+        """Entity extraction scored on a gold file of annotated excerpts (``corpus/eval/entities/gold.jsonl``):
+        precision and recall per type and language over canonical entities and mentions, the worst misses."""
+        from kb.reports.entity_eval import run_entity_eval
+
+        return run_entity_eval(self, gold)
+
+    def evaluate_doctypes(self, labels: Path) -> dict[str, Any]:
+        """Document type accuracy and confusion on a labelled list (``corpus/eval/doctypes.tsv``)."""
+        from kb.reports.doctype_eval import run_doctype_eval
+
+        return run_doctype_eval(self, labels)
+
+    @staticmethod
+    def entity_eval_table(result: dict[str, Any]) -> str:
+        """An entity evaluation (:meth:`evaluate_entities`) as the text table ``kb eval --entities`` prints."""
+        from kb.reports.entity_eval import format_entity_table
+
+        return format_entity_table(result)
+
+    @staticmethod
+    def doctype_eval_table(result: dict[str, Any]) -> str:
+        """A document type evaluation (:meth:`evaluate_doctypes`) as the text ``kb eval --doctypes`` prints."""
+        from kb.reports.doctype_eval import format_doctype_table
+
+        return format_doctype_table(result)
+
     @classmethod
     def open_for_eval(cls, directory: Path, path: Path | None = None, *, embedder: str | None = None) -> Any:
         """The knowledge base a set is scored on: its own (cached, built from ``corpus.jsonl``), else ``path``'s."""

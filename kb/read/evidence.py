@@ -51,3 +51,23 @@ class Evidence:
     def document_languages(self) -> dict[str, str]:
         """``{source path: language}`` of every document."""
         return dict(reads.document_languages(self._db))
+
+    def document_list(self) -> list[tuple[str, str, str | None]]:
+        """``(id, source, doc_type)`` of every document, by source."""
+        return reads.document_list(self._db)
+
+    def page_mentions(self, doc_id: str) -> list[dict[str, Any]]:
+        """Each distinct live mention of an entity (not a date) in a document, placed on its page:
+        ``entity_id``, ``name``, ``type``, ``origin`` (``gazetteer`` or ``ner``), ``surface``, ``page``
+        (number) and ``start``/``end`` offsets in that page's text."""
+        starts = [(r["char_start"] or 0, r["number"]) for r in reads.pages(self._db, doc_id)]
+        seen: set[tuple[str, int, int]] = set()
+        out: list[dict[str, Any]] = []
+        for r in reads.document_mentions(self._db, doc_id):
+            key = (r["entity_id"], r["start"], r["end"])
+            if key in seen:
+                continue
+            seen.add(key)
+            base, number = next(((s, n) for s, n in reversed(starts) if s <= r["start"]), (0, None))
+            out.append(dict(r) | {"page": number, "start": r["start"] - base, "end": r["end"] - base})
+        return out

@@ -369,3 +369,19 @@ def typed_mentions(db: sqlite3.Connection, doc_ids: Sequence[str], type: str) ->
         list(doc_ids),
     )
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def document_list(db: sqlite3.Connection) -> list[tuple[str, str, str | None]]:
+    """``(id, source, doc_type)`` of every document."""
+    return [(r[0], r[1], r[2]) for r in db.execute("SELECT id, source, doc_type FROM documents ORDER BY source")]
+
+
+def document_mentions(db: sqlite3.Connection, doc_id: str) -> list[sqlite3.Row]:
+    """Live mentions of entities (not dates) in a document, with document offsets:
+    ``entity_id, name, type, origin, surface, start, end`` (chunks overlap, so a mention may repeat)."""
+    return db.execute(
+        "SELECT e.id AS entity_id, e.name, e.type, e.origin, m.surface, c.char_start + m.start AS start, "
+        "c.char_start + m.end AS end FROM mentions m JOIN chunks c ON c.id=m.chunk_id AND c.deleted_gen IS NULL "
+        "JOIN entities e ON e.id=m.entity_id WHERE c.doc_id=? AND e.type != 'DATE' ORDER BY start",
+        (doc_id,),
+    ).fetchall()
