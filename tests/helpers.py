@@ -138,6 +138,26 @@ APP_DOCS = {
 }
 
 
+def sample_docx_bytes() -> bytes:
+    """A small real DOCX: title and author, a heading, a paragraph, a 2x2 table, a second heading."""
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = "Nota de coordinación"
+    d.core_properties.author = "EL PAcCTO"
+    d.add_heading("Antecedentes", level=1)
+    d.add_paragraph("La reunión trató el intercambio de información en el paso de Rumichaca.")
+    table = d.add_table(rows=2, cols=2)
+    for r, row in enumerate([("País", "Agencia"), ("Ecuador", "Policía Nacional")]):
+        for c, value in enumerate(row):
+            table.cell(r, c).text = value
+    d.add_heading("Acuerdos", level=2)
+    d.add_paragraph("Se acordó una patrulla conjunta.")
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
 def docx_bytes(*paragraphs: str) -> bytes:
     """A DOCX file with one paragraph per argument."""
     import docx

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from ingest.readers import ReadLimits
 from ingest.sandbox import read_isolated
 from ingest.types import SKIP_REASONS, RawDocument, ReadError
-from tests.helpers import ROOT
+from tests.helpers import ROOT, sample_docx_bytes
 
 CORPUS = ROOT / "corpus" / "documents"
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -55,19 +55,7 @@ def small_pdf() -> bytes:
 
 @lru_cache(maxsize=1)
 def small_docx() -> bytes:
-    import docx
-
-    d = docx.Document()
-    d.core_properties.title = "Nota de coordinación"
-    d.add_heading("Antecedentes", level=1)
-    d.add_paragraph("La reunión trató el intercambio de información en el paso de Rumichaca.")
-    table = d.add_table(rows=2, cols=2)
-    for r, row in enumerate([("País", "Agencia"), ("Ecuador", "Policía Nacional")]):
-        for c, value in enumerate(row):
-            table.cell(r, c).text = value
-    out = io.BytesIO()
-    d.save(out)
-    return out.getvalue()
+    return sample_docx_bytes()
 
 
 def corpus_file(name: str) -> bytes:

@@ -10,6 +10,7 @@ import pytest
 
 from ingest.readers import ReadLimits, ocr_available, read_file, sniff
 from ingest.types import RawDocument, ReadError
+from tests.helpers import sample_docx_bytes
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
@@ -198,20 +199,7 @@ def test_sniff_by_content(tmp_path: Path, name: str, data: bytes, kind: str | No
 
 
 def make_docx(path: Path) -> Path:
-    import docx
-
-    d = docx.Document()
-    d.core_properties.title = "Nota de coordinación"
-    d.core_properties.author = "EL PAcCTO"
-    d.add_heading("Antecedentes", level=1)
-    d.add_paragraph("La reunión trató el intercambio de información en el paso de Rumichaca.")
-    table = d.add_table(rows=2, cols=2)
-    for r, row in enumerate([("País", "Agencia"), ("Ecuador", "Policía Nacional")]):
-        for c, value in enumerate(row):
-            table.cell(r, c).text = value
-    d.add_heading("Acuerdos", level=2)
-    d.add_paragraph("Se acordó una patrulla conjunta.")
-    d.save(str(path))
+    path.write_bytes(sample_docx_bytes())
     return path
 
 
