@@ -102,20 +102,21 @@ def _overview(kb: Facade, entity: dict[str, Any], docs: dict[str, Any]) -> Secti
     return Section("Overview", tuple(lines))
 
 
+def _first_mention_line(kb: Facade, eid: str, doc: dict[str, Any], text: str) -> Line:
+    """A line about ``doc``, quoting and citing where it first mentions the entity (when it does)."""
+    found = _first_mention(kb, doc["id"], eid)
+    quote, page = found if found else (None, None)
+    return Line(text, cite(kb, doc, quote, page), quote, doc["lang"])
+
+
 def _chronology(kb: Facade, eid: str, docs: dict[str, Any]) -> Section:
     visits = sorted(
         (d for d in docs.values() if d["doc_type"] in VISIT_TYPES),
         key=lambda d: (d["date"] or "9999", d["title"] or ""),
     )
-    lines = []
-    for d in visits:
-        found = _first_mention(kb, d["id"], eid)
-        quote, page = found if found else (None, None)
-        lines.append(
-            Line(
-                f"{d['date'] or 'undated'} — {d['title']} ({d['doc_type']})", cite(kb, d, quote, page), quote, d["lang"]
-            )
-        )
+    lines = [
+        _first_mention_line(kb, eid, d, f"{d['date'] or 'undated'} — {d['title']} ({d['doc_type']})") for d in visits
+    ]
     return Section("Previous visits and meetings", tuple(lines), "No visit report or minutes mention it yet.")
 
 
@@ -123,15 +124,7 @@ def _instruments(kb: Facade, eid: str, docs: dict[str, Any]) -> Section:
     rows = sorted(
         (d for d in docs.values() if d["doc_type"] in INSTRUMENT_TYPES), key=lambda d: d["date"] or "", reverse=True
     )
-    lines = []
-    for d in rows:
-        found = _first_mention(kb, d["id"], eid)
-        quote, page = found if found else (None, None)
-        lines.append(
-            Line(
-                f"{d['title']} ({d['doc_type']}, {d['date'] or 'undated'})", cite(kb, d, quote, page), quote, d["lang"]
-            )
-        )
+    lines = [_first_mention_line(kb, eid, d, f"{d['title']} ({d['doc_type']}, {d['date'] or 'undated'})") for d in rows]
     return Section(
         "Agreements and protocols", tuple(lines), "No agreement or protocol in the knowledge base concerns it."
     )

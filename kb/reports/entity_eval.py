@@ -80,6 +80,14 @@ def locate(kb: Any, item: dict[str, Any], docs: dict[str, str]) -> tuple[str, in
     return None
 
 
+def precision_recall(right: int, predicted: int, found: int, gold: int) -> dict[str, float | None]:
+    """``right`` of ``predicted`` are correct, ``found`` of ``gold`` were found (None where nothing to divide)."""
+    return {
+        "precision": round(right / predicted, 3) if predicted else None,
+        "recall": round(found / gold, 3) if gold else None,
+    }
+
+
 class Tally:
     """Hits, gold and predicted counts under named groups (``all``, a type, a language)."""
 
@@ -100,8 +108,7 @@ class Tally:
             "gold": gold,
             "predicted": pred,
             "matched": tp,
-            "precision": round(tp / pred, 3) if pred else None,
-            "recall": round(tp / gold, 3) if gold else None,
+            **precision_recall(tp, pred, tp, gold),
         }
 
     def table(self, langs: list[str]) -> dict[str, Any]:
@@ -164,8 +171,7 @@ def mention_table(ments: Tally, langs: list[str]) -> dict[str, Any]:
             "gold": gold,
             "predicted": pred,
             "found": found,
-            "precision": round(right / pred, 3) if pred else None,
-            "recall": round(found / gold, 3) if gold else None,
+            **precision_recall(right, pred, found, gold),
         }
 
     present = [t for t in TYPES if ments.gold[t] or ments.pred[t]]
