@@ -35,6 +35,7 @@ SETTINGS: dict[str, str] = {
     "compact_segments": "compact automatically when more live segments than this exist",
     "ivf_threshold": "segments with more chunks than this use an approximate IVF index",
     "fast_queries": "embed queries with the fp32 ONNX copy of e5 when exported (same vectors, fast cold start)",
+    "session_hours": "hours a login session (app or REST API) lasts before the user signs in again",
 }
 
 
@@ -58,6 +59,7 @@ class Config:
     compact_segments: int = 8
     ivf_threshold: int = 200_000
     fast_queries: bool = True
+    session_hours: float = 12.0
 
     @classmethod
     def load(cls, kb_dir: Path | None = None, **overrides: Any) -> Config:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,20 +12,35 @@ import numpy as np
 from kb.config import Config, default_kb_path
 from kb.read.context import ReadContext
 from kb.read.filter_values import UnknownValue, close_matches
+from kb.service_access import AccessVerbs
 from kb.service_checks import CheckVerbs
 from kb.service_reports import ReportVerbs
+from kb.service_writes import WriteVerbs
 from kb.store import FORMAT_VERSION, KBError, Store
-from kb.types import EntityRef, Filters, IngestReport, Progress, RawDocument, ReportRow, SearchResult, check_k
+from kb.types import (
+    EntityRef,
+    Filters,
+    Forbidden,
+    IngestReport,
+    LoginFailed,
+    NotFound,
+    Principal,
+    RawDocument,
+    ReportRow,
+    SearchResult,
+    check_k,
+)
 
 if TYPE_CHECKING:
     from kb.read.evidence import Evidence
     from kb.write.context import WriteContext
 
 
-class KnowledgeBase(CheckVerbs, ReportVerbs):
+class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs):
     """A knowledge base directory opened for search and ingest.
 
-    Models load lazily on first use and stay loaded: build one instance per process.
+    Models load lazily on first use and stay loaded: build one instance per process, and one view
+    of it per user with :meth:`as_user` (see :mod:`kb.service_access`).
     """
 
     def __init__(self, root: Path, config: Config, embedder: Any = None, *, migrating: bool = False) -> None:
@@ -40,6 +55,7 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         self._qcache: dict[str, np.ndarray] = {}
         self._query_embedder: Any = None
         self.timings: dict[str, float] = {}  # seconds per ingest stage, summed over this process
+        self._base: KnowledgeBase | None = None  # set on a principal's view: the instance that loads things
         if not migrating:
             self._check_open()
 
@@ -120,6 +136,8 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
     # -- lazy components --------------------------------------------------------------------
     @property
     def embedder(self) -> Any:
+        if self._base is not None:
+            return self._base.embedder
         if self._embedder is None:
             from index.models import load_embedder
 
@@ -134,6 +152,8 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         sentence-transformers, so a search in a fresh process (the CLI, a restarted app) answers
         in seconds. Once the full embedder is loaded (an ingest ran here), it serves queries too.
         """
+        if self._base is not None:
+            return self._base.query_embedder
         if self._embedder is not None:
             return self._embedder
         if self._query_embedder is None:
@@ -147,6 +167,8 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
 
     @property
     def analyser(self) -> Any:
+        if self._base is not None:
+            return self._base.analyser
         if self._analyser is None:
             from ingest.analyse import Analyser, AnalysisSettings
 
@@ -156,6 +178,8 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
 
     @property
     def gazetteer(self) -> Any:
+        if self._base is not None:
+            return self._base.gazetteer
         if self._analyser is not None:
             return self._analyser.gazetteer
         from ingest.gazetteer import Gazetteer
@@ -166,6 +190,8 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
 
     @property
     def cache(self) -> Any:
+        if self._base is not None:
+            return self._base.cache
         if self._cache is None:
             from kb.store.cache import EmbeddingCache
 
@@ -181,6 +207,8 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         """
         from kb.store.segments import Snapshot, refresh_snapshot
 
+        if self._base is not None:
+            return self._base._refresh()
         with self._view_lock:  # one thread loads a new generation's segments; the others wait for it
             self._view = refresh_snapshot(self.store, self._view or Snapshot())
             return self._view
@@ -190,23 +218,6 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         return int(self._refresh().generation)
 
     # -- public API -------------------------------------------------------------------------
-    def ingest(
-        self,
-        paths: Iterable[str | Path],
-        collection: str | None = None,
-        *,
-        passwords: Sequence[str] = (),
-        progress: Progress | None = None,
-    ) -> IngestReport:
-        """Ingest files and folders (recursively). Skips are reported, never raised.
-
-        Raises:
-            LockHeld: another process is writing this knowledge base.
-        """
-        from kb.write.ingest import run_ingest
-
-        return run_ingest(self._writer(), paths, collection, passwords=passwords, progress=progress)
-
     def search(
         self,
         query: str,
@@ -217,7 +228,7 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         per_doc: int = 5,
         snippets: bool = True,
     ) -> list[SearchResult]:
-        """Search; results are grouped by document, best passage first in each group.
+        """Search what the principal may read; results grouped by document, best passage first.
 
         Raises:
             ValueError: ``k`` or ``per_doc`` is not in 1..:data:`kb.types.MAX_K`.
@@ -226,7 +237,14 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
 
         k, per_doc = check_k(k), check_k(per_doc, "per_doc")
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
-        return search(self._reading(), query, k, f, mode=mode, per_doc=per_doc, snippets=snippets)
+        scoped = self._scoped(f)
+        out = (
+            []
+            if scoped is None
+            else search(self._reading(), query, k, scoped, mode=mode, per_doc=per_doc, snippets=snippets)
+        )
+        self._audit("search", query=query, filters=_filter_dict(f), ids=[r.doc_id for r in out])
+        return out
 
     def similar(
         self, doc_id_or_text: str, k: int = 10, filters: Filters | Mapping[str, Any] | None = None
@@ -236,7 +254,10 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
 
         k = check_k(k)
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
-        return similar(self._reading(), doc_id_or_text, k, f)
+        scoped = self._scoped(f)
+        out = [] if scoped is None else similar(self._reading(), doc_id_or_text, k, scoped)
+        self._audit("similar", query=doc_id_or_text[:200], filters=_filter_dict(f), ids=[r.doc_id for r in out])
+        return out
 
     def read_file(self, path: str | Path) -> RawDocument:
         """Read one file as ingest does, without storing it (the precedent finder's drafts).
@@ -253,96 +274,73 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         return read_isolated(Path(path), read_limits(self.config))
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
-        """A document's metadata, paths, entities by type and pages (``None`` if there is no such id)."""
+        """A document's metadata, paths, entities by type and pages (``None``: no such id, or not readable)."""
         from kb.read.views import document_view
 
-        return document_view(self.store.db, self.root, doc_id)
+        view = document_view(self._db, self.root, doc_id)
+        if view is not None:
+            self._audit("view", ids=[doc_id])
+        return view
 
     def original_file(self, doc_id: str) -> Path | None:
-        """The stored copy of a document's original file (to download), if it is there."""
+        """The stored copy of a document's original file (to download), if it is there and readable."""
         from kb.store import reads
 
-        row = reads.document_row(self.store.db, doc_id)
+        row = reads.document_row(self._db, doc_id)
         path = self.root / row["file"] if row is not None and row["file"] else None
-        return path if path is not None and path.is_file() else None
+        if path is None or not path.is_file():
+            return None
+        self._audit("download", ids=[doc_id])
+        return path
 
     def entity(self, entity_id: str) -> dict[str, Any] | None:
-        """One entity by id, name or alias: its documents, co-mentioned entities, mentions per year."""
+        """One entity by id, name or alias: its documents, co-mentioned entities, mentions per year
+        (over the readable documents; ``None`` when none of them mentions it)."""
         from kb.read.views import entity_view
 
-        return entity_view(self._reading(view=False), entity_id)
+        view = entity_view(self._reading(view=False), entity_id)
+        if view is not None:
+            self._audit("entity", query=entity_id, ids=[d["id"] for d in view["documents"]])
+        return view
 
     def entities(self, type: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-        """Entities (of ``type``, else all but dates) with how many documents name each, most first."""
+        """Entities (of ``type``, else all but dates) with how many readable documents name each, most first."""
         from kb.read.views import entity_list
 
-        return entity_list(self.store.db, type, limit)
+        return entity_list(self._db, type, limit)
 
     def facets(self, doc_ids: Sequence[str] | None = None, top: int = 15) -> dict[str, list[tuple[str, str, int]]]:
-        """Facet values with document counts (over ``doc_ids``, or the whole knowledge base)."""
+        """Facet values with document counts (over ``doc_ids``, or every readable document)."""
         from kb.read.views import facet_counts
 
         return facet_counts(self._reading(view=False), doc_ids, top)
 
     def evidence(self) -> Evidence:
         """The stored facts reports cite (documents, pages, mentions, roles, action items): a
-        :class:`kb.read.evidence.Evidence` over this thread's connection."""
+        :class:`kb.read.evidence.Evidence` over this thread's connection, scoped to the principal."""
         from kb.read.evidence import Evidence
 
-        return Evidence(self.store.db)
-
-    def remove(self, doc_id_or_path: str) -> bool:
-        """Remove a document (by id or source path) everywhere; ``False`` when there is no such document."""
-        from kb.write.remove import remove_document
-
-        return remove_document(self._writer(), doc_id_or_path)
-
-    def compact(self) -> dict[str, int]:
-        """Merge the live segments into one and purge tombstones: segments before and after, chunks purged."""
-        from kb.write.compact import compact
-
-        return compact(self._writer())
-
-    def reindex(self, progress: Progress | None = None) -> dict[str, Any]:
-        """Re-embed every live chunk with the configured embedder (after an embedder or format change)."""
-        from kb.write.compact import reindex
-
-        return reindex(self._writer(), progress)
-
-    def relink(self, progress: Progress | None = None) -> dict[str, int]:
-        """Re-run entity linking and the place rules on the stored text (after a gazetteer edit)."""
-        from kb.write.relink import relink
-
-        return relink(self._writer(), progress)
-
-    def set_metadata(self, doc_id: str, values: dict[str, str]) -> None:
-        """Correct a document's metadata (fields in ``kb.write.relink.EDITABLE``); it survives relink.
-
-        Raises:
-            KBError: a field is not editable, or there is no such document.
-        """
-        from kb.write.relink import set_metadata
-
-        set_metadata(self._writer(), doc_id, values)
+        return Evidence(self._db)
 
     def report(self, run: int | None = None) -> list[ReportRow]:
-        """What an ingest run did with each file (the last run when ``run`` is ``None``)."""
-        from kb.store.lookups import report_rows
+        """What an ingest run did with each file (the last run when ``run`` is ``None``); a principal
+        that reads only some collections sees only the rows of documents it may read."""
+        from kb.store.reads import report_rows
 
-        return report_rows(self.store, run)
+        return report_rows(self._db, run)
 
     def stats(self) -> dict[str, Any]:
         """Counts (documents, chunks, entities...), by language, type and format; the embedder and generation."""
         from kb.store import reads
 
         manifest = self.store.read_manifest() or {}
-        db = self.store.db
+        db = self._db
         return {
             "path": str(self.root),
             "generation": manifest.get("generation", 0),
             "embedder": manifest.get("embedder"),
             "segments": len(manifest.get("segments", [])),
-            **self.store.counts(),
+            **self.store.counts(db),
             "languages": reads.count_by(db, "lang"),
             "doc_types": reads.count_by(db, "doc_type"),
             "formats": reads.count_by(db, "format"),
@@ -351,7 +349,7 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
     def _reading(self, *, view: bool = True) -> ReadContext:
         """The collaborators of one read; with ``view``, the current generation's segments (loaded once)."""
         return ReadContext(
-            self.store.db,
+            self._db,
             self.config,
             self._refresh() if view else None,
             load_gazetteer=lambda: self.gazetteer,
@@ -381,8 +379,17 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         self.close()
 
 
+def _filter_dict(f: Filters) -> dict[str, Any]:
+    """The filters a user set, for the audit trail."""
+    return {k: v for k in f.__slots__ if (v := getattr(f, k))}
+
+
 __all__ = [
     "KnowledgeBase",
+    "Forbidden",
+    "LoginFailed",
+    "NotFound",
+    "Principal",
     "IngestReport",
     "ReportRow",
     "Filters",

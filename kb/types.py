@@ -28,6 +28,8 @@ from ingest.types import (
 )
 
 __all__ = [
+    "ALL_COLLECTIONS",
+    "DEFAULT_COLLECTION",
     "DOC_TYPES",
     "ENTITY_TYPES",
     "MAX_K",
@@ -37,9 +39,15 @@ __all__ = [
     "Chunk",
     "Entity",
     "EntityRef",
+    "Forbidden",
     "Hit",
+    "LoginFailed",
     "Mention",
+    "NotFound",
+    "OWNER",
     "Page",
+    "Principal",
+    "ROLES",
     "RawDocument",
     "ReadError",
     "SearchResult",
@@ -188,3 +196,56 @@ from ingest.language import LANGS, OTHER  # noqa: E402 - kept beside what uses i
 #: Languages a passage can be tagged with (the ``lang`` search filter): the four searched
 #: languages, the others the detector names, and ``und`` (undetermined).
 LANGUAGES = (*LANGS, *OTHER, "und")
+
+
+# -- who is asking (issue 15: accounts and per-collection permissions) ---------------------------
+#: The collection of a document stored without one: grants and filters name it like any other.
+DEFAULT_COLLECTION = "default"
+#: A grant on this collection name covers every collection, present and future.
+ALL_COLLECTIONS = "*"
+#: Grant roles, weakest first: each includes the ones before it.
+ROLES = ("read", "write", "admin")
+
+
+class Forbidden(KBError):
+    """The principal may not do this write or administration (reads answer "not found" instead)."""
+
+
+class NotFound(KBError):
+    """No such document or entity, or none this principal may read: the two answer alike."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a facade acts for, with the collections resolved once from the grants.
+
+    ``None`` for a set means every collection (the owner, a knowledge base administrator, a
+    ``*`` grant). The local owner is the single-user mode's principal: full access, not a user.
+    """
+
+    name: str
+    admin: bool = False  # manages users, groups and every grant
+    read: frozenset[str] | None = None
+    write: frozenset[str] | None = None
+    manage: frozenset[str] | None = None  # collections whose grants it may change
+    owner: bool = False
+
+    def can(self, role: str, collection: str | None) -> bool:
+        """Whether this principal holds ``role`` on ``collection`` (``None`` = the default one)."""
+        allowed = {"read": self.read, "write": self.write, "admin": self.manage}[role]
+        return allowed is None or (collection or DEFAULT_COLLECTION) in allowed
+
+
+OWNER = Principal("owner", admin=True, owner=True)
+
+
+class LoginFailed(KBError):
+    """A wrong user name or password, a disabled account, or one locked after repeated failures.
+
+    The message never says which of the first three it was; ``locked_until`` (ISO time) is set
+    while the account is locked, so a server can answer 429 with a retry time.
+    """
+
+    def __init__(self, message: str = "wrong user name or password", locked_until: str | None = None) -> None:
+        super().__init__(message)
+        self.locked_until = locked_until

@@ -28,14 +28,18 @@ LAYERS = {
     "kb.store": 3,
     "kb.read": 4,
     "kb.write": 4,
+    "kb.access": 4,
     "kb.service": 5,
+    "kb.service_access": 5,
     "kb.service_checks": 5,
     "kb.service_reports": 5,
+    "kb.service_writes": 5,
     "kb.reports": 4,  # below the facade that offers them as verbs; they reach the kb only through it
     "kb.cli": 7,
     "kb.cli_read": 7,
     "kb.cli_input": 7,
     "kb.ui": 7,
+    "kb.api": 7,
 }
 
 

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from kb.store import reads
+from kb.store import evidence, reads
 
 
 class Evidence:
@@ -29,24 +29,24 @@ class Evidence:
 
     def first_mention(self, doc_id: str, entity_id: str) -> tuple[str, int | None, int, int] | None:
         """``(passage text, its first page, start, end)`` of the document's first mention of the entity."""
-        r = reads.first_mention(self._db, doc_id, entity_id)
+        r = evidence.first_mention(self._db, doc_id, entity_id)
         return None if r is None else (r["text"], r["page_start"], r["start"], r["end"])
 
     def co_entities(self, doc_ids: Sequence[str], types: Sequence[str]) -> list[tuple[str, str, str, int]]:
         """``(id, name, type, documents)`` of entities of ``types`` named in ``doc_ids``, most documents first."""
-        return reads.co_entities(self._db, list(doc_ids), list(types))
+        return evidence.co_entities(self._db, list(doc_ids), list(types))
 
     def affiliations(self, doc_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Stated roles (``person_id``, ``person``, ``role``, ``org``, ``sentence``, ``page``, ``doc_id``)."""
-        return [dict(r) for r in reads.affiliations(self._db, list(doc_ids))]
+        return [dict(r) for r in evidence.affiliations(self._db, list(doc_ids))]
 
     def action_items(self, doc_ids: Sequence[str]) -> list[dict[str, Any]]:
         """Action items (``heading``, ``text``, ``owner``, ``deadline``, ``page``, ``doc_id``), newest first."""
-        return [dict(r) for r in reads.action_items(self._db, list(doc_ids))]
+        return [dict(r) for r in evidence.action_items(self._db, list(doc_ids))]
 
     def mentions_of_type(self, doc_ids: Sequence[str], type: str) -> list[tuple[str, str, str]]:
         """``(entity id, name, doc id)`` per live mention of an entity of ``type`` in ``doc_ids``."""
-        return reads.typed_mentions(self._db, list(doc_ids), type)
+        return evidence.typed_mentions(self._db, list(doc_ids), type)
 
     def document_languages(self) -> dict[str, str]:
         """``{source path: language}`` of every document."""
@@ -54,7 +54,7 @@ class Evidence:
 
     def document_list(self) -> list[tuple[str, str, str | None]]:
         """``(id, source, doc_type)`` of every document, by source."""
-        return reads.document_list(self._db)
+        return evidence.document_list(self._db)
 
     def page_mentions(self, doc_id: str) -> list[dict[str, Any]]:
         """Each distinct live mention of an entity (not a date) in a document, placed on its page:
@@ -63,7 +63,7 @@ class Evidence:
         starts = [(r["char_start"] or 0, r["number"]) for r in reads.pages(self._db, doc_id)]
         seen: set[tuple[str, int, int]] = set()
         out: list[dict[str, Any]] = []
-        for r in reads.document_mentions(self._db, doc_id):
+        for r in evidence.document_mentions(self._db, doc_id):
             key = (r["entity_id"], r["start"], r["end"])
             if key in seen:
                 continue

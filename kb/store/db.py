@@ -31,13 +31,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from kb.store.accounts import ACCOUNTS_SCHEMA
 from kb.store.files import open_private, private_dir
 from kb.store.manifest import FORMAT_VERSION, MANIFEST, read_manifest
+from kb.store.scope import ScopedConnections
 from kb.types import KBError, LockHeld
 
 __all__ = ["FORMAT_VERSION", "KBError", "LockHeld", "Store"]
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, source TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER, format TEXT,
@@ -82,6 +85,8 @@ CREATE TABLE IF NOT EXISTS report (
     run INTEGER, path TEXT, status TEXT, reason TEXT, detail TEXT, doc_id TEXT, at REAL
 );
 """
+    + ACCOUNTS_SCHEMA
+)
 
 
 class Store:
@@ -100,6 +105,7 @@ class Store:
         self._local = threading.local()
         self._conns: dict[int, tuple[threading.Thread, sqlite3.Connection]] = {}
         self._conns_lock = threading.Lock()
+        self._scoped = ScopedConnections(self._open)
         with self.db:
             self.db.executescript(SCHEMA)
 
@@ -111,7 +117,14 @@ class Store:
             conn = self._connect()
         return conn
 
-    def _connect(self) -> sqlite3.Connection:
+    def reader(self, readable: frozenset[str] | None) -> sqlite3.Connection:
+        """This thread's connection for a read that may see only ``readable`` collections (``None``: all).
+
+        See :mod:`kb.store.scope`: the connection's views hide every row of another collection.
+        """
+        return self.db if readable is None else self._scoped.get(readable)
+
+    def _open(self) -> sqlite3.Connection:
         # check_same_thread=False only so that close() may close every thread's connection;
         # each connection is used by the one thread that opened it.
         conn = sqlite3.connect(str(self.root / "store.sqlite"), timeout=60, check_same_thread=False)
@@ -120,6 +133,10 @@ class Store:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=OFF")
         conn.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten, not left in free pages
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = self._open()
         with self._conns_lock:
             for ident, (thread, old) in list(self._conns.items()):
                 if not thread.is_alive():  # the app runs each script rerun in a new thread
@@ -225,8 +242,9 @@ class Store:
     def live_segments(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM segments WHERE live=1 ORDER BY id")]
 
-    def counts(self) -> dict[str, int]:
-        one = self.db.execute
+    def counts(self, db: sqlite3.Connection | None = None) -> dict[str, int]:
+        """Row counts, over what ``db`` (a scoped reader) can see, else over everything."""
+        one = (db or self.db).execute
         return {
             "documents": one("SELECT COUNT(*) FROM documents").fetchone()[0],
             "chunks": one("SELECT COUNT(*) FROM chunks WHERE deleted_gen IS NULL").fetchone()[0],
@@ -265,6 +283,7 @@ class Store:
                 path.unlink(missing_ok=True)
 
     def close(self) -> None:
+        self._scoped.close()
         with self._conns_lock:
             for _thread, conn in self._conns.values():
                 conn.close()

@@ -10,8 +10,6 @@ import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from kb.types import ReportRow
-
 if TYPE_CHECKING:
     from kb.store.db import Store
 
@@ -102,15 +100,3 @@ def document_chunks(store: Store, doc_id: str) -> list[sqlite3.Row]:
 
 def document_pages(store: Store, doc_id: str) -> list[sqlite3.Row]:
     return store.db.execute("SELECT * FROM pages WHERE doc_id=? ORDER BY idx", (doc_id,)).fetchall()
-
-
-def report_rows(store: Store, run: int | None) -> list[ReportRow]:
-    """One ingest run's report (the last run when ``run`` is ``None``)."""
-    db = store.db
-    if run is None:
-        row = db.execute("SELECT MAX(run) FROM report").fetchone()
-        run = row[0] if row and row[0] is not None else 0
-    return [
-        ReportRow(r["path"], r["status"], r["reason"], r["detail"], r["doc_id"])
-        for r in db.execute("SELECT * FROM report WHERE run=? ORDER BY rowid", (run,))
-    ]

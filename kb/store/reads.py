@@ -1,8 +1,10 @@
 """Every SELECT of the read path: searches, views, reports, evaluation and filter checks.
 
-Functions take a SQLite connection (``Store.db``: one per thread) and return plain rows, dicts
-and tuples. They know the schema (see :mod:`kb.store.db`) and nothing of ranking or display;
-:mod:`kb.read` composes them. A chunk with ``deleted_gen`` set is tombstoned: the views skip it.
+Functions take a SQLite connection (``Store.db``, or ``Store.reader``: scoped to a principal's
+collections, see :mod:`kb.store.scope`; one per thread) and return plain rows, dicts and tuples.
+They know the schema (see :mod:`kb.store.db`) and nothing of ranking or display; :mod:`kb.read`
+composes them (the reports' evidence queries are in :mod:`kb.store.evidence`). A chunk with
+``deleted_gen`` set is tombstoned: the views skip it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Sequence, Sized
 from typing import Any
 
-from kb.types import ENTITY_TYPES, Filters
+from kb.types import DEFAULT_COLLECTION, Filters, ReportRow
 
 #: SQLite's default limit on host parameters is 999: id lists are sent in parts of this size
 PART = 900
@@ -52,8 +54,8 @@ def allowed_chunk_ids(
         any_of("c.lang", f.lang)
     if f.doc_type:
         any_of("d.doc_type", f.doc_type)
-    if f.collection:
-        any_of("d.collection", f.collection)
+    if f.collection:  # a document stored without a collection is in the default one
+        any_of(f"COALESCE(d.collection, '{DEFAULT_COLLECTION}')", f.collection)
     if f.doc_id:
         any_of("d.id", f.doc_id)
     if f.region:  # the passage's own region, else its document's (see Analyser.passage_regions)
@@ -198,13 +200,14 @@ def document_languages(db: sqlite3.Connection) -> list[tuple[str, str]]:
 def document_values(db: sqlite3.Connection, column: str) -> set[str]:
     """The distinct values of a JSON list column (``countries``, ``crossings``) or of ``collection``."""
     if column == "collection":
-        return {r[0] for r in db.execute("SELECT DISTINCT collection FROM documents WHERE collection IS NOT NULL")}
+        return {
+            r[0] for r in db.execute("SELECT DISTINCT COALESCE(collection, ?) FROM documents", (DEFAULT_COLLECTION,))
+        }
     if column not in ("countries", "crossings"):
         raise ValueError(f"not a document list column: {column!r}")
     return {str(r[0]) for r in db.execute(f"SELECT DISTINCT j.value FROM documents d, json_each(d.{column}) j")}
 
 
-# -- ingest reports --------------------------------------------------------------------------
 # -- entities --------------------------------------------------------------------------------
 def entity_row(db: sqlite3.Connection, entity_id: str) -> sqlite3.Row | None:
     row: sqlite3.Row | None = db.execute("SELECT * FROM entities WHERE id=?", (entity_id,)).fetchone()
@@ -307,81 +310,23 @@ def facet_regions(db: sqlite3.Connection, doc_ids: Sequence[str] | None) -> list
     return [(r[0], r[1]) for r in rows]
 
 
-# -- evidence for reports (the visit brief) --------------------------------------------------
-def first_mention(db: sqlite3.Connection, doc_id: str, entity_id: str) -> sqlite3.Row | None:
-    """``text, page_start, start, end`` of a document's first live passage naming the entity."""
-    row: sqlite3.Row | None = db.execute(
-        "SELECT c.text, c.page_start, m.start, m.end FROM mentions m JOIN chunks c ON c.id=m.chunk_id "
-        "WHERE c.doc_id=? AND m.entity_id=? AND c.deleted_gen IS NULL ORDER BY c.ordinal, m.start LIMIT 1",
-        (doc_id, entity_id),
+# -- documents by id or path, ingest reports ------------------------------------------------
+def document_id_for(db: sqlite3.Connection, doc_id_or_path: str) -> tuple[str, str | None] | None:
+    """``(doc_id, collection)`` of the document with this id or stored source path, as ``db`` sees it."""
+    row = db.execute(
+        "SELECT id, collection FROM documents WHERE id = ? UNION ALL SELECT d.id, d.collection "
+        "FROM document_paths p JOIN documents d ON d.id = p.doc_id WHERE p.path = ? LIMIT 1",
+        (doc_id_or_path, doc_id_or_path),
     ).fetchone()
-    return row
+    return (row[0], row[1]) if row else None
 
 
-def co_entities(
-    db: sqlite3.Connection, doc_ids: Sequence[str], types: Sequence[str]
-) -> list[tuple[str, str, str, int]]:
-    """``(id, name, type, documents)`` of the entities of ``types`` that ``doc_ids`` mention."""
-    if not doc_ids:
-        return []
-    rows = db.execute(
-        f"SELECT e.id, e.name, e.type, COUNT(DISTINCT c.doc_id) AS n FROM mentions m "
-        f"JOIN chunks c ON c.id=m.chunk_id AND c.deleted_gen IS NULL JOIN entities e ON e.id=m.entity_id "
-        f"WHERE c.doc_id IN ({_marks(doc_ids)}) AND e.type IN ({_marks(types)}) GROUP BY e.id ORDER BY n DESC, e.name",
-        [*doc_ids, *types],
-    )
-    return [(r[0], r[1], r[2], r[3]) for r in rows]
-
-
-def affiliations(db: sqlite3.Connection, doc_ids: Sequence[str]) -> list[sqlite3.Row]:
-    """People's roles stated in ``doc_ids`` (affiliation rows plus ``person``, ``org``), newest documents first."""
-    if not doc_ids:
-        return []
-    return db.execute(
-        f"SELECT a.*, p.name AS person, o.name AS org FROM affiliations a JOIN entities p ON p.id=a.person_id "
-        "LEFT JOIN entities o ON o.id=a.org_id JOIN documents d ON d.id=a.doc_id "
-        f"WHERE a.doc_id IN ({_marks(doc_ids)}) "
-        f"ORDER BY d.date DESC, a.chunk_id",
-        list(doc_ids),
-    ).fetchall()
-
-
-def action_items(db: sqlite3.Connection, doc_ids: Sequence[str]) -> list[sqlite3.Row]:
-    """Action items recorded in ``doc_ids``, newest documents first."""
-    if not doc_ids:
-        return []
-    return db.execute(
-        f"SELECT a.* FROM actions a JOIN documents d ON d.id=a.doc_id WHERE a.doc_id IN ({_marks(doc_ids)}) "
-        f"ORDER BY d.date DESC, a.rowid",
-        list(doc_ids),
-    ).fetchall()
-
-
-def typed_mentions(db: sqlite3.Connection, doc_ids: Sequence[str], type: str) -> list[tuple[str, str, str]]:
-    """``(entity id, name, doc id)``, one per live mention of an entity of ``type`` in ``doc_ids``."""
-    if not doc_ids:
-        return []
-    if type not in ENTITY_TYPES:
-        raise ValueError(f"not an entity type: {type!r}")
-    rows = db.execute(
-        f"SELECT e.id, e.name, c.doc_id FROM mentions m JOIN chunks c ON c.id=m.chunk_id AND c.deleted_gen IS NULL "
-        f"JOIN entities e ON e.id=m.entity_id WHERE e.type='{type}' AND c.doc_id IN ({_marks(doc_ids)})",
-        list(doc_ids),
-    )
-    return [(r[0], r[1], r[2]) for r in rows]
-
-
-def document_list(db: sqlite3.Connection) -> list[tuple[str, str, str | None]]:
-    """``(id, source, doc_type)`` of every document."""
-    return [(r[0], r[1], r[2]) for r in db.execute("SELECT id, source, doc_type FROM documents ORDER BY source")]
-
-
-def document_mentions(db: sqlite3.Connection, doc_id: str) -> list[sqlite3.Row]:
-    """Live mentions of entities (not dates) in a document, with document offsets:
-    ``entity_id, name, type, origin, surface, start, end`` (chunks overlap, so a mention may repeat)."""
-    return db.execute(
-        "SELECT e.id AS entity_id, e.name, e.type, e.origin, m.surface, c.char_start + m.start AS start, "
-        "c.char_start + m.end AS end FROM mentions m JOIN chunks c ON c.id=m.chunk_id AND c.deleted_gen IS NULL "
-        "JOIN entities e ON e.id=m.entity_id WHERE c.doc_id=? AND e.type != 'DATE' ORDER BY start",
-        (doc_id,),
-    ).fetchall()
+def report_rows(db: sqlite3.Connection, run: int | None) -> list[ReportRow]:
+    """One ingest run's report (the last run when ``run`` is ``None``), the rows ``db`` can see."""
+    if run is None:
+        row = db.execute("SELECT MAX(run) FROM main.report").fetchone()
+        run = row[0] if row and row[0] is not None else 0
+    return [
+        ReportRow(r["path"], r["status"], r["reason"], r["detail"], r["doc_id"])
+        for r in db.execute("SELECT * FROM report WHERE run=? ORDER BY rowid", (run,))
+    ]

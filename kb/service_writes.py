@@ -1,0 +1,114 @@
+"""The facade's write verbs: ingest, remove, correct, relink, compact, reindex.
+
+:class:`kb.service.KnowledgeBase` inherits these. Each checks the principal first (writing a
+collection needs ``write`` on it; the whole-store operations need an administrator) and runs the
+one write path (:mod:`kb.write`, published by ``kb.store.manifest.commit_generation``). A document
+the principal cannot read is "no such document" here too, never "forbidden": the answer must not
+tell that it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kb.types import IngestReport, KBError, Progress
+
+
+class WriteVerbs:
+    """Changes to stored documents (mixed into ``KnowledgeBase``)."""
+
+    _db: Any
+    principal: Any
+    _writer: Any
+    _require: Any
+    _require_admin: Any
+    _audit: Any
+
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        collection: str | None = None,
+        *,
+        passwords: Sequence[str] = (),
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders (recursively) into ``collection``. Skips are reported, never raised.
+
+        Raises:
+            LockHeld: another process is writing this knowledge base.
+            Forbidden: the principal may not write ``collection``.
+        """
+        from kb.write.ingest import run_ingest
+
+        self._require("write", collection)
+        report = run_ingest(self._writer(), paths, collection, passwords=passwords, progress=progress)
+        stored = [r.doc_id for r in report.rows if r.doc_id and r.status in ("ingested", "updated")]
+        self._audit("ingest", ids=stored, detail=f"{collection or 'default'}: {len(report.rows)} files")
+        return report
+
+    def remove(self, doc_id_or_path: str) -> bool:
+        """Remove a document (by id or source path) everywhere; ``False`` when there is no such document
+        (or none the principal may read).
+
+        Raises:
+            Forbidden: the principal reads the document but may not write its collection.
+        """
+        from kb.store import reads
+        from kb.write.remove import remove_document
+
+        target = doc_id_or_path
+        if not self.principal.owner:  # the owner's remove resolves (and reports) inside the write path
+            found = reads.document_id_for(self._db, doc_id_or_path)
+            if found is None:
+                return False
+            self._require("write", found[1])
+            target = found[0]
+        removed = bool(remove_document(self._writer(), target))
+        if removed:
+            self._audit("remove", ids=[target])
+        return removed
+
+    def set_metadata(self, doc_id: str, values: dict[str, str]) -> None:
+        """Correct a document's metadata (fields in ``kb.write.relink.EDITABLE``); it survives relink.
+
+        Raises:
+            KBError: a field is not editable, or there is no such document (or none readable).
+            Forbidden: the principal may not write the document's collection, or the one it moves to.
+        """
+        from kb.store import reads
+        from kb.write.relink import set_metadata
+
+        if not self.principal.owner:
+            found = reads.document_id_for(self._db, doc_id)
+            if found is None or found[0] != doc_id:
+                raise KBError(f"no document {doc_id!r}")
+            self._require("write", found[1])
+        if "collection" in values:
+            self._require("write", values["collection"] or None)
+        set_metadata(self._writer(), doc_id, values)
+        self._audit("set", ids=[doc_id], detail=", ".join(f"{k}={v}" for k, v in sorted(values.items())))
+
+    def compact(self) -> dict[str, int]:
+        """Merge the live segments into one and purge tombstones: segments before and after, chunks purged."""
+        from kb.write.compact import compact
+
+        self._require_admin("compact the knowledge base")
+        return compact(self._writer())
+
+    def reindex(self, progress: Progress | None = None) -> dict[str, Any]:
+        """Re-embed every live chunk with the configured embedder (after an embedder or format change)."""
+        from kb.write.compact import reindex
+
+        self._require_admin("reindex the knowledge base")
+        return reindex(self._writer(), progress)
+
+    def relink(self, progress: Progress | None = None) -> dict[str, int]:
+        """Re-run entity linking and the place rules on the stored text (after a gazetteer edit)."""
+        from kb.write.relink import relink
+
+        self._require_admin("relink the knowledge base")
+        counts = relink(self._writer(), progress)
+        self._audit("relink")
+        return counts
