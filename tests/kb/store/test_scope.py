@@ -95,3 +95,14 @@ def test_connections_are_kept_per_scope_and_the_oldest_closed(store: Store) -> N
     with pytest.raises(sqlite3.ProgrammingError):
         first.execute("SELECT 1")
     assert store.reader(frozenset({"A"})).execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 1
+
+
+def test_every_table_holding_document_data_has_a_scoped_view(store: Store) -> None:
+    """A new table with a ``doc_id`` or ``chunk_id`` column must get its view in kb.store.scope, or it leaks."""
+    db = store.reader(frozenset({"A"}))
+    views = {r[0] for r in db.execute("SELECT name FROM sqlite_temp_master WHERE type = 'view'")}
+    tables = [r[0] for r in db.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")]
+    columns = {t: {c[1] for c in db.execute(f"PRAGMA main.table_info({t})")} for t in tables}
+    holding = {t for t in tables if t in ("documents", "entities") or {"doc_id", "chunk_id"} & columns[t]}
+    assert holding - views == set()
+    assert {"documents", "chunks", "mentions", "report"} <= holding
