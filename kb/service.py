@@ -25,7 +25,6 @@ from kb.types import (
     LoginFailed,
     NotFound,
     Principal,
-    RawDocument,
     ReportRow,
     SearchResult,
     check_k,
@@ -259,20 +258,6 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs):
         self._audit("similar", query=doc_id_or_text[:200], filters=_filter_dict(f), ids=[r.doc_id for r in out])
         return out
 
-    def read_file(self, path: str | Path) -> RawDocument:
-        """Read one file as ingest does, without storing it (the precedent finder's drafts).
-
-        It is parsed in the parser sandbox with this knowledge base's size, time and memory limits,
-        so a hostile file costs the caller (a web server) at most the per-file budget.
-
-        Raises:
-            ReadError: the file is skipped; ``code`` and ``message`` say why.
-        """
-        from ingest.sandbox import read_isolated
-        from kb.write.ingest import read_limits
-
-        return read_isolated(Path(path), read_limits(self.config))
-
     def document(self, doc_id: str) -> dict[str, Any] | None:
         """A document's metadata, paths, entities by type and pages (``None``: no such id, or not readable)."""
         from kb.read.views import document_view
@@ -368,6 +353,9 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs):
         return vec
 
     def close(self) -> None:
+        """Close the store and caches; on a principal's view, nothing (the knowledge base stays open)."""
+        if self._base is not None:
+            return
         if self._cache is not None:
             self._cache.close()
         self.store.close()

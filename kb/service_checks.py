@@ -12,14 +12,30 @@ from typing import Any
 
 from kb.read.context import ReadContext
 from kb.read.filter_values import UnknownValue
-from kb.types import Filters
+from kb.types import Filters, RawDocument
 
 
 class CheckVerbs:
     """Input checks over this knowledge base (mixed into ``KnowledgeBase``)."""
 
+    config: Any
+
     def _reading(self, *, view: bool = True) -> ReadContext:
         raise NotImplementedError  # KnowledgeBase gives the read's collaborators
+
+    def read_file(self, path: str | Path) -> RawDocument:
+        """Read one file as ingest does, without storing it (the precedent finder's drafts).
+
+        It is parsed in the parser sandbox with this knowledge base's size, time and memory limits,
+        so a hostile file costs the caller (a web server) at most the per-file budget.
+
+        Raises:
+            ReadError: the file is skipped; ``code`` and ``message`` say why.
+        """
+        from ingest.sandbox import read_isolated
+        from kb.write.ingest import read_limits
+
+        return read_isolated(Path(path), read_limits(self.config))
 
     @staticmethod
     def content_format(path: str | Path) -> str | None:

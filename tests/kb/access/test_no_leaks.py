@@ -228,3 +228,11 @@ def test_the_permission_filter_applies_before_ranking(shared: dict[str, Any], mo
     assert all(shared["docs"][d][0] != "C" for d in owner_top)  # the best matches are all hidden from carol
     hits = carol.search(query, k=1, per_doc=1, mode=mode)
     assert len(hits) == 1 and shared["docs"][hits[0].doc_id][0] == "C"
+
+
+def test_closing_a_view_leaves_the_knowledge_base_open(shared: dict[str, Any]) -> None:
+    kb: KnowledgeBase = shared["kb"]
+    _apply(kb, [("alice", "A", "read")], set())
+    with kb.as_user("alice") as alice:
+        assert alice.search("patrulla", k=1)
+    assert kb.search("patrulla", k=1) and kb.as_user("alice").stats()["documents"] == 3
