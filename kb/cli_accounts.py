@@ -24,12 +24,15 @@ from kb.types import ALL_COLLECTIONS, ROLES
 
 
 @contextmanager
-def checked(param_hint: str) -> Iterator[None]:
-    """A ``ValueError`` from the facade (a malformed name, role or password) as a usage error."""
+def checked() -> Iterator[None]:
+    """A ``ValueError`` from the facade (a malformed name, role or password) as a usage error (exit 2).
+
+    Its message names what is wrong ("a password needs at least 8 characters"), so it is shown as is.
+    """
     try:
         yield
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=param_hint) from exc
+        raise click.UsageError(str(exc)) from exc
 
 
 def read_password(from_stdin: bool, user: str) -> str:
@@ -67,7 +70,7 @@ def users_add(ctx: click.Context, name: str, admin: bool, password_stdin: bool) 
     kb = open_kb(ctx)
     first = not kb.multi_user
     password = read_password(password_stdin, name)
-    with checked("NAME / password"):
+    with checked():
         kb.add_user(name, password, admin=admin)
     click.echo(f"added {'administrator' if admin else 'user'} {name}")
     if first:
@@ -119,7 +122,7 @@ def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
     """Set a user's password; its open sessions and API tokens end."""
     kb = open_kb(ctx)
     password = read_password(password_stdin, name)
-    with checked("password"):
+    with checked():
         kb.set_password(name, password)
     click.echo(f"password of {name} changed; its sessions and tokens were revoked")
 
@@ -135,7 +138,7 @@ def groups() -> None:
 @click.pass_context
 def groups_add(ctx: click.Context, name: str) -> None:
     """Add a group (group and user names share one namespace)."""
-    with checked("NAME"):
+    with checked():
         open_kb(ctx).add_group(name)
     click.echo(f"added group {name}")
 
@@ -189,7 +192,7 @@ def grant(ctx: click.Context, subject: str, collection: str, role: str) -> None:
 
     write includes read; admin includes write and lets the holder change the collection's grants.
     """
-    with checked("COLLECTION"):
+    with checked():
         open_kb(ctx).grant(subject, collection, role)
     click.echo(f"granted {subject} {role} on {where(collection)}")
 
@@ -202,7 +205,7 @@ def revoke(ctx: click.Context, subject: str, collection: str) -> None:
     """Take back a user's or group's grant on a collection (a group member keeps the group's grants)."""
     kb = open_kb(ctx)
     held = any(g["subject"] == subject and g["collection"] == collection for g in kb.grants())
-    with checked("COLLECTION"):
+    with checked():
         kb.revoke(subject, collection)
     if not held:
         raise click.ClickException(f"{subject} holds no grant on {where(collection)}; `kb collections` lists them")

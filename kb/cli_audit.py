@@ -60,6 +60,8 @@ def audit_text(r: dict[str, Any]) -> str:
         parts.append(printable(json.dumps(r["filters"], ensure_ascii=False, sort_keys=True)))
     if r["detail"]:
         parts.append(printable(r["detail"]))
+    if r["collections"] is not None:  # what the user could read then; the collection a grant names
+        parts.append(printable("[" + ", ".join(r["collections"]) + "]"))
     if r["ids"] is not None:
         parts.append(f"-> {len(r['ids'])} id(s)")
     return " ".join(parts).rstrip()

@@ -250,6 +250,8 @@ def test_audit_lists_filters_and_prints_json(team_kb: KnowledgeBase) -> None:
     assert as_json(run(team_kb, "audit", "--since", "2999", "--json")) == []
     assert len(as_json(run(team_kb, "audit", "--since", "2000-01-01T00:00", "--json"))) == len(rows)  # type: ignore[arg-type]
 
+    granted = ok(run(team_kb, "audit", "--action", "grant")).stdout
+    assert "alice read [Actas]" in granted and "analysts write [Police]" in granted
     text = ok(run(team_kb, "audit", "--user", "bob")).stdout.splitlines()
     assert len(text) == 1 and "bob" in text[0] and "search" in text[0] and '"contrabando"' in text[0]
 
