@@ -285,8 +285,9 @@ def token_state(t: dict[str, Any], now: str) -> str:
 @JSON
 @click.pass_context
 def tokens_list(ctx: click.Context, user: str | None, as_json: bool) -> None:
-    """API tokens (never their secret), of one user or of all: id, label, created, expiry, state."""
-    rows = open_kb(ctx).tokens(user)
+    """API tokens (never their secret), of one user or of all (a user who is no administrator: its own)."""
+    kb = open_kb(ctx)
+    rows = kb.tokens(user or (None if kb.principal.admin else kb.principal.name))
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for t in rows:
         t["state"] = token_state(t, now)

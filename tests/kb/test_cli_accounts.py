@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kb.cli import cli
+from kb.cli_audit import AUDIT_ACTIONS
 from kb.service import KnowledgeBase
 from kb.types import LoginFailed
 from tests.helpers import FakeEmbedder
@@ -216,6 +217,8 @@ def test_tokens_are_shown_once_listed_without_secret_and_revocable(team_kb: Know
     assert as_json(run(team_kb, "tokens", "list", "bob", "--json")) == []
     refused(run(team_kb, "tokens", "list", "bob", user="alice"), 1, "only an administrator")
     assert len(as_json(run(team_kb, "tokens", "list", "alice", "--json", user="alice"))) == 1  # type: ignore[arg-type]
+    assert len(as_json(run(team_kb, "tokens", "list", "--json", user="alice"))) == 1  # type: ignore[arg-type]
+    assert as_json(run(team_kb, "tokens", "list", "--json", user="bob")) == []
 
     ok(run(team_kb, "tokens", "revoke", str(row["id"])))
     assert as_json(run(team_kb, "tokens", "list", "--json"))[0]["state"] == "revoked"  # type: ignore[index]
@@ -247,6 +250,8 @@ def test_audit_lists_filters_and_prints_json(team_kb: KnowledgeBase) -> None:
     assert [r["id"] for r in as_json(run(team_kb, "audit", "--action", "search", "--limit", "1", "--json"))] == [  # type: ignore[union-attr]
         rows[-1]["id"]
     ]
+    refused(run(team_kb, "audit", "--action", "serach"), 2, "not a known audit action", "Did you mean 'search'?")
+    assert as_json(run(team_kb, "audit", "--action", "lockout", "--json")) == []  # known, none happened
     assert as_json(run(team_kb, "audit", "--since", "2999", "--json")) == []
     assert len(as_json(run(team_kb, "audit", "--since", "2000-01-01T00:00", "--json"))) == len(rows)  # type: ignore[arg-type]
 
@@ -254,6 +259,12 @@ def test_audit_lists_filters_and_prints_json(team_kb: KnowledgeBase) -> None:
     assert "alice read [Actas]" in granted and "analysts write [Police]" in granted
     text = ok(run(team_kb, "audit", "--user", "bob")).stdout.splitlines()
     assert len(text) == 1 and "bob" in text[0] and "search" in text[0] and '"contrabando"' in text[0]
+
+
+def test_the_cli_knows_every_audited_action() -> None:
+    from kb.access.trail import ACTIONS
+
+    assert AUDIT_ACTIONS == ACTIONS
 
 
 def _verify(kb: KnowledgeBase) -> Result:
