@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from kb.cli_accounts import ACCOUNT_COMMANDS
 from kb.cli_input import parse_assignments
 from kb.cli_read import READ_COMMANDS, open_kb, report_row
 from kb.config import default_kb_path
@@ -78,16 +79,21 @@ def _progress_printer(quiet: bool) -> Any:
     default=None,
     help="Embedder: e5 (default), e5-engine, e5-int8, use, minilm or st:/path/to/model.",
 )
+@click.option(
+    "--user",
+    metavar="NAME",
+    help="Act as this user (its grants only), e.g. to check what it sees; default: the owner, full access.",
+)
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.version_option(package_name="kb")
 @click.pass_context
-def cli(ctx: click.Context, path: Path | None, embedder: str | None, verbose: int) -> None:
+def cli(ctx: click.Context, path: Path | None, embedder: str | None, user: str | None, verbose: int) -> None:
     """kb: a knowledge base and multilingual search for border-cooperation documents."""
     logging.basicConfig(
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
         format="%(levelname)s %(name)s: %(message)s",
     )
-    ctx.ensure_object(dict).update(path=path or default_kb_path(), embedder=embedder)
+    ctx.ensure_object(dict).update(path=path or default_kb_path(), embedder=embedder, user=user)
 
 
 @cli.command()
@@ -194,6 +200,8 @@ def app(ctx: click.Context, port: int, address: str, bootstrap: Path | None) -> 
     import os
     import subprocess
 
+    if ctx.ensure_object(dict).get("user"):
+        raise click.UsageError("--user does not apply to `kb app`: with users, the app asks each one to log in")
     script = Path(__file__).resolve().parent / "ui" / "app.py"  # inside the package: a wheel has it too
     env = dict(os.environ, KB_PATH=str(ctx.ensure_object(dict)["path"]))
     if ctx.obj.get("embedder"):
@@ -219,7 +227,7 @@ def app(ctx: click.Context, port: int, address: str, bootstrap: Path | None) -> 
     raise SystemExit(subprocess.call(cmd, env=env))
 
 
-for _command in READ_COMMANDS:
+for _command in (*READ_COMMANDS, *ACCOUNT_COMMANDS):
     cli.add_command(_command)
 
 

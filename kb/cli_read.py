@@ -27,7 +27,12 @@ from kb.cli_input import (
 
 
 def open_kb(ctx: click.Context, *, migrating: bool = False) -> Any:
-    """The knowledge base of ``--kb``, opened once per command and closed when it ends."""
+    """The knowledge base of ``--kb``, opened once per command and closed when it ends.
+
+    With ``kb --user NAME`` it is that user's view (``kb.as_user``): every read is scoped to its
+    collections and every write checked against its grants, so an administrator sees exactly what
+    the user would. No such user, or a disabled one, is a ``KBError`` (one line, exit 1).
+    """
     from kb.service import KnowledgeBase
 
     obj = ctx.ensure_object(dict)
@@ -37,7 +42,9 @@ def open_kb(ctx: click.Context, *, migrating: bool = False) -> Any:
         except ValueError as exc:  # an unknown setting in kb.toml or a KB_* variable
             raise click.ClickException(str(exc)) from exc
         ctx.call_on_close(obj["kb"].close)
-    return obj["kb"]
+    if obj.get("user") and "view" not in obj:
+        obj["view"] = obj["kb"].as_user(obj["user"])
+    return obj.get("view") or obj["kb"]
 
 
 def report_row(r: Any) -> dict[str, Any]:
@@ -271,6 +278,8 @@ def eval_cmd(
     directory = directory or Path("corpus/eval")
     obj = ctx.ensure_object(dict)
     kb = KnowledgeBase.open_for_eval(directory, obj["path"], embedder=obj.get("embedder"))
+    if obj.get("user") and Path(kb.root).resolve() == Path(obj["path"]).resolve():
+        kb = kb.as_user(obj["user"])  # scored on --kb itself: only what the user may read
     result = kb.evaluate(directory, modes=modes, limit=limit)
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else KnowledgeBase.eval_table(result))
 

@@ -38,6 +38,8 @@ LAYERS = {
     "kb.cli": 7,
     "kb.cli_read": 7,
     "kb.cli_input": 7,
+    "kb.cli_accounts": 7,
+    "kb.cli_audit": 7,
     "kb.ui": 7,
     "kb.api": 7,
 }
