@@ -17,16 +17,9 @@ import click
 
 from kb.cli_input import Known
 from kb.cli_read import open_kb
+from kb.types import AUDIT_ACTIONS
 
 JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-#: What the facade records (kb.access.trail.ACTIONS, which a front end may not import; a test keeps
-#: the two equal). A misspelt ``--action serach`` is refused, never an empty "nobody searched".
-AUDIT_ACTIONS = (
-    "login", "login_failed", "login_locked", "lockout", "logout", "search", "similar", "view", "download",
-    "export", "brief", "compare", "entity", "upload", "ingest", "remove", "set", "relink", "grant", "revoke",
-    "user_add", "user_disable", "user_enable", "passwd", "group_add", "group_join", "group_leave",
-    "token_create", "token_revoke",
-)  # fmt: skip
 
 
 #: control characters (C0, DEL, C1): a terminal would act on them
@@ -77,11 +70,8 @@ def audit_text(r: dict[str, Any]) -> str:
 
 
 def audit_rows(kb: Any, user: str | None, since: str | None, limit: int | None, actions: Sequence[str]) -> list[Any]:
-    """The trail's rows, oldest first; ``actions`` filters here (the facade filters user and time)."""
-    if not actions:
-        return list(kb.audit_log(user=user, since=since, limit=limit))
-    rows = [r for r in kb.audit_log(user=user, since=since) if r["action"] in actions]
-    return rows[-limit:] if limit else rows
+    """The trail's rows, oldest first, of ``user``, from ``since``, of ``actions`` (the newest ``limit``)."""
+    return list(kb.audit_log(user=user, since=since, limit=limit, actions=actions or None))
 
 
 @click.group(invoke_without_command=True)

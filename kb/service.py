@@ -263,8 +263,7 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs):
         from kb.read.views import document_view
 
         view = document_view(self._db, self.root, doc_id)
-        if view is not None:
-            self._audit("view", ids=[doc_id])
+        self._audit("view", ids=[doc_id] if view else [], query=None if view else doc_id[:200])
         return view
 
     def original_file(self, doc_id: str) -> Path | None:

@@ -44,10 +44,13 @@ class AccessVerbs:
     def as_user(self, name: str) -> Any:
         """This knowledge base as the user ``name`` sees it (its grants and its groups').
 
+        The trail records the principal acting now (the owner, an administrator) as the one who
+        acted, "as" ``name``: checking what alice sees is not alice's own search.
+
         Raises:
             NotFound: no such user.  LoginFailed: the account is disabled.
         """
-        return self.as_principal(self._accounts().principal(name))
+        return self.as_principal(replace(self._accounts().principal(name), via=self.principal.name))
 
     def for_token(self, token: str) -> Any:
         """This knowledge base as the owner of a live session or API token sees it.
@@ -58,7 +61,12 @@ class AccessVerbs:
         user = self._accounts().authenticate(token)
         if user is None:
             raise LoginFailed("the token is not valid (unknown, expired or revoked)")
-        return self.as_user(user)
+        return self.as_principal(self._accounts().principal(user))
+
+    @property
+    def _actor(self) -> str:
+        """Who the trail names for what this view does (the owner or admin acting as a user, else the user)."""
+        return self.principal.via or self.principal.name
 
     @property
     def readable(self) -> frozenset[str] | None:
@@ -93,9 +101,11 @@ class AccessVerbs:
             return
         from kb.access.trail import record
 
-        readable = self.principal.read
-        collections = sorted(readable) if readable is not None else [ALL_COLLECTIONS]
-        record(accounts.db, self.clock, self.principal.name, action, collections=collections, **fields)
+        p = self.principal
+        collections = sorted(p.read) if p.read is not None else [ALL_COLLECTIONS]
+        if p.via:
+            fields["detail"] = f"as {p.name}" + (f"; {fields['detail']}" if fields.get("detail") else "")
+        record(accounts.db, self.clock, p.via or p.name, action, collections=collections, **fields)
 
     def _accounts(self) -> Any:
         from kb.access.accounts import Accounts
@@ -112,7 +122,7 @@ class AccessVerbs:
         """Add a user; the first one must be an administrator, and switches on multi-user mode."""
         if self.multi_user:
             self._require_admin("add users")
-        self._accounts().add_user(name, password, admin=admin, by=self.principal.name)
+        self._accounts().add_user(name, password, admin=admin, by=self._actor)
 
     def users(self) -> list[dict[str, Any]]:
         """Every user: name, admin, disabled, created, groups."""
@@ -123,22 +133,22 @@ class AccessVerbs:
         """Change a password (an administrator, or the user itself); ends the user's sessions and tokens."""
         if name != self.principal.name:
             self._require_admin("change another user's password")
-        self._accounts().set_password(name, password, by=self.principal.name)
+        self._accounts().set_password(name, password, by=self._actor)
 
     def disable_user(self, name: str, disabled: bool = True) -> None:
         """Disable (or enable again) a user: a disabled user cannot log in and its tokens stop working."""
         self._require_admin("disable users")
-        self._accounts().set_disabled(name, disabled, by=self.principal.name)
+        self._accounts().set_disabled(name, disabled, by=self._actor)
 
     def add_group(self, name: str) -> None:
         """Add a group (grants to a group reach its members)."""
         self._require_admin("add groups")
-        self._accounts().add_group(name, by=self.principal.name)
+        self._accounts().add_group(name, by=self._actor)
 
     def set_member(self, group: str, user: str, member: bool = True) -> None:
         """Put a user in a group, or take it out."""
         self._require_admin("change groups")
-        self._accounts().set_member(group, user, member, by=self.principal.name)
+        self._accounts().set_member(group, user, member, by=self._actor)
 
     def groups(self) -> list[tuple[str, list[str]]]:
         """``(group, members)`` of every group."""
@@ -153,9 +163,9 @@ class AccessVerbs:
         """
         self._accounts().grant(subject, collection, role, by=self.principal)
 
-    def revoke(self, subject: str, collection: str) -> None:
-        """Take back a user's or group's grant on a collection."""
-        self._accounts().grant(subject, collection, None, by=self.principal)
+    def revoke(self, subject: str, collection: str) -> bool:
+        """Take back a user's or group's grant on a collection; ``False`` when there was no such grant."""
+        return bool(self._accounts().grant(subject, collection, None, by=self.principal))
 
     def grants(self) -> list[dict[str, str]]:
         """Every grant (administrators), or those on the collections the principal manages."""
@@ -168,8 +178,10 @@ class AccessVerbs:
         from kb.store.accounts import collection_counts
 
         counts = collection_counts(self._db)
-        names = set(counts) | (set(self.principal.read) if self.principal.read is not None else set())
         grants = self.grants() if (self.principal.admin or self.principal.manage) else []
+        names = set(counts) | (set(self.principal.read) if self.principal.read is not None else set())
+        if self.principal.read is None:  # granted but still empty collections, for whoever reads all
+            names |= {g["collection"] for g in grants if g["collection"] != ALL_COLLECTIONS}
         out = []
         for name in sorted(names):
             role = next((r for r in ("admin", "write", "read") if self.principal.can(r, name)), None)
@@ -198,7 +210,7 @@ class AccessVerbs:
         """A new API token for ``user`` (an administrator, or the user for itself); shown once."""
         if user != self.principal.name:
             self._require_admin("create tokens for another user")
-        return str(self._accounts().create_token(user, label, days, by=self.principal.name))
+        return str(self._accounts().create_token(user, label, days, by=self._actor))
 
     def tokens(self, user: str | None = None) -> list[dict[str, Any]]:
         """API tokens (never the secret): id, user, label, created, expires, revoked."""
@@ -211,17 +223,29 @@ class AccessVerbs:
         own = {t["id"] for t in self._accounts().tokens(self.principal.name)}
         if token_id not in own:
             self._require_admin("revoke other users' tokens")
-        return bool(self._accounts().revoke_token(token_id, by=self.principal.name))
+        return bool(self._accounts().revoke_token(token_id, by=self._actor))
 
     # -- the audit trail ----------------------------------------------------------------------
+    def audit_export(self, doc_ids: Sequence[str], what: str) -> None:
+        """Record that the principal exported ``doc_ids`` (a ZIP, a CSV, a report file: ``what``).
+
+        The facade records its own reads; a front end that writes results out calls this once.
+        """
+        self._audit("export", ids=list(doc_ids), detail=what[:200])
+
     def audit_log(
-        self, user: str | None = None, since: str | None = None, limit: int | None = None
+        self,
+        user: str | None = None,
+        since: str | None = None,
+        limit: int | None = None,
+        actions: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Audit rows oldest first (administrators only): time, user, action, query, filters, collections, ids."""
         from kb.store import audit
 
         self._require_admin("read the audit trail")
-        return [r.as_dict() for r in audit.rows(self.store.db, user=user, since=since, limit=limit)]
+        rows = audit.rows(self.store.db, user=user, since=since, limit=limit, actions=actions)
+        return [r.as_dict() for r in rows]
 
     def verify_audit(self) -> tuple[bool, list[str], str]:
         """Check the trail's hash chain: (intact, problems, the head to record elsewhere)."""

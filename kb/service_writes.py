@@ -39,9 +39,13 @@ class WriteVerbs:
         Raises:
             LockHeld: another process is writing this knowledge base.
             Forbidden: the principal may not write ``collection``.
+            ValueError: ``collection`` is not a name a grant could name (``*``, control characters, slashes).
         """
+        from kb.access.accounts import check_collection
         from kb.write.ingest import run_ingest
 
+        if collection is not None:
+            check_collection(collection, star=False)
         self._require("write", collection)
         report = run_ingest(self._writer(), paths, collection, passwords=passwords, progress=progress)
         stored = [r.doc_id for r in report.rows if r.doc_id and r.status in ("ingested", "updated")]

@@ -29,6 +29,7 @@ from ingest.types import (
 
 __all__ = [
     "ALL_COLLECTIONS",
+    "AUDIT_ACTIONS",
     "DEFAULT_COLLECTION",
     "DOC_TYPES",
     "ENTITY_TYPES",
@@ -205,6 +206,13 @@ DEFAULT_COLLECTION = "default"
 ALL_COLLECTIONS = "*"
 #: Grant roles, weakest first: each includes the ones before it.
 ROLES = ("read", "write", "admin")
+#: What the audit trail records (``kb audit --action`` and the admin page filter on these).
+AUDIT_ACTIONS = (
+    "login", "login_failed", "login_locked", "lockout", "logout", "search", "similar", "view", "download",
+    "export", "brief", "compare", "entity", "upload", "ingest", "remove", "set", "relink", "grant", "revoke",
+    "user_add", "user_disable", "user_enable", "passwd", "group_add", "group_join", "group_leave",
+    "token_create", "token_revoke",
+)  # fmt: skip
 
 
 class Forbidden(KBError):
@@ -229,6 +237,7 @@ class Principal:
     write: frozenset[str] | None = None
     manage: frozenset[str] | None = None  # collections whose grants it may change
     owner: bool = False
+    via: str | None = None  # who is really acting, when an owner or admin looks through a user's eyes
 
     def can(self, role: str, collection: str | None) -> bool:
         """Whether this principal holds ``role`` on ``collection`` (``None`` = the default one)."""

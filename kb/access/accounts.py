@@ -48,8 +48,9 @@ def check_name(name: str, what: str = "user") -> str:
     return name
 
 
-def check_collection(name: str) -> str:
-    if name != ALL_COLLECTIONS and not COLLECTION.fullmatch(name or ""):
+def check_collection(name: str, *, star: bool = True) -> str:
+    """A collection name grants and ingest accept (``star``: also ``*``, every collection, for grants)."""
+    if not (star and name == ALL_COLLECTIONS) and not COLLECTION.fullmatch(name or ""):
         raise ValueError(f"not a collection name: {name!r}")
     return name
 
@@ -126,7 +127,7 @@ class Accounts:
         return row
 
     # -- grants -------------------------------------------------------------------------------
-    def grant(self, subject: str, collection: str, role: str | None, *, by: Principal) -> None:
+    def grant(self, subject: str, collection: str, role: str | None, *, by: Principal) -> bool:
         """Give ``subject`` (a user or a group) ``role`` on ``collection``; ``role=None`` revokes."""
         check_collection(collection)
         if role is not None and role not in ROLES:
@@ -143,9 +144,9 @@ class Accounts:
             changed = rows.put_grant(self.db, subject, kind, collection, role)
         if changed:
             action = "grant" if role else "revoke"
-            record(
-                self.db, self.clock, by.name, action, collections=[collection], detail=f"{subject} {role or ''}".strip()
-            )
+            detail = f"{subject} {role or ''}".strip()
+            record(self.db, self.clock, by.via or by.name, action, collections=[collection], detail=detail)
+        return changed
 
     def grants(self) -> list[dict[str, str]]:
         return [dict(r) for r in rows.grant_rows(self.db)]

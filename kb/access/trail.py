@@ -8,14 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kb.store import audit
-
-#: the actions the trail records (``kb audit --action`` and the admin page filter on these)
-ACTIONS = (
-    "login", "login_failed", "login_locked", "lockout", "logout", "search", "similar", "view", "download",
-    "export", "brief", "compare", "entity", "upload", "ingest", "remove", "set", "relink", "grant", "revoke",
-    "user_add", "user_disable", "user_enable", "passwd", "group_add", "group_join", "group_leave",
-    "token_create", "token_revoke",
-)  # fmt: skip
+from kb.types import AUDIT_ACTIONS as ACTIONS
 
 
 def record(

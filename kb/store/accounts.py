@@ -159,7 +159,7 @@ def revoke_sessions(
     if digest is not None:
         cur = db.execute("UPDATE sessions SET revoked = 1 WHERE digest = ? AND revoked = 0", (digest,))
     elif rowid is not None:
-        cur = db.execute("UPDATE sessions SET revoked = 1 WHERE rowid = ? AND revoked = 0", (rowid,))
+        cur = db.execute("UPDATE sessions SET revoked = 1 WHERE rowid = ? AND kind = 'token' AND revoked = 0", (rowid,))
     else:
         cur = db.execute("UPDATE sessions SET revoked = 1 WHERE user = ? AND revoked = 0", (user,))
     return cur.rowcount

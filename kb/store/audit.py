@@ -84,10 +84,18 @@ def append(db: sqlite3.Connection, values: dict[str, Any]) -> str:
 
 
 def rows(
-    db: sqlite3.Connection, *, user: str | None = None, since: str | None = None, limit: int | None = None
+    db: sqlite3.Connection,
+    *,
+    user: str | None = None,
+    since: str | None = None,
+    limit: int | None = None,
+    actions: Sequence[str] | None = None,
 ) -> list[AuditRow]:
-    """Rows oldest first (the newest ``limit`` of them), optionally of one user and from a time on."""
+    """Rows oldest first (the newest ``limit`` of them), optionally of one user, from a time on, of some actions."""
     where, args = [], []
+    if actions:
+        where.append(f"action IN ({','.join('?' * len(actions))})")
+        args.extend(actions)
     if user:
         where.append("user = ?")
         args.append(user)

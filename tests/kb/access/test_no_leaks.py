@@ -207,12 +207,17 @@ def test_writes_need_write_and_administration_needs_an_admin(shared: dict[str, A
 def test_the_trail_records_who_searched_what_and_what_came_back(shared: dict[str, Any]) -> None:
     kb: KnowledgeBase = shared["kb"]
     _apply(kb, [("bob", "C", "read")], set())
-    bob = kb.as_user("bob")
+    bob = kb.for_token(kb.login("bob", "bob-password")["access_token"])
     results = bob.search("patrulla", k=2, filters={"lang": "es"})
     row = kb.audit_log(user="bob", limit=1)[0]
-    assert row["action"] == "search" and row["query"] == "patrulla"
+    assert row["action"] == "search" and row["query"] == "patrulla" and row["detail"] is None
     assert row["filters"] == {"lang": ["es"]} and row["collections"] == ["C"]
     assert row["ids"] == [r.doc_id for r in results]
+    # the owner looking through bob's eyes is recorded as the owner, "as bob"
+    kb.as_user("bob").search("combustible", k=1)
+    row = kb.audit_log(limit=1)[0]
+    assert (row["user"], row["detail"], row["collections"]) == ("owner", "as bob", ["C"])
+    assert [r["action"] for r in kb.audit_log(user="bob", actions=["login"])][-1:] == ["login"]
     assert kb.verify_audit()[0]
 
 
