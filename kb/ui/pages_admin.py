@@ -116,7 +116,7 @@ def grants_tab(kb: KnowledgeBase, subjects: list[str]) -> None:
     """
     rows = kb.grants()
     table = [
-        {L("subject"): g["subject"], L("collections"): g["collection"], L("role"): L("role_" + str(g["role"]))}
+        {L("subject"): g["subject"], L("meta_collection"): g["collection"], L("role"): L("role_" + str(g["role"]))}
         for g in rows
     ]
     st.dataframe(table, hide_index=True)
@@ -124,7 +124,7 @@ def grants_tab(kb: KnowledgeBase, subjects: list[str]) -> None:
     with st.form("grant"):
         subject = st.selectbox(L("subject"), subjects, key="grant_subject")
         collection = st.selectbox(
-            L("collections"),
+            L("meta_collection"),
             [*known, ALL_COLLECTIONS],
             format_func=lambda c: L("every_collection") if c == ALL_COLLECTIONS else c,
             accept_new_options=True,

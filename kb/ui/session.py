@@ -99,7 +99,10 @@ def account_sidebar(view: Any) -> None:
     collections = view.collections()
     st.markdown(f"**{L('your_collections')}**")
     if collections:
-        lines = (f"{esc(c['name'])} — {int(c['documents'])} · {L('role_' + str(c['role']))}" for c in collections)
+        lines = (
+            f"{esc(c['name'])} · {int(c['documents'])} {L('results')} · {L('role_' + str(c['role']))}"
+            for c in collections
+        )
         st.markdown(bullets(lines), unsafe_allow_html=True)
     else:
         st.caption(L("no_collections"))

@@ -130,14 +130,14 @@ def test_expired_session_returns_to_the_login_page(fresh_team_kb: KnowledgeBase)
 def test_sidebar_shows_the_user_and_the_collections_it_reads(shared_team_kb: KnowledgeBase) -> None:
     at = run_app_as(shared_team_kb, "alice")
     side = "\n".join(str(m.value) for m in at.sidebar.markdown)
-    assert "Signed in as **alice**" in side and "border — 2 · read" in side
+    assert "Signed in as **alice**" in side and "border · 2 documents · read" in side
     assert "police" not in side
     assert "2 documents" in " ".join(c.value for c in at.sidebar.caption)  # counts are alice's too
     assert "page=upload" not in menu(at) and "page=admin" not in menu(at)
     at = run_app_as(shared_team_kb, "admin", ui="es")
     side = "\n".join(str(m.value) for m in at.sidebar.markdown)
     assert "Sesión de **admin** · Administrador" in side
-    assert "border — 2 · administración" in side and "police — 1 · administración" in side
+    assert "border · 2 documentos · administración" in side and "police · 1 documentos · administración" in side
     assert "page=upload" in menu(at) and "page=admin" in menu(at)
 
 
@@ -188,6 +188,14 @@ def test_hidden_document_by_url_is_not_found_like_a_missing_one(shared_team_kb: 
     assert opened.title[0].value == "Informe policial reservado"
 
 
+def test_opening_a_document_logs_a_view_not_a_download(fresh_team_kb: KnowledgeBase) -> None:
+    border = doc_id(fresh_team_kb, "border")
+    at = run_app_as(fresh_team_kb, "alice", page="doc", id=border)
+    assert [b.label for b in at.get("download_button")] == ["Download the original"]
+    actions = [r["action"] for r in fresh_team_kb.audit_log(user="alice") if r["ids"] == [border]]
+    assert "view" in actions and "download" not in actions  # the file is read when the button is clicked
+
+
 # -- uploads by role ---------------------------------------------------------------------------
 def test_upload_is_offered_only_into_writable_collections(shared_team_kb: KnowledgeBase) -> None:
     at = run_app_as(shared_team_kb, "alice", page="upload")
@@ -230,6 +238,7 @@ def test_admin_uploads_into_a_new_collection(fresh_team_kb: KnowledgeBase) -> No
     at.button(key="ingest").click().run()
     assert not at.exception and at.success
     assert {c["name"] for c in fresh_team_kb.collections()} == {"border", "police", "minutes"}
+
     def sources(kb: KnowledgeBase) -> list[str]:
         return [Path(r.best.source).name for r in kb.search("Reunion sobre Tacna y Arica", k=5)]
 
