@@ -21,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from kb.types import LoginFailed
+from kb.types import LoginFailed, NotFound
 from kb.ui.nav import L
 from kb.ui.render import bullets, esc
 
@@ -44,7 +44,7 @@ def signed_in(kb: Any) -> Any | None:
     if token is not None:
         try:
             view = kb.for_token(token)
-        except LoginFailed:  # expired, revoked, or its user disabled: back to the login page
+        except (LoginFailed, NotFound):  # expired, revoked, or its user disabled: back to the login page
             st.session_state.pop(TOKEN, None)
             st.session_state[_NOTICE] = "session_ended"
         else:
