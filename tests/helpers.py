@@ -137,6 +137,36 @@ APP_DOCS = {
     "y <img src=x onerror=alert(2)> en su texto, que deben verse como texto.\n",
 }
 
+#: a shared knowledge base (issue 15): documents by collection; "police" is readable by administrators only
+TEAM_DOCS = {
+    "border": {name: APP_DOCS[name] for name in ("acta-desaguadero.md", "rumichaca.txt")},
+    "police": {
+        "informe-reservado.md": "# Informe policial reservado\n\nInforme reservado de la Policía Nacional del Perú "
+        "sobre el contrabando de combustible en el río Desaguadero y los patrullajes binacionales en el puente.\n"
+    },
+}
+#: its users: an administrator, alice (reads "border"), bob (writes "border")
+TEAM_PASSWORDS = {"admin": "admin-password-1", "alice": "alice-password-1", "bob": "bob-password-1"}
+
+
+def team_kb(root: Path) -> Any:
+    """A multi-user knowledge base under ``root`` with :data:`TEAM_DOCS`, its users and their grants."""
+    from kb.service import KnowledgeBase
+
+    kb = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
+    for collection, documents in TEAM_DOCS.items():
+        folder = root / "docs" / collection
+        folder.mkdir(parents=True)
+        for name, text in documents.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        report = kb.ingest([folder], collection=collection)
+        assert report.count("ingested") == len(documents), report.rows
+    for name, password in TEAM_PASSWORDS.items():
+        kb.add_user(name, password, admin=name == "admin")
+    kb.grant("alice", "border", "read")
+    kb.grant("bob", "border", "write")
+    return kb
+
 
 def sample_docx_bytes() -> bytes:
     """A small real DOCX: title and author, a heading, a paragraph, a 2x2 table, a second heading."""
@@ -252,11 +282,18 @@ def run_ingest(kb_dir: Path, folders: list[Path], crash_at: str | None) -> int:
 
 def run_app(kb: Any, **params: str) -> Any:
     """Run app.py once with ``kb`` (a KnowledgeBase, or None) injected and the given query parameters."""
+    return run_app_as(kb, None, **params)
+
+
+def run_app_as(kb: Any, user: str | None, **params: str) -> Any:
+    """:func:`run_app`, signed in as ``user`` of :func:`team_kb` (a fresh session token) unless ``None``."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     if kb is not None:
         at.session_state["kb"] = kb
+    if user is not None:
+        at.session_state["kb_token"] = kb.login(user, TEAM_PASSWORDS[user])["access_token"]
     for k, v in params.items():
         at.query_params[k] = v
     return at.run()

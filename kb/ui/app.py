@@ -7,8 +7,11 @@ unless told otherwise (see .streamlit/config.toml and the README). Imports `kb.s
 once per process.
 
 Pages are chosen by `?page=` (search, doc, entity, crossings, similar, precedents, brief,
-compare, upload); to add one, decorate its function with `kb.ui.nav.register` in a `kb.ui`
+compare, upload, admin); to add one, decorate its function with `kb.ui.nav.register` in a `kb.ui`
 module imported below.
+
+A knowledge base with users asks for a login first (:mod:`kb.ui.session`); every page then gets
+the signed-in user's view of the knowledge base, never the shared owner's object.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.service import KnowledgeBase
-from kb.ui import pages_doc, pages_entity, pages_reports, pages_search, pages_tools  # noqa: F401 - they register
+from kb.ui import pages_admin, pages_doc, pages_entity, pages_reports, pages_search, pages_tools  # noqa: F401
 from kb.ui.context import get_kb
 from kb.ui.i18n import LANGUAGES
 from kb.ui.nav import DEFAULT_UI, L, link, pages, ui_lang
 from kb.ui.render import anchor
+from kb.ui.session import account_sidebar, signed_in
 
 MENU_CSS = """<style>
 .kb-nav a{display:block;padding:4px 8px;margin:1px 0;border-radius:6px;text-decoration:none;color:#0f172a}
@@ -40,27 +44,37 @@ def language_selector() -> None:
 
 
 def sidebar(kb: KnowledgeBase, current: str) -> None:
+    """Language, the menu (the pages this user may open), counts; in multi-user mode the user too."""
     with st.sidebar:
         language_selector()
         items = "".join(
             anchor(link(page=p.name), L(p.label), css="kb-here" if p.name == current else None)
             for p in pages().values()
-            if p.menu
+            if p.menu and p.visible(kb)
         )
         st.markdown(f'{MENU_CSS}<div class="kb-nav">{items}</div>', unsafe_allow_html=True)
         s = kb.stats()
         st.caption(L("stats").format(d=int(s["documents"]), c=int(s["chunks"]), e=int(s["entities"])))
+        if not kb.principal.owner:
+            account_sidebar(kb)
 
 
 def main() -> None:
-    """One run of the script: the page named by ``?page=``, with the sidebar."""
+    """One run of the script: the login page, or the page named by ``?page=`` with the sidebar."""
     st.set_page_config(page_title="kb — border cooperation knowledge base", page_icon="🔎", layout="wide")
     registry = pages()
     name = st.query_params.get("page", "search")
     page = registry.get(name) or registry["search"]
-    kb = get_kb()
-    sidebar(kb, page.name)
-    page.draw(kb)
+    view = signed_in(get_kb())  # the owner's knowledge base in single-user mode, else the user's view
+    if view is None:  # the login page was drawn (``?page=`` stays, so it opens once signed in)
+        with st.sidebar:
+            language_selector()
+        return
+    sidebar(view, page.name)
+    if not page.visible(view):
+        st.error(L("not_allowed"))
+        return
+    page.draw(view)
 
 
 if __name__ == "__main__":  # `streamlit run kb/ui/app.py` (what `kb app` does)

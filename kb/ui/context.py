@@ -48,7 +48,13 @@ def get_kb() -> KnowledgeBase:
 
 
 def bootstrap_if_empty(kb: KnowledgeBase) -> None:
-    """Ingest ``KB_BOOTSTRAP`` (default: the bundled corpus) into an empty knowledge base, with progress."""
+    """Ingest ``KB_BOOTSTRAP`` (default: the bundled corpus) into an empty knowledge base, with progress.
+
+    Single-user mode only: a shared knowledge base is filled by its users, into their collections,
+    never by whoever opens the login page first.
+    """
+    if kb.multi_user:
+        return
     folder = Path(os.environ.get("KB_BOOTSTRAP") or REPO / "corpus" / "documents")
     if kb.stats()["documents"] or not folder.is_dir() or not any(folder.iterdir()):
         return

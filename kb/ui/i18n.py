@@ -7,6 +7,8 @@ back to English, and an entity type without a label shows as the type itself.
 
 from __future__ import annotations
 
+from kb.ui.i18n_access import ACCESS_ROWS
+
 LANGUAGES = {"en": "English", "es": "Español", "pt": "Português", "fr": "Français"}
 
 _ROWS: dict[str, tuple[str, str, str, str]] = {
@@ -261,7 +263,9 @@ _ROWS: dict[str, tuple[str, str, str, str]] = {
     "region_other": ("Other", "Otra", "Outra", "Autre"),
 }
 
-LABELS: dict[str, dict[str, str]] = {key: dict(zip(LANGUAGES, row, strict=True)) for key, row in _ROWS.items()}
+LABELS: dict[str, dict[str, str]] = {
+    key: dict(zip(LANGUAGES, row, strict=True)) for key, row in {**_ROWS, **ACCESS_ROWS}.items()
+}
 
 
 def t(key: str, lang: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -27,21 +28,28 @@ class Page:
     draw: Callable[..., None]
     menu: bool = True
     order: int = 100
+    #: who may open it, given the signed-in user's view of the knowledge base (None: everyone)
+    allowed: Callable[[Any], bool] | None = None
+
+    def visible(self, kb: Any) -> bool:
+        """Whether the user behind ``kb`` (a principal's view, or the owner's knowledge base) may open it."""
+        return self.allowed is None or self.allowed(kb)
 
 
 _PAGES: dict[str, Page] = {}
 
 
 def register(
-    name: str, label: str, *, menu: bool = True, order: int = 100
+    name: str, label: str, *, menu: bool = True, order: int = 100, allowed: Callable[[Any], bool] | None = None
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Decorator adding a page to the router (and, with ``menu``, to the sidebar, by ``order``).
 
     New pages (a visit brief, a comparison) need only this decorator and an import in app.py.
+    ``allowed`` hides a page from the menu, and refuses it by URL, for users it returns False for.
     """
 
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
-        _PAGES[name] = Page(name, label, fn, menu, order)
+        _PAGES[name] = Page(name, label, fn, menu, order, allowed)
         return fn
 
     return wrap

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,12 @@ def matching_passages(
     return out
 
 
+def original_bytes(kb: KnowledgeBase, doc_id: str) -> bytes:
+    """The original file of a document, through the facade (which checks the reader and logs the download)."""
+    path = kb.original_file(doc_id)
+    return path.read_bytes() if path is not None else b""
+
+
 def _meta_value(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "—"
@@ -47,9 +54,10 @@ def page_doc(kb: KnowledgeBase) -> None:
         rows = "".join(f"<tr><th>{esc(L('meta_' + k))}</th><td>{esc(_meta_value(doc.get(k)))}</td></tr>" for k in META)
         st.markdown(f'<table class="kb-meta-table">{rows}</table>', unsafe_allow_html=True)
     with right:
-        original = kb.original_file(doc["doc_id"])
-        if original is not None:
-            st.download_button(L("download"), original.read_bytes(), Path(doc["source"]).name, key="download")
+        if doc.get("file") and Path(doc["file"]).is_file():
+            # read on the click, not on every view: a shared knowledge base audits each download
+            fetch = partial(original_bytes, kb, doc["doc_id"])
+            st.download_button(L("download"), fetch, Path(doc["source"]).name, key="download", on_click="ignore")
         st.markdown(anchor(link(page="similar", id=doc["doc_id"]), L("more_like")), unsafe_allow_html=True)
     st.subheader(L("entities"))
     for etype, items in doc["entities"].items():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from kb.service import KnowledgeBase
-from kb.types import KBError
+from kb.types import Forbidden, KBError
 from kb.ui.nav import L, register
 from kb.ui.pages_search import show_results, text_language
 from kb.ui.render import esc, export_markdown
@@ -14,10 +16,52 @@ from kb.ui.uploads import MAX_UPLOAD_MB, UPLOAD_TYPES, ingest_uploads, read_draf
 STAGES = ("scan", "read", "analyse", "embed")
 
 
-@register("upload", "upload", order=60)
+NEW = ""  # the "new collection" choice: no collection is named "" (the facade refuses it)
+_BAD_COLLECTION = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def writable(kb: KnowledgeBase) -> list[str]:
+    """The collections the user may add documents to (every one it reads with write or manage)."""
+    return [str(c["name"]) for c in kb.collections() if c["role"] in ("write", "admin")]
+
+
+def can_upload(kb: KnowledgeBase) -> bool:
+    """Single-user mode, an administrator, or a user with write access somewhere."""
+    return kb.principal.admin or bool(writable(kb))
+
+
+def upload_collection(kb: KnowledgeBase) -> tuple[bool, str | None]:
+    """Which collection an upload goes into: ``(ready, name)``; single-user mode keeps today's default.
+
+    A user chooses among the collections it may write; only an administrator may name a new one.
+    """
+    if not kb.multi_user:
+        return True, None
+    options = writable(kb) + ([NEW] if kb.principal.admin else [])
+    if not options:
+        st.info(L("no_writable"))
+        return False, None
+    choice = st.selectbox(L("upload_into"), options, format_func=_collection_label, key="upload_collection")
+    if choice != NEW:
+        return True, choice
+    name = st.text_input(L("new_collection_name"), key="upload_new_collection").strip()
+    if name and (len(name) > 128 or name == "*" or _BAD_COLLECTION.search(name)):
+        st.error(L("bad_collection"))
+        return False, None
+    return bool(name), name or None
+
+
+def _collection_label(name: str) -> str:
+    return L("new_collection") if name == NEW else name
+
+
+@register("upload", "upload", order=60, allowed=can_upload)
 def page_upload(kb: KnowledgeBase) -> None:
     st.title(L("upload"))
     st.caption(L("upload_note").format(mb=MAX_UPLOAD_MB))
+    ready, collection = upload_collection(kb)
+    if not ready:
+        return
     # The type list is only the browser's filter: uploads.stage checks suffix, size and content again.
     files = st.file_uploader(L("upload_help"), type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads")
     if not files:
@@ -31,7 +75,11 @@ def page_upload(kb: KnowledgeBase) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"{label} {int(done)}/{int(total)}")
 
     try:
-        outcomes = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files], progress=progress)
+        outcomes = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files], progress=progress, collection=collection)
+    except Forbidden as exc:  # the grant changed since the page was drawn: nothing was kept
+        bar.empty()
+        st.error(f"{L('forbidden')}: {esc(exc)}")
+        return
     except KBError as exc:  # e.g. another process is writing: nothing was changed
         bar.empty()
         st.error(f"{L('status_skipped')}: {esc(exc)}")

@@ -16,6 +16,7 @@ files: in the parser sandbox, with the knowledge base's time, size and memory li
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -26,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from kb.types import DEFAULT_COLLECTION
 
 MAX_UPLOAD_MB = 50
 #: bytes of a stored file name (UTF-8): well under the 255 bytes most filesystems allow
@@ -110,10 +113,27 @@ def refusal(name: str, size: int, max_mb: int = MAX_UPLOAD_MB) -> Outcome | None
     return None
 
 
-def upload_dir(kb_root: Path) -> Path:
+def upload_dir(kb_root: Path, collection: str | None = None) -> Path:
+    """``<kb>/uploads``, or for a named collection its own folder below it (see :func:`collection_folder`)."""
     folder = (Path(kb_root) / "uploads").resolve()
+    if collection is not None and collection != DEFAULT_COLLECTION:
+        folder = folder / collection_folder(collection)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def collection_folder(collection: str) -> str:
+    """A folder name for a collection's uploads: readable, safe, and distinct for distinct names.
+
+    A document's id is stable for its path within a collection, so the same file name uploaded into
+    two collections must not share a path (one upload would replace the other's file). Collection
+    names may hold any character but ``/`` and ``\\``, so the name is reduced like a file name and a
+    hash of the exact name keeps ``a b`` and ``a_b`` apart. The prefix keeps it from ever looking
+    like an uploaded file or the staging folder.
+    """
+    readable = _UNSAFE.sub("_", unicodedata.normalize("NFC", collection)).strip(" .")[:40]
+    digest = hashlib.sha256(collection.encode("utf-8")).hexdigest()[:10]
+    return f"collection-{readable}-{digest}" if readable else f"collection-{digest}"
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -131,13 +151,13 @@ class Placed:
 
 @contextmanager
 def staged(
-    kb_root: Path, files: Sequence[tuple[str, bytes]], max_mb: int = MAX_UPLOAD_MB
+    kb_root: Path, files: Sequence[tuple[str, bytes]], max_mb: int = MAX_UPLOAD_MB, collection: str | None = None
 ) -> Iterator[tuple[list[Placed], dict[int, Outcome]]]:
     """Check and place uploads under ``<kb>/uploads``: yields the placed files and refusals by batch index.
 
     If the body raises, every placed file is taken back out and replaced versions are restored.
     """
-    folder = upload_dir(kb_root)
+    folder = upload_dir(kb_root, collection)
     placed: list[Placed] = []
     refused: dict[int, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix=".incoming-", dir=folder) as tmp:
@@ -197,17 +217,21 @@ def ingest_uploads(
     files: Sequence[tuple[str, bytes]],
     progress: Callable[[str, int, int], None] | None = None,
     max_mb: int = MAX_UPLOAD_MB,
+    collection: str | None = None,
 ) -> list[Outcome]:
-    """Stage and ingest uploaded ``(name, bytes)`` pairs; one outcome per file, in upload order.
+    """Stage and ingest uploaded ``(name, bytes)`` pairs into ``collection``; one outcome per file, in order.
 
     Raises:
-        KBError: the ingest could not run (another process is writing); nothing was kept.
+        KBError: the ingest could not run (another process is writing, or ``Forbidden``: the user
+            may not write ``collection``); nothing was kept.
     """
+    if collection == DEFAULT_COLLECTION:
+        collection = None  # where documents without a collection live (and single-user uploads went)
     outcomes: dict[int, Outcome] = {}
-    with staged(Path(kb.root), files, max_mb) as (placed, refused):
+    with staged(Path(kb.root), files, max_mb, collection) as (placed, refused):
         outcomes.update(refused)
         if placed:
-            report = kb.ingest([p.path for p in placed], progress=progress)
+            report = kb.ingest([p.path for p in placed], collection=collection, progress=progress)
             rows = {str(Path(row.path).resolve()): row for row in report.rows}
             for item in placed:
                 row = rows.get(str(item.path.resolve()))

@@ -1,4 +1,4 @@
-"""A small knowledge base for the app tests (fake embedder, gazetteer-only entities).
+"""Small knowledge bases for the app tests (fake embedder, gazetteer-only entities), one of them shared.
 
 The AppTest runner and the markup helpers (run_app, shown, html_of, cards) are in tests/helpers.py.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kb.service import KnowledgeBase
-from tests.helpers import APP_DOCS, fake_kb
+from tests.helpers import APP_DOCS, fake_kb, team_kb
 
 
 def build(root: Path) -> KnowledgeBase:
@@ -30,5 +30,20 @@ def app_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
 @pytest.fixture
 def fresh_kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
     kb = build(tmp_path)
+    yield kb
+    kb.close()
+
+
+@pytest.fixture(scope="session")
+def shared_team_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeBase]:
+    """A multi-user knowledge base (tests.helpers.team_kb) for tests that change no account or grant."""
+    kb: KnowledgeBase = team_kb(tmp_path_factory.mktemp("teamkb"))
+    yield kb
+    kb.close()
+
+
+@pytest.fixture
+def fresh_team_kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
+    kb: KnowledgeBase = team_kb(tmp_path)
     yield kb
     kb.close()

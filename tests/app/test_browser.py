@@ -15,15 +15,10 @@ knowledge base) when it is set.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -31,21 +26,10 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from tests.browser import LONG, browse, need_browser, settle, streamlit_app, text_of
 from tests.helpers import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-CHROMIUM = os.environ.get("KB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-LONG = 300_000  # ms: the first query loads the embedder in the app process, on a loaded 2-core machine
 
 DOCS = {
     "frontex-joint-operations.md": "# Frontex joint operations\n\nFrontex coordinates joint operations in which "
@@ -99,21 +83,6 @@ def beacon() -> Iterator[tuple[int, list[str]]]:
         httpd.server_close()
 
 
-@contextmanager
-def browse(requests: list[str]) -> Iterator[Any]:
-    """A Chromium page whose every request URL (any frame, worker or redirect) is appended to ``requests``."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1300, "height": 1000})
-        context.on("request", lambda r: requests.append(r.url))
-        try:
-            yield context.new_page()
-        finally:
-            browser.close()
-
-
 def outside(requests: list[str]) -> list[str]:
     """The requests that went anywhere but this machine's app (data: and blob: URLs never leave the page)."""
     return [
@@ -133,29 +102,9 @@ def foreign_links(page: Any) -> list[str]:
     ]
 
 
-def text_of(page: Any) -> str:
-    """The page's visible text without the invisible word joiners that ``render.esc`` adds."""
-    return str(page.inner_text("body")).replace("\u2060", "")
-
-
-def settle(page: Any) -> None:
-    """Wait until the app has finished its rerun (no "Stop" button, no loading skeletons)."""
-    page.get_by_role("button", name="Stop").wait_for(state="hidden", timeout=LONG)
-    page.locator('[data-testid="stSkeleton"]').first.wait_for(state="detached", timeout=LONG)
-    page.wait_for_timeout(300)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, beacon: tuple[int, list[str]]) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"chromium is not installed at {CHROMIUM}")
-    pytest.importorskip("playwright.sync_api")
+    need_browser()
     root = tmp_path_factory.mktemp("browser")
     docs = root / "docs"
     docs.mkdir()
@@ -171,47 +120,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, beacon: tuple[int, list[str
         text=True,
     )
     assert built.returncode == 0, built.stderr[-2000:]
-    port = free_port()
-    log = open(root / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(400):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail("streamlit exited: " + (root / "streamlit.log").read_text()[-2000:])
-                time.sleep(0.5)
+    with streamlit_app(ROOT / "app.py", env, root / "streamlit.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def test_spanish_search_finds_other_languages_opens_and_escapes(server: str, tmp_path: Path) -> None:

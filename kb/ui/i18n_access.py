@@ -1,0 +1,145 @@
+# ruff: noqa: E501
+"""Interface labels of a shared knowledge base (sign-in, collections, the administration page).
+
+Kept beside :mod:`kb.ui.i18n` (which merges them into its labels) so that neither file grows past
+what one screen can review; same row format: English, Spanish, Portuguese, French.
+"""
+
+from __future__ import annotations
+
+ACCESS_ROWS: dict[str, tuple[str, str, str, str]] = {
+    # signing in and out
+    "sign_in": ("Sign in", "Iniciar sesión", "Entrar", "Se connecter"),
+    "sign_in_intro": (
+        "This knowledge base is shared: sign in to see the collections you may read.",
+        "Esta base de conocimiento es compartida: inicie sesión para ver las colecciones que puede leer.",
+        "Esta base de conhecimento é compartilhada: entre para ver as coleções que você pode ler.",
+        "Cette base de connaissances est partagée : connectez-vous pour voir les collections que vous pouvez lire.",
+    ),
+    "user_name": ("User name", "Nombre de usuario", "Nome de usuário", "Nom d'utilisateur"),
+    "password": ("Password", "Contraseña", "Senha", "Mot de passe"),
+    "login_failed": (
+        "Wrong user name or password.",
+        "Usuario o contraseña incorrectos.",
+        "Usuário ou senha incorretos.",
+        "Nom d'utilisateur ou mot de passe incorrect.",
+    ),
+    "login_locked": (
+        "Too many failed sign-ins: this account is locked until {t} (UTC).",
+        "Demasiados intentos fallidos: esta cuenta está bloqueada hasta {t} (UTC).",
+        "Muitas tentativas falhas: esta conta está bloqueada até {t} (UTC).",
+        "Trop d'échecs de connexion : ce compte est bloqué jusqu'à {t} (UTC).",
+    ),
+    "session_ended": (
+        "Your session has ended (it expired, or was closed): please sign in again.",
+        "Su sesión terminó (caducó o fue cerrada): inicie sesión de nuevo.",
+        "Sua sessão terminou (expirou ou foi encerrada): entre novamente.",
+        "Votre session est terminée (expirée ou fermée) : reconnectez-vous.",
+    ),
+    "signed_out": ("You are signed out.", "Ha cerrado la sesión.", "Você saiu.", "Vous êtes déconnecté."),
+    "sign_out": ("Sign out", "Cerrar sesión", "Sair", "Se déconnecter"),
+    "signed_in_as": ("Signed in as", "Sesión de", "Conectado como", "Connecté en tant que"),
+    "your_collections": ("Your collections", "Sus colecciones", "Suas coleções", "Vos collections"),
+    "no_collections": (
+        "No collection is shared with you yet: ask an administrator.",
+        "Todavía no se comparte ninguna colección con usted: consulte a un administrador.",
+        "Nenhuma coleção foi compartilhada com você ainda: fale com um administrador.",
+        "Aucune collection n'est encore partagée avec vous : demandez à un administrateur.",
+    ),
+    "role_read": ("read", "lectura", "leitura", "lecture"),
+    "role_write": ("write", "escritura", "escrita", "écriture"),
+    "role_admin": ("manage", "administración", "administração", "administration"),
+    "not_allowed": (
+        "You may not open this page.",
+        "No puede abrir esta página.",
+        "Você não pode abrir esta página.",
+        "Vous ne pouvez pas ouvrir cette page.",
+    ),
+    "forbidden": ("Not allowed", "No permitido", "Não permitido", "Non autorisé"),
+    # uploading into a collection
+    "upload_into": ("Add to the collection", "Añadir a la colección", "Adicionar à coleção", "Ajouter à la collection"),
+    "new_collection": ("New collection…", "Nueva colección…", "Nova coleção…", "Nouvelle collection…"),
+    "new_collection_name": (
+        "Name of the new collection",
+        "Nombre de la nueva colección",
+        "Nome da nova coleção",
+        "Nom de la nouvelle collection",
+    ),
+    "bad_collection": (
+        "A collection name has 1 to 128 characters, without / or \\ or control characters, and is not *.",
+        "Un nombre de colección tiene de 1 a 128 caracteres, sin / ni \\ ni caracteres de control, y no es *.",
+        "Um nome de coleção tem de 1 a 128 caracteres, sem / nem \\ nem caracteres de controle, e não é *.",
+        "Un nom de collection a de 1 à 128 caractères, sans / ni \\ ni caractères de contrôle, et n'est pas *.",
+    ),
+    "no_writable": (
+        "You cannot add documents to any collection: ask an administrator for write access.",
+        "No puede añadir documentos a ninguna colección: pida acceso de escritura a un administrador.",
+        "Você não pode adicionar documentos a nenhuma coleção: peça acesso de escrita a um administrador.",
+        "Vous ne pouvez ajouter de documents à aucune collection : demandez un accès en écriture à un administrateur.",
+    ),
+    # the administration page
+    "admin": ("Administration", "Administración", "Administração", "Administration"),
+    "users": ("Users", "Usuarios", "Usuários", "Utilisateurs"),
+    "groups": ("Groups", "Grupos", "Grupos", "Groupes"),
+    "grants": ("Permissions", "Permisos", "Permissões", "Autorisations"),
+    "audit": ("Audit log", "Registro de auditoría", "Registro de auditoria", "Journal d'audit"),
+    "user": ("User", "Usuario", "Usuário", "Utilisateur"),
+    "group": ("Group", "Grupo", "Grupo", "Groupe"),
+    "members": ("Members", "Miembros", "Membros", "Membres"),
+    "administrator": ("Administrator", "Administrador", "Administrador", "Administrateur"),
+    "disabled": ("Disabled", "Desactivado", "Desativado", "Désactivé"),
+    "created": ("Created", "Creado", "Criado", "Créé"),
+    "add_user": ("Add a user", "Añadir un usuario", "Adicionar um usuário", "Ajouter un utilisateur"),
+    "add": ("Add", "Añadir", "Adicionar", "Ajouter"),
+    "disable": ("Disable", "Desactivar", "Desativar", "Désactiver"),
+    "enable": ("Enable", "Activar", "Ativar", "Activer"),
+    "reset_password": (
+        "Reset a password",
+        "Restablecer una contraseña",
+        "Redefinir uma senha",
+        "Réinitialiser un mot de passe",
+    ),
+    "new_password": (
+        "New password (8 characters or more)",
+        "Nueva contraseña (8 caracteres o más)",
+        "Nova senha (8 caracteres ou mais)",
+        "Nouveau mot de passe (8 caractères ou plus)",
+    ),
+    "add_group": ("Add a group", "Añadir un grupo", "Adicionar um grupo", "Ajouter un groupe"),
+    "add_member": ("Add to the group", "Añadir al grupo", "Adicionar ao grupo", "Ajouter au groupe"),
+    "remove_member": ("Remove from the group", "Quitar del grupo", "Remover do grupo", "Retirer du groupe"),
+    "subject": ("User or group", "Usuario o grupo", "Usuário ou grupo", "Utilisateur ou groupe"),
+    "role": ("Role", "Rol", "Papel", "Rôle"),
+    "grant": ("Grant", "Conceder", "Conceder", "Accorder"),
+    "revoke": ("Revoke", "Revocar", "Revogar", "Révoquer"),
+    "every_collection": (
+        "* (every collection)",
+        "* (todas las colecciones)",
+        "* (todas as coleções)",
+        "* (toutes les collections)",
+    ),
+    "everyone": ("(everyone)", "(todos)", "(todos)", "(tous)"),
+    "since": ("From", "Desde", "Desde", "Depuis"),
+    "rows": ("Rows", "Filas", "Linhas", "Lignes"),
+    "at": ("Time (UTC)", "Hora (UTC)", "Hora (UTC)", "Heure (UTC)"),
+    "action": ("Action", "Acción", "Ação", "Action"),
+    "audit_query": ("Query", "Consulta", "Consulta", "Requête"),
+    "collections": ("Collections", "Colecciones", "Coleções", "Collections"),
+    "documents": ("Documents", "Documentos", "Documentos", "Documents"),
+    "detail": ("Detail", "Detalle", "Detalhe", "Détail"),
+    "verify_audit": ("Verify the chain", "Verificar la cadena", "Verificar a cadeia", "Vérifier la chaîne"),
+    "audit_ok": (
+        "The audit trail is intact (head {h}).",
+        "El registro de auditoría está intacto (cabeza {h}).",
+        "O registro de auditoria está intacto (cabeça {h}).",
+        "Le journal d'audit est intact (tête {h}).",
+    ),
+    "audit_broken": (
+        "The audit trail was altered:",
+        "El registro de auditoría fue alterado:",
+        "O registro de auditoria foi alterado:",
+        "Le journal d'audit a été modifié :",
+    ),
+    "saved": ("Saved.", "Guardado.", "Salvo.", "Enregistré."),
+    "nothing_yet": ("Nothing yet.", "Nada todavía.", "Nada ainda.", "Rien pour l'instant."),
+}
