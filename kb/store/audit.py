@@ -92,7 +92,8 @@ def rows(
     actions: Sequence[str] | None = None,
 ) -> list[AuditRow]:
     """Rows oldest first (the newest ``limit`` of them), optionally of one user, from a time on, of some actions."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if actions:
         where.append(f"action IN ({','.join('?' * len(actions))})")
         args.extend(actions)

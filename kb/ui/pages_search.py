@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import streamlit as st
@@ -103,8 +103,17 @@ def page_search(kb: KnowledgeBase) -> None:
     st.caption(f"{len(results)} {L('results')}")
     show_results(results, query, qlang)
     c1, c2 = st.columns(2)
-    c1.download_button(f"{L('export')} CSV", export_csv(results), "kb-results.csv", "text/csv")
-    c2.download_button(f"{L('export')} Markdown", export_markdown(query, results), "kb-results.md", "text/markdown")
+    ids = [r.doc_id for r in results]  # made on the click, and recorded then (a shared kb audits exports)
+    csv_data = partial(audited_export, kb, ids, "kb-results.csv", lambda: export_csv(results))
+    md_data = partial(audited_export, kb, ids, "kb-results.md", lambda: export_markdown(query, results))
+    c1.download_button(f"{L('export')} CSV", csv_data, "kb-results.csv", "text/csv", on_click="ignore")
+    c2.download_button(f"{L('export')} Markdown", md_data, "kb-results.md", "text/markdown", on_click="ignore")
+
+
+def audited_export(kb: KnowledgeBase, doc_ids: Sequence[str], name: str, make: Callable[[], str]) -> str:
+    """The export's content, recorded in the audit trail as the principal's export of ``doc_ids``."""
+    kb.audit_export(doc_ids, name)
+    return make()
 
 
 @register("similar", "more_like", menu=False)
