@@ -280,3 +280,91 @@ def html_of(at: Any) -> str:
 def cards(at: Any) -> list[str]:
     """The result cards of an app run, decoded."""
     return [shown(str(m.value)) for m in at.markdown if 'class="kb-card"' in str(m.value)]
+
+
+# --- the REST API ---------------------------------------------------------------------------------
+
+#: a `kb serve` process on a knowledge base built with the FakeEmbedder (the CLI would load e5)
+API_SERVER = textwrap.dedent(
+    """
+    import sys
+    from kb.api.server import serve
+    from kb.service import KnowledgeBase
+    from tests.helpers import FakeEmbedder
+    kb = KnowledgeBase.open(sys.argv[1], embedder_impl=FakeEmbedder(), use_ner=False)
+    serve(kb, "127.0.0.1", int(sys.argv[2]), log_level="warning")
+    """
+)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def collections_kb(root: Path, collections: dict[str, dict[str, str]]) -> Any:
+    """A knowledge base under ``root`` with each collection's ``{name: text}`` documents ingested into it
+    (fake embedder, no NER)."""
+    from kb.service import KnowledgeBase
+
+    kb = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
+    for name, documents in collections.items():
+        folder = root / "docs" / name
+        folder.mkdir(parents=True)
+        for file, text in documents.items():
+            (folder / file).write_text(text, encoding="utf-8")
+        report = kb.ingest([folder], name)
+        assert report.count("ingested") == len(documents), report.rows
+    return kb
+
+
+class ApiServer:
+    """A real server process on 127.0.0.1: ``python -c API_SERVER`` or a ``kb ... serve`` command line."""
+
+    def __init__(self, args: list[str], port: int, env: dict[str, str] | None = None) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 120.0) -> ApiServer:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out = self.proc.stdout.read().decode("utf-8", "replace") if self.proc.stdout else ""
+                raise AssertionError(f"the server exited with {self.proc.returncode}:\n{out}")
+            try:
+                if httpx.get(self.url + "/api/v1/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise AssertionError("the server did not answer /api/v1/health in time")
+
+    def stop(self) -> str:
+        """Stop the server; what it printed."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.stdout.read().decode("utf-8", "replace") if self.proc.stdout else ""
+
+
+def api_server(kb_dir: Path, env: dict[str, str] | None = None) -> ApiServer:
+    """:data:`API_SERVER` on ``kb_dir`` (a fake-embedder knowledge base), answering on a free port."""
+    port = free_port()
+    return ApiServer(["-c", API_SERVER, str(kb_dir), str(port)], port, env).wait_ready()
