@@ -16,6 +16,7 @@ import sys
 import textwrap
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -326,14 +327,21 @@ class ApiServer:
     """A real server process on 127.0.0.1: ``python -c API_SERVER`` or a ``kb ... serve`` command line."""
 
     def __init__(self, args: list[str], port: int, env: dict[str, str] | None = None) -> None:
+        import tempfile
+
         self.url = f"http://127.0.0.1:{port}"
+        self.log = tempfile.TemporaryFile()  # not a pipe: a chatty server must never block on a full one
         self.proc = subprocess.Popen(
             [sys.executable, *args],
             cwd=ROOT,
             env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})),
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
         )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
 
     def wait_ready(self, timeout: float = 120.0) -> ApiServer:
         import httpx
@@ -341,8 +349,7 @@ class ApiServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                out = self.proc.stdout.read().decode("utf-8", "replace") if self.proc.stdout else ""
-                raise AssertionError(f"the server exited with {self.proc.returncode}:\n{out}")
+                raise AssertionError(f"the server exited with {self.proc.returncode}:\n{self.output()}")
             try:
                 if httpx.get(self.url + "/api/v1/health", timeout=2).status_code == 200:
                     return self
@@ -361,7 +368,54 @@ class ApiServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-        return self.proc.stdout.read().decode("utf-8", "replace") if self.proc.stdout else ""
+        return self.output()
+
+
+PASSWORD = "correct horse 1"
+#: a document only the police may read; its title and marker must never reach anyone else
+SECRET = (
+    "# Informe reservado zorblax\n\nLa patrulla binacional zorblax vigiló el paso de Desaguadero; "
+    "el informante quedó registrado.\n"
+)
+
+
+#: five public reports, each on its own subject (similar ones would be folded as near-duplicates)
+TOPICS = {
+    "combustible": "el contrabando de combustible en camiones cisterna y las multas aplicadas",
+    "menores": "el registro de viajeros menores de edad y la autorización de sus padres",
+    "ganado": "el cruce ilegal de ganado vacuno por los pastizales del altiplano",
+    "capacitacion": "la capacitación de inspectores en documentos falsos y alertas migratorias",
+    "puente": "la reparación del puente internacional y los horarios de atención al público",
+}
+
+
+def public_doc(topic: str) -> str:
+    return f"# Informe sobre {topic}\n\nLa patrulla de Desaguadero revisó {TOPICS[topic]}.\n"
+
+
+@dataclass
+class Site:
+    """The running server, the test process's own handle on the same knowledge base, and the ids."""
+
+    server: ApiServer
+    kb: Any
+    public: list[str]  # document ids of the "public" collection (5 documents)
+    secret: str  # the one document of "police"
+
+    def client(self, user: str | None = None) -> Any:
+        """An ``httpx.Client`` on ``/api/v1``, logged in as ``user`` (a session token) when given."""
+        import httpx
+
+        c = httpx.Client(base_url=self.server.url + "/api/v1", timeout=60)
+        if user is not None:
+            c.headers["Authorization"] = "Bearer " + login(c, user)
+        return c
+
+
+def login(c: Any, user: str, password: str = PASSWORD) -> str:
+    r = c.post("/auth/token", data={"username": user, "password": password})
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
 
 
 def api_server(kb_dir: Path, env: dict[str, str] | None = None) -> ApiServer:

@@ -22,6 +22,7 @@ from kb.api.upload import router as upload_router
 PREFIX = "/api/v1"
 MAX_FORM_BYTES = 64 * 1024
 UPLOAD_OVERHEAD = 1024 * 1024  # multipart boundaries and headers around the files
+NOSNIFF = b"x-content-type-options"
 
 
 def create_app(kb: Any) -> FastAPI:
@@ -43,12 +44,13 @@ def create_app(kb: Any) -> FastAPI:
     app.include_router(read_router, prefix=PREFIX, max_body_size=MAX_FORM_BYTES)
     upload_limit = int(kb.config.max_file_mb) * 1024 * 1024 + UPLOAD_OVERHEAD
     app.include_router(upload_router, prefix=PREFIX, max_body_size=upload_limit)
-    app.add_middleware(TooLargeAsJson)
+    app.add_middleware(Guards)
     return app
 
 
-class TooLargeAsJson:
-    """Give the body-size refusals (413, which Starlette's limiter sends as plain text) the API's error shape."""
+class Guards:
+    """Every answer with ``X-Content-Type-Options: nosniff``; the body-size refusals (413, which
+    Starlette's limiter sends as plain text) in the API's JSON error shape."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -59,15 +61,17 @@ class TooLargeAsJson:
             return
         replaced = False
 
-        async def send_json(message: Message) -> None:
+        async def guarded(message: Message) -> None:
             nonlocal replaced
-            if message["type"] == "http.response.start" and message["status"] == 413:
+            if message["type"] == "http.response.start":
                 headers = dict(message.get("headers") or [])
-                if not headers.get(b"content-type", b"").startswith(b"application/json"):
+                if message["status"] == 413 and not headers.get(b"content-type", b"").startswith(b"application/json"):
                     replaced = True
                     await body(413, "the request body is too large")(scope, receive, send)
                     return
+                if b"x-content-type-options" not in headers:
+                    message = {**message, "headers": [*message.get("headers", []), (NOSNIFF, b"nosniff")]}
             if not replaced:
                 await send(message)
 
-        await self.app(scope, receive, send_json)
+        await self.app(scope, receive, guarded)
