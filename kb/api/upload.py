@@ -125,7 +125,12 @@ def _ingest(
         raise ApiError(409, BUSY) from None
     for r in report.rows:
         i = placed.get(str(Path(r.path).resolve()))
-        if i is not None:
+        if i is None:
+            continue
+        if r.status == "duplicate" and r.doc_id and kb.document(r.doc_id) is None:
+            # the same bytes are stored in a collection the caller cannot read: never name that document
+            rows[i] = _row(files[i].filename, r.status, None, "the same content is already stored", None)
+        else:
             rows[i] = _row(files[i].filename, r.status, r.reason, r.detail, r.doc_id)
     for i, row in enumerate(rows):
         if row is None:

@@ -16,8 +16,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     public = {f"{topic}.md": public_doc(topic) for topic in TOPICS}
     kb = collections_kb(root, {"public": public, "police": {"reservado.md": SECRET}})
     kb.add_user("root", PASSWORD, admin=True)
-    for user in ("alice", "bob", "eve", "locky", "tokyo"):
+    for user in ("alice", "bob", "eve", "locky", "tokyo", "dora"):
         kb.add_user(user, PASSWORD)
+    kb.grant("dora", "drafts", "write")
     kb.grant("alice", "public", "read")
     kb.grant("bob", "police", "write")
     kb.grant("bob", "public", "read")

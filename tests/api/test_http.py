@@ -142,6 +142,19 @@ def test_upload_needs_write_on_the_collection(site: Site) -> None:
     assert refused.json()["files"][0]["status"] == "refused"
 
 
+@pytest.mark.slow  # an ingest in the parser sandbox
+def test_uploading_a_copy_of_a_hidden_document_does_not_name_it(site: Site) -> None:
+    from tests.helpers import SECRET
+
+    files = {"files": ("copia.md", SECRET.encode("utf-8"))}
+    r = site.client("dora").post("/documents", files=files, data={"collection": "drafts"})
+    assert r.status_code == 201, r.text
+    (row,) = r.json()["files"]
+    assert row["doc_id"] is None and site.secret not in r.text and "zorblax" not in r.text
+    r = site.client("bob").post("/documents", files=files, data={"collection": "police"})  # bob reads it
+    assert r.json()["files"][0] == {**r.json()["files"][0], "status": "duplicate", "doc_id": site.secret}
+
+
 def test_oversized_bodies_are_refused_with_413(site: Site) -> None:
     big = b"palabra " * 200_000  # 1.6 MB: over the server's max_file_mb of 1
     r = site.client("bob").post("/documents", files={"files": ("big.txt", big)}, data={"collection": "police"})
