@@ -122,3 +122,29 @@ def audit_verify(kb: Caller) -> dict[str, Any]:
     require_admin(kb)
     ok, problems, head = kb.verify_audit()
     return {"ok": ok, "problems": problems, "head": head}
+
+
+@router.get("/tokens", tags=["auth"], responses=error_responses(401))
+def tokens(kb: Caller) -> list[dict[str, Any]]:
+    """Your API tokens (never their secrets): id, label, created, expires, revoked."""
+    return list(kb.tokens(kb.principal.name))
+
+
+@router.post("/tokens", tags=["auth"], status_code=201, responses=error_responses(400, 401, 422))
+def create_token(
+    kb: Caller,
+    label: Annotated[str | None, Form(max_length=200)] = None,
+    days: Annotated[float | None, Form(gt=0, le=3660)] = None,
+) -> dict[str, Any]:
+    """A new API token for yourself (for scripts): shown once in ``token``, stored only hashed."""
+    if kb.principal.owner:
+        raise ApiError(400, "the local owner has no account: API tokens belong to users")
+    return {"token": kb.create_token(kb.principal.name, label=label, days=days), "label": label}
+
+
+@router.delete("/tokens/{token_id}", tags=["auth"], responses=error_responses(401, 403, 404))
+def revoke_token(kb: Caller, token_id: int) -> dict[str, Any]:
+    """Revoke one of your API tokens (administrators: anyone's) by its id."""
+    if not kb.revoke_token(token_id):
+        raise ApiError(404, "not found")
+    return {"revoked": token_id}

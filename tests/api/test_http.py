@@ -60,6 +60,21 @@ def test_a_revoked_api_token_is_refused(site: Site) -> None:
     assert c.get("/me").status_code == 401
 
 
+def test_users_make_and_revoke_their_own_api_tokens(site: Site) -> None:
+    alice = site.client("alice")
+    made = alice.post("/tokens", data={"label": "script", "days": "1"})
+    assert made.status_code == 201, made.text
+    script = site.client()
+    script.headers["Authorization"] = f"Bearer {made.json()['token']}"
+    assert script.get("/me").json()["user"] == "alice"
+    (row,) = [t for t in alice.get("/tokens").json() if t["label"] == "script"]
+    assert "token" not in row and row["user"] == "alice"
+    bobs = site.client("bob").delete(f"/tokens/{row['id']}")  # not bob's token
+    assert bobs.status_code == 403
+    assert alice.delete(f"/tokens/{row['id']}").status_code == 200
+    assert script.get("/me").status_code == 401
+
+
 def test_five_failures_lock_the_account(site: Site) -> None:
     c = site.client()
     for _ in range(5):
