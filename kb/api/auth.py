@@ -61,9 +61,11 @@ def require_admin(kb: Any) -> None:
 
 @router.get("/health", tags=["service"])
 def health(request: Request) -> dict[str, Any]:
-    """Liveness, without a login: whether the knowledge base opens and needs a login."""
+    """Liveness, without a login: the knowledge base answers, and whether it needs a login (nothing more:
+    not even the generation, which would tell an outsider when documents change)."""
     kb = request.app.state.kb
-    return {"status": "ok", "multi_user": bool(kb.multi_user), "generation": kb.generation}
+    kb.generation  # noqa: B018 - reads the manifest and the store: fails (500) when they do not open
+    return {"status": "ok", "multi_user": bool(kb.multi_user)}
 
 
 @router.post("/auth/token", tags=["auth"], responses=error_responses(401, 413, 422, 429))
