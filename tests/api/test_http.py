@@ -109,6 +109,25 @@ def test_a_user_reading_one_small_collection_still_gets_k_hits(site: Site) -> No
     assert [h["doc_id"] for h in bob_hits] == [site.secret]
 
 
+def test_concurrent_users_each_see_only_their_own_collections(site: Site) -> None:
+    """Requests of different users at once run on the server's thread pool: no view bleeds into another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clients = {user: site.client(user) for user in ("alice", "bob", "eve")}
+    allowed = {"alice": set(site.public), "bob": {*site.public, site.secret}, "eve": set()}
+
+    def ask(n: int) -> tuple[str, set[str]]:
+        user = ("alice", "bob", "eve")[n % 3]
+        hits = clients[user].get("/search", params={"q": "patrulla zorblax", "k": 10}).json()
+        return user, {h["doc_id"] for h in hits}
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(36)))
+    for user, found in answers:
+        assert found <= allowed[user], user
+        assert len(found) == min(10, len(allowed[user])), user
+
+
 def test_search_returns_the_cli_json_objects(site: Site) -> None:
     hits = site.client("root").get("/search", params={"q": "patrulla", "k": 2, "collection": "public"}).json()
     (best,) = site.kb.search("patrulla", k=1, filters={"collection": ["public"]})
