@@ -16,7 +16,7 @@ import sys
 import textwrap
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -401,14 +401,20 @@ class Site:
     kb: Any
     public: list[str]  # document ids of the "public" collection (5 documents)
     secret: str  # the one document of "police"
+    sessions: dict[str, str] = field(default_factory=dict)  # user -> a session token, reused across tests
 
-    def client(self, user: str | None = None) -> Any:
-        """An ``httpx.Client`` on ``/api/v1``, logged in as ``user`` (a session token) when given."""
+    def client(self, user: str | None = None, *, fresh: bool = False) -> Any:
+        """An ``httpx.Client`` on ``/api/v1``, logged in as ``user`` when given (a new session with ``fresh``)."""
         import httpx
 
         c = httpx.Client(base_url=self.server.url + "/api/v1", timeout=60)
         if user is not None:
-            c.headers["Authorization"] = "Bearer " + login(c, user)
+            if fresh:
+                c.headers["Authorization"] = "Bearer " + login(c, user)
+                return c
+            if user not in self.sessions:
+                self.sessions[user] = login(c, user)
+            c.headers["Authorization"] = "Bearer " + self.sessions[user]
         return c
 
 

@@ -35,7 +35,7 @@ def test_wrong_password_and_unknown_user_answer_alike(site: Site) -> None:
 
 
 def test_a_session_works_until_logout(site: Site) -> None:
-    c = site.client("alice")
+    c = site.client("alice", fresh=True)
     me = c.get("/me").json()
     assert me["user"] == "alice" and [x["name"] for x in me["collections"]] == ["public"]
     assert c.post("/auth/logout").status_code == 200
@@ -101,7 +101,9 @@ def test_a_user_reading_one_small_collection_still_gets_k_hits(site: Site) -> No
     """The secret document matches "zorblax" best, but the collection filter applies before ranking."""
     alice = site.client("alice")
     for k in (3, 5):
-        hits = alice.get("/search", params={"q": "patrulla zorblax Desaguadero", "k": k}).json()
+        r = alice.get("/search", params={"q": "patrulla zorblax Desaguadero", "k": k})
+        assert r.status_code == 200, r.text
+        hits = r.json()
         assert len(hits) == k and {h["doc_id"] for h in hits} <= set(site.public)
     assert len(alice.get("/search", params={"q": "patrulla", "k": 50}).json()) == len(site.public)
     assert "zorblax" not in alice.get("/search", params={"q": "zorblax", "k": 50}).text
@@ -109,6 +111,7 @@ def test_a_user_reading_one_small_collection_still_gets_k_hits(site: Site) -> No
     assert [h["doc_id"] for h in bob_hits] == [site.secret]
 
 
+@pytest.mark.slow
 def test_concurrent_users_each_see_only_their_own_collections(site: Site) -> None:
     """Requests of different users at once run on the server's thread pool: no view bleeds into another."""
     from concurrent.futures import ThreadPoolExecutor
@@ -234,6 +237,7 @@ def test_hostile_input_is_data(site: Site, value: str) -> None:
     assert len(alice.get("/search", params={"q": "patrulla", "k": 5}).json()) == 5  # the store is intact
 
 
+@pytest.mark.slow
 def test_html_in_answers_is_escaped(site: Site) -> None:
     r = site.client("alice").get("/search", params={"q": "<script>alert(1)</script> patrulla"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
@@ -243,6 +247,7 @@ def test_html_in_answers_is_escaped(site: Site) -> None:
     assert r.status_code == 401 and b"<" not in r.content
 
 
+@pytest.mark.slow
 def test_admin_paths(site: Site) -> None:
     assert site.client("alice").get("/audit").status_code == 403
     rows = site.client("root").get("/audit", params={"limit": 10_000}).json()
@@ -250,6 +255,7 @@ def test_admin_paths(site: Site) -> None:
     assert site.client("root").get("/audit/verify").json()["ok"] is True
 
 
+@pytest.mark.slow
 def test_single_user_mode_acts_as_the_owner_on_loopback_only(owner_server) -> None:  # type: ignore[no-untyped-def]
     server, _ = owner_server
     c = httpx.Client(base_url=server.url + "/api/v1")
