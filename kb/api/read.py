@@ -11,6 +11,7 @@ thread its own SQLite connection.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from pathlib import Path
@@ -29,7 +30,7 @@ router = APIRouter()
 MAX_QUERY = 2000  # characters of a query (a pasted paragraph fits)
 MAX_VALUE = 200  # characters of one filter value
 Values = Annotated[list[str], Query(max_length=20)]  # at most 20 values per filter
-DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _ASCII_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -47,8 +48,13 @@ def _canonical(field: str, values: list[str], known: tuple[str, ...]) -> list[st
 def _date(field: str, value: str | None) -> str | None:
     if value is None:
         return None
-    if not DATE.fullmatch(value.strip()):
-        raise ApiError(422, f"{field}: use YYYY, YYYY-MM or YYYY-MM-DD")
+    m = DATE.fullmatch(value.strip())
+    try:
+        if m is None:
+            raise ValueError
+        dt.date(*(int(g) if g else 1 for g in m.groups()))
+    except ValueError:
+        raise ApiError(422, f"{field}: not a date; use YYYY, YYYY-MM or YYYY-MM-DD") from None
     return value.strip()
 
 

@@ -136,6 +136,9 @@ def test_search_returns_the_cli_json_objects(site: Site) -> None:
     (best,) = site.kb.search("patrulla", k=1, filters={"collection": ["public"]})
     assert hits[0] == json.loads(json.dumps(site.kb.hit_json(best.best, passages=len(best.hits))))
     assert site.client("eve").get("/search", params={"q": "patrulla"}).json() == []  # no grant: nothing
+    for since in ("2024-13-01", "2023-02-30", "yesterday"):
+        r = site.client("eve").get("/search", params={"q": "patrulla", "since": since})
+        assert r.status_code == 422 and r.json()["error"] == "invalid", since
 
 
 def test_a_document_as_kb_show_with_a_download_link(site: Site) -> None:
