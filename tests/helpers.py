@@ -16,6 +16,7 @@ import sys
 import textwrap
 import time
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -317,3 +318,150 @@ def html_of(at: Any) -> str:
 def cards(at: Any) -> list[str]:
     """The result cards of an app run, decoded."""
     return [shown(str(m.value)) for m in at.markdown if 'class="kb-card"' in str(m.value)]
+
+
+# --- the REST API ---------------------------------------------------------------------------------
+
+#: a `kb serve` process on a knowledge base built with the FakeEmbedder (the CLI would load e5)
+API_SERVER = textwrap.dedent(
+    """
+    import sys
+    from kb.api.server import serve
+    from kb.service import KnowledgeBase
+    from tests.helpers import FakeEmbedder
+    kb = KnowledgeBase.open(sys.argv[1], embedder_impl=FakeEmbedder(), use_ner=False)
+    serve(kb, "127.0.0.1", int(sys.argv[2]), log_level="warning")
+    """
+)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def collections_kb(root: Path, collections: dict[str, dict[str, str]]) -> Any:
+    """A knowledge base under ``root`` with each collection's ``{name: text}`` documents ingested into it
+    (fake embedder, no NER)."""
+    from kb.service import KnowledgeBase
+
+    kb = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
+    for name, documents in collections.items():
+        folder = root / "docs" / name
+        folder.mkdir(parents=True)
+        for file, text in documents.items():
+            (folder / file).write_text(text, encoding="utf-8")
+        report = kb.ingest([folder], name)
+        assert report.count("ingested") == len(documents), report.rows
+    return kb
+
+
+class ApiServer:
+    """A real server process on 127.0.0.1: ``python -c API_SERVER`` or a ``kb ... serve`` command line."""
+
+    def __init__(self, args: list[str], port: int, env: dict[str, str] | None = None) -> None:
+        import tempfile
+
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = tempfile.TemporaryFile()  # not a pipe: a chatty server must never block on a full one
+        self.proc = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def wait_ready(self, timeout: float = 120.0) -> ApiServer:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the server exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                if httpx.get(self.url + "/api/v1/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise AssertionError("the server did not answer /api/v1/health in time")
+
+    def stop(self) -> str:
+        """Stop the server; what it printed."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.output()
+
+
+PASSWORD = "correct horse 1"
+#: a document only the police may read; its title and marker must never reach anyone else
+SECRET = (
+    "# Informe reservado zorblax\n\nLa patrulla binacional zorblax vigiló el paso de Desaguadero; "
+    "el informante quedó registrado.\n"
+)
+
+
+#: five public reports, each on its own subject (similar ones would be folded as near-duplicates)
+TOPICS = {
+    "combustible": "el contrabando de combustible en camiones cisterna y las multas aplicadas",
+    "menores": "el registro de viajeros menores de edad y la autorización de sus padres",
+    "ganado": "el cruce ilegal de ganado vacuno por los pastizales del altiplano",
+    "capacitacion": "la capacitación de inspectores en documentos falsos y alertas migratorias",
+    "puente": "la reparación del puente internacional y los horarios de atención al público",
+}
+
+
+def public_doc(topic: str) -> str:
+    return f"# Informe sobre {topic}\n\nLa patrulla de Desaguadero revisó {TOPICS[topic]}.\n"
+
+
+@dataclass
+class Site:
+    """The running server, the test process's own handle on the same knowledge base, and the ids."""
+
+    server: ApiServer
+    kb: Any
+    public: list[str]  # document ids of the "public" collection (5 documents)
+    secret: str  # the one document of "police"
+    sessions: dict[str, str] = field(default_factory=dict)  # user -> a session token, reused across tests
+
+    def client(self, user: str | None = None, *, fresh: bool = False) -> Any:
+        """An ``httpx.Client`` on ``/api/v1``, logged in as ``user`` when given (a new session with ``fresh``)."""
+        import httpx
+
+        c = httpx.Client(base_url=self.server.url + "/api/v1", timeout=60)
+        if user is not None:
+            if fresh:
+                c.headers["Authorization"] = "Bearer " + login(c, user)
+                return c
+            if user not in self.sessions:
+                self.sessions[user] = login(c, user)
+            c.headers["Authorization"] = "Bearer " + self.sessions[user]
+        return c
+
+
+def login(c: Any, user: str, password: str = PASSWORD) -> str:
+    r = c.post("/auth/token", data={"username": user, "password": password})
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+def api_server(kb_dir: Path, env: dict[str, str] | None = None) -> ApiServer:
+    """:data:`API_SERVER` on ``kb_dir`` (a fake-embedder knowledge base), answering on a free port."""
+    port = free_port()
+    return ApiServer(["-c", API_SERVER, str(kb_dir), str(port)], port, env).wait_ready()

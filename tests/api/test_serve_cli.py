@@ -1,0 +1,56 @@
+"""``kb serve`` itself, as a user runs it: the command line, the loopback rule, several workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import PASSWORD, ROOT, ApiServer, free_port
+
+pytestmark = pytest.mark.slow  # each test starts Python processes that import FastAPI and the kb
+
+
+def _kb(path: Path, admin: bool) -> Path:
+    from kb.service import KnowledgeBase
+
+    with KnowledgeBase.open(path) as kb:  # no documents: nothing loads a model
+        if admin:
+            kb.add_user("root", PASSWORD, admin=True)
+    return path
+
+
+def _serve(kb_dir: Path, *args: str) -> ApiServer:
+    port = free_port()
+    return ApiServer(["-m", "kb.cli", "--kb", str(kb_dir), "serve", "--port", str(port), *args], port).wait_ready()
+
+
+def test_a_knowledge_base_without_users_is_not_served_beyond_loopback(tmp_path: Path) -> None:
+    kb_dir = _kb(tmp_path / "kb", admin=False)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for host in ("0.0.0.0", "192.0.2.10", "example.org"):
+        cmd = [sys.executable, "-m", "kb.cli", "--kb", str(kb_dir), "serve", "--host", host, "--port", str(free_port())]
+        out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert out.returncode != 0 and "no users" in out.stderr, (host, out.stderr)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_kb_serve_answers_logins_and_reads(tmp_path: Path, workers: str) -> None:
+    server = _serve(_kb(tmp_path / "kb", admin=True), "--workers", workers)
+    try:
+        c = httpx.Client(base_url=server.url + "/api/v1", timeout=30)
+        assert c.get("/health").json()["multi_user"] is True
+        assert c.get("/collections").status_code == 401
+        token = c.post("/auth/token", data={"username": "root", "password": PASSWORD}).json()["access_token"]
+        c.headers["Authorization"] = f"Bearer {token}"
+        for _ in range(6):  # with two workers, both get requests: each opened the knowledge base itself
+            assert c.get("/me").json()["user"] == "root"
+        assert httpx.get(server.url + "/docs").status_code == 200  # the OpenAPI page
+        assert "/api/v1/search" in httpx.get(server.url + "/openapi.json").json()["paths"]
+    finally:
+        out = server.stop()
+    assert "Traceback" not in out, out
