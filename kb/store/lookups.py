@@ -36,9 +36,16 @@ def known_path(store: Store, path: str, collection: str | None) -> tuple[str, st
     return (row["id"], row["sha256"]) if row else None
 
 
-def document_with_content(store: Store, sha256: str) -> str | None:
-    """A stored document with exactly these bytes."""
-    row = store.db.execute("SELECT id FROM documents WHERE sha256=? LIMIT 1", (sha256,)).fetchone()
+def document_with_content(store: Store, sha256: str, collection: str | None) -> str | None:
+    """A stored document with exactly these bytes in ``collection``.
+
+    Per collection, not across: collections are what permissions grant, so a file already stored
+    in a collection the uploader cannot read must not come back as "duplicate of <that id>" (that
+    would tell them it exists), and each collection stays complete for its own readers.
+    """
+    row = store.db.execute(
+        "SELECT id FROM documents WHERE sha256=? AND collection IS ? LIMIT 1", (sha256, collection)
+    ).fetchone()
     return row["id"] if row else None
 
 

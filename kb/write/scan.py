@@ -69,7 +69,7 @@ def scan(
             rows.append(ReportRow(str(path), "unchanged", doc_id=known[0]))
             continue
         if not known:
-            dup = document_with_content(store, sha)
+            dup = document_with_content(store, sha, collection)
             if dup:
                 rows.append(ReportRow(str(path), "duplicate", None, f"same content as {dup}", dup))
                 continue

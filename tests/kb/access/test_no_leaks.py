@@ -241,3 +241,23 @@ def test_closing_a_view_leaves_the_knowledge_base_open(shared: dict[str, Any]) -
     with kb.as_user("alice") as alice:
         assert alice.search("patrulla", k=1)
     assert kb.search("patrulla", k=1) and kb.as_user("alice").stats()["documents"] == 3
+
+
+def test_a_copy_of_a_hidden_document_is_stored_not_called_a_duplicate(shared: dict[str, Any], tmp_path: Path) -> None:
+    """Duplicates are found within a collection: "duplicate of <id>" would tell alice the file exists elsewhere."""
+    kb: KnowledgeBase = shared["kb"]
+    _apply(kb, [("alice", "B", "write")], set())
+    alice = kb.as_user("alice")
+    hidden = next(d for d, (c, m) in shared["docs"].items() if m == _marker("A", 1))
+    copy = tmp_path / "copy.md"
+    copy.write_bytes(Path(kb.document(hidden)["source"]).read_bytes())  # type: ignore[index]
+    report = alice.ingest([copy], "B")
+    (row,) = report.rows
+    assert row.status == "ingested" and row.doc_id != hidden and hidden not in _dump(report)
+    again = tmp_path / "again" / "copy.md"
+    again.parent.mkdir()
+    again.write_bytes(copy.read_bytes())
+    (dup,) = alice.ingest([again], "B").rows
+    assert (dup.status, dup.doc_id) == ("duplicate", row.doc_id)  # within B it is one document
+    assert alice.document(row.doc_id) is not None and alice.document(hidden) is None
+    assert alice.remove(row.doc_id)
