@@ -53,7 +53,7 @@ def allowed_chunk_ids(
     if f.doc_type:
         any_of("d.doc_type", f.doc_type)
     if f.collection:
-        any_of("d.collection", f.collection)
+        any_of("COALESCE(d.collection, 'default')", f.collection)
     if f.doc_id:
         any_of("d.id", f.doc_id)
     if f.region:  # the passage's own region, else its document's (see Analyser.passage_regions)
