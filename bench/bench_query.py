@@ -134,7 +134,7 @@ def print_tables(res: dict[str, Any]) -> None:
     print(table(rows, list(rows[0]), "Scales (one segment each)"))
     lat = [{"chunks": f"{s['chunks']:,}", **r} for s in res["scales"] for r in s["latency"]]
     cols = ["chunks", "mode", "filter", "kept", "p50_ms", "p95_ms", "p99_ms", "filter_p50_ms", "embed_p50_ms"]
-    cols += ["dense_p50_ms", "sparse_p50_ms", "recall_at_10"]
+    cols += ["dense_p50_ms", "sparse_p50_ms", "recall_at_10", "load_avg"]
     print(table(lat, cols, "Query latency, ms (filter resolution and query embedding included in p50/p95/p99)"))
     sql = [f"{s['chunks']:,}: {s['filter_sql_p50_ms']} ms" for s in res["scales"] if "filter_sql_p50_ms" in s]
     print("lang=es resolved from SQLite instead (p50): " + ", ".join(sql))
@@ -152,6 +152,7 @@ def threads_study(n: int, embedder: str, runs: int) -> list[dict[str, Any]]:
         )
         rows += [{"threads": setting, **r} for r in out["latency"]]
     cols = ["threads", "filter", "p50_ms", "p95_ms", "filter_p50_ms", "embed_p50_ms", "dense_p50_ms", "sparse_p50_ms"]
+    cols += ["load_avg"]
     print(table(rows, cols, f"Thread settings at {n:,} chunks (hybrid), ms"))
     return rows
 
