@@ -129,7 +129,7 @@ def serve(workdir: Path, embedder: str, spawned: float, runs: int, limit: int, c
     t0 = time.perf_counter()
     seg = load(workdir / "filters.0.npz")
     out["filter_load_s"] = round(time.perf_counter() - t0, 2)
-    tomb = np.zeros(0, np.int64)
+    tomb = None  # no tombstones in a freshly built segment
     enc = query_encoder(embedder)
     apply_thread_setting()
 

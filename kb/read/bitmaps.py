@@ -1,10 +1,10 @@
 """Filters resolved on the segments' filter bitmaps (:mod:`kb.store.filters`) instead of SQLite.
 
 AND across fields, OR within one (but every ``entity`` must be mentioned, as in SQL), minus the
-generation's tombstones. The result is the same set of chunk ids :func:`kb.store.reads.allowed_chunk_ids`
-returns (a property test checks random filters both ways); it is what the FAISS id selector and the
-BM25 mask restrict to. At a million chunks a filter costs a few milliseconds instead of SQLite's tens
-to hundreds (``bench/bench_filters.py``).
+generation's tombstones, on compressed bitmaps of chunk ids. The result is the same set of chunk ids
+:func:`kb.store.reads.allowed_chunk_ids` returns (a property test checks random filters both ways);
+it is what the FAISS id selector and the BM25 mask restrict to. At a million chunks a filter costs
+well under a millisecond to a few instead of SQLite's tens to thousands (``bench/bench_filters.py``).
 """
 
 from __future__ import annotations
@@ -25,14 +25,16 @@ def allowed(
 ) -> np.ndarray | None:
     """Allowed chunk ids of one generation (``view``: a ``Snapshot``), or ``None`` when a live segment has
     no filter file (a knowledge base built before them): then SQL must answer."""
+    from pyroaring import BitMap
+
     loaded: Mapping[int, tuple[Any, SegmentFilters]] = getattr(view, "filters", None) or {}
     segments = getattr(view, "segments", None)
     if segments is None or any(sid not in loaded for sid in segments):
         return None
-    tomb = np.sort(np.asarray(view.tombstones, dtype=np.int64))
+    tomb = BitMap(np.asarray(view.tombstones, dtype=np.int64).astype(np.uint32)) if len(view.tombstones) else None
     parts = [segment_ids(loaded[sid][1], f, countries, crossings, entities, tomb) for sid in segments]
     parts = [p for p in parts if len(p)]
-    return np.concatenate(parts) if parts else EMPTY
+    return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
 
 
 def segment_ids(
@@ -41,70 +43,38 @@ def segment_ids(
     countries: Sequence[str],
     crossings: Sequence[str],
     entities: Sequence[str],
-    tombstones: np.ndarray,
+    tombstones: Any = None,
 ) -> np.ndarray:
-    """The ids of one segment that pass the filter (``tombstones`` sorted)."""
-    n = len(s)
-    packed: np.ndarray | None = None
-    for field, values in (
-        ("lang", f.lang),
-        ("region", f.region),
-        ("doc_type", f.doc_type),
-        ("collection", f.collection),
-    ):
-        if not values:
-            continue
-        index, bits = s.bitmaps[field]
-        rows = [index[v] for v in dict.fromkeys(values) if v in index]
-        if not rows:
-            return EMPTY
-        word = np.bitwise_or.reduce(bits[rows], axis=0)
-        packed = word if packed is None else packed & word
-    mask = np.ones(n, dtype=bool) if packed is None else np.unpackbits(packed, count=n, bitorder="little").view(bool)
-    docs = document_mask(s, f, countries, crossings, entities)
-    if docs is not None:
-        mask &= docs[s.chunk_doc]
-    if len(tombstones):
-        pos = np.minimum(np.searchsorted(s.ids, tombstones), max(n - 1, 0))
-        if n:
-            mask[pos[s.ids[pos] == tombstones]] = False
-    return s.ids[mask]
+    """The ids of one segment that pass the filter, ascending (``tombstones``: a ``pyroaring.BitMap``)."""
+    from pyroaring import BitMap
 
-
-def document_mask(
-    s: SegmentFilters, f: Filters, countries: Sequence[str], crossings: Sequence[str], entities: Sequence[str]
-) -> np.ndarray | None:
-    """Which of the segment's documents pass the document-level filters (``None``: none given)."""
-    masks: list[np.ndarray] = []
-    if f.doc_id:
-        masks.append(np.isin(s.doc_ids, np.array(f.doc_id, dtype=str)))
+    wanted: list[tuple[str, Sequence[str]]] = [
+        ("lang", f.lang), ("region", f.region), ("doc_type", f.doc_type), ("collection", f.collection),
+        ("doc_id", f.doc_id), ("country", countries), ("crossing", crossings),
+        *[("entity", (e,)) for e in entities],
+    ]  # fmt: skip
     if f.since or f.until:
-        dates = s.doc_dates
-        ok = dates != NULL
-        if f.since:
-            ok &= dates >= f.since
-        if f.until:
-            ok &= dates <= f.until + "\uffff"  # as SQL: a date of the last day (or month) given still passes
-        masks.append(ok)
-    if countries:
-        masks.append(_posting(s, "country", countries))
-    if crossings:
-        masks.append(_posting(s, "crossing", crossings))
-    masks.extend(_posting(s, "entity", (e,)) for e in entities)
-    if not masks:
-        return None
-    out = masks[0]
-    for m in masks[1:]:
-        out = out & m
-    return out
+        wanted.append(("date", dates_between(s.vocab["date"], f.since, f.until)))
+    acc: Any = None
+    for field, values in sorted(wanted, key=lambda fv: len(fv[1])):
+        if not values and field != "date":
+            continue
+        maps = s.values(field, values)
+        if not maps:
+            return EMPTY
+        union = maps[0] if len(maps) == 1 else BitMap.union(*maps)
+        acc = union if acc is None else acc & union
+        if not acc:
+            return EMPTY
+    if acc is None:
+        acc = s.all
+    if tombstones is not None:
+        acc = acc - tombstones
+    return np.frombuffer(acc.to_array(), dtype=np.uint32).astype(np.int64)
 
 
-def _posting(s: SegmentFilters, field: str, values: Sequence[str]) -> np.ndarray:
-    """Documents holding any of ``values`` in a multi-valued field."""
-    index, offsets, docs = s.postings[field]
-    out = np.zeros(len(s.doc_ids), dtype=bool)
-    for v in values:
-        i = index.get(v)
-        if i is not None:
-            out[docs[offsets[i] : offsets[i + 1]]] = True
-    return out
+def dates_between(dates: Sequence[str], since: str | None, until: str | None) -> list[str]:
+    """The stored dates inside the range, compared as SQL compares them (strings; ``until`` takes the whole
+    day or month it names); NULL never passes."""
+    end = until + "\uffff" if until else None
+    return [d for d in dates if d != NULL and (not since or d >= since) and (end is None or d <= end)]

@@ -175,12 +175,14 @@ def test_a_killed_writers_filter_file_is_dropped(kb: Any) -> None:
     assert not stray.exists()
 
 
-def test_unpacked_rows_line_up_with_ids() -> None:
+def test_bitmaps_of_one_segment_by_hand() -> None:
+    from pyroaring import BitMap
+
     from kb.store.filters import NULL, encode, load, save
 
     ids = np.arange(10, 21, dtype=np.int64)
-    docs = {d: {"doc_type": t, "collection": "c", "date": NULL, "entity": [], "country": [], "crossing": []}
-            for d, t in (("a", "report"), ("b", NULL))}  # fmt: skip
+    docs = {d: {"doc_type": t, "collection": "c", "date": dt, "entity": e, "country": [], "crossing": []}
+            for d, t, dt, e in (("a", "report", "2020-05", ["org:x"]), ("b", NULL, NULL, []))}  # fmt: skip
     chunk_doc = ["a"] * 6 + ["b"] * 5
     arrays = encode(ids, chunk_doc, {"lang": ["es", "en"] * 5 + ["es"], "region": [NULL] * 11}, docs)
     import tempfile
@@ -188,7 +190,12 @@ def test_unpacked_rows_line_up_with_ids() -> None:
     with tempfile.TemporaryDirectory() as d:
         save(Path(d), 3, arrays)
         seg = load(Path(d) / "filters.3.npz")
-    tomb = np.array([12], dtype=np.int64)
+    tomb = BitMap([12])
     got = bitmaps.segment_ids(seg, Filters(lang=("es",), doc_type=("report",)), (), (), (), tomb)
     assert got.tolist() == [10, 14]
-    assert bitmaps.segment_ids(seg, Filters(since="2000"), (), (), (), tomb).tolist() == []  # NULL dates never pass
+    assert bitmaps.segment_ids(seg, Filters(since="2000"), (), (), (), tomb).tolist() == [10, 11, 13, 14, 15]
+    assert bitmaps.segment_ids(seg, Filters(until="2020-05"), (), (), ("org:x",), None).tolist() == list(range(10, 16))
+    assert bitmaps.segment_ids(seg, Filters(until="2020-04"), (), (), (), None).tolist() == []
+    assert bitmaps.segment_ids(seg, Filters(collection=("c", "zz")), (), (), (), tomb).tolist() == [
+        i for i in range(10, 21) if i != 12
+    ]
