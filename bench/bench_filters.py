@@ -87,7 +87,7 @@ def representations(d: dict[str, Any], rows: list[dict[str, Any]], sql_ms: float
         "numpy codes + isin": lambda: ids[np.isin(codes, [0, 1])],
         "numpy codes + lookup table": lambda: ids[lut[codes]],
         "numpy bool array per value": lambda: ids[bools[0] | bools[1]],
-        "packed bitmap per value (kb)": lambda: ids[
+        "packed numpy bitmap per value": lambda: ids[
             np.unpackbits(packed[0] | packed[1], count=n, bitorder="little").view(bool)
         ],
     }
@@ -95,7 +95,7 @@ def representations(d: dict[str, Any], rows: list[dict[str, Any]], sql_ms: float
         from pyroaring import BitMap
 
         roar = [BitMap(ids[b].tolist()) for b in bools]
-        cands["pyroaring, union to numpy"] = lambda: np.array((roar[0] | roar[1]).to_array(), dtype=np.int64)
+        cands["pyroaring, union to numpy (kb)"] = lambda: np.array((roar[0] | roar[1]).to_array(), dtype=np.int64)
     except ImportError:
         log("pyroaring is not installed: not measured")
     for name, fn in cands.items():
