@@ -26,10 +26,12 @@ def set_metadata(ctx: WriteContext, doc_id: str, values: dict[str, str]) -> None
     if bad:
         raise KBError(f"cannot set {', '.join(sorted(bad))}; editable fields: {', '.join(EDITABLE)}")
     store = ctx.store
-    with store.writer_lock(), commit_generation(store) as (db, gen):  # a generation: readers see new filters
-        if not w.set_overrides(store, doc_id, values, EDITABLE):
-            raise KBError(f"no document {doc_id!r}")
-        filters.write_for(db, store.segment_dir, filters.segments_of_document(db, doc_id), gen)
+    with store.writer_lock():
+        store.remove_orphans()  # a killed writer's filter files first: this commit's generation reuses its number
+        with commit_generation(store) as (db, gen):  # a generation: readers see the new filter files with it
+            if not w.set_overrides(store, doc_id, values, EDITABLE):
+                raise KBError(f"no document {doc_id!r}")
+            filters.write_for(db, store.segment_dir, filters.segments_of_document(db, doc_id), gen)
 
 
 def relink(ctx: WriteContext, progress: Progress | None = None) -> dict[str, int]:
@@ -44,6 +46,7 @@ def relink(ctx: WriteContext, progress: Progress | None = None) -> dict[str, int
     docs = all_documents(store)
     total_mentions = 0
     with store.writer_lock():
+        store.remove_orphans()  # a killed writer's filter files (see set_metadata)
         for n, d in enumerate(docs):
             total_mentions += _relink_document(ctx, d)
             if progress:

@@ -48,15 +48,19 @@ def _ingest(kb: Any, folder: Path, docs: dict[str, str], collection: str | None)
     kb.ingest([folder], collection=collection)
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def _build(root: Path) -> Any:
     from kb.service import KnowledgeBase
 
-    root = tmp_path_factory.mktemp("bitmaps")
     kb = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
     _ingest(kb, root / "a", DOCS_A, None)  # stored without a collection: "default"
     _ingest(kb, root / "b", DOCS_B, "field")
     return kb
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Two segments, read only by the tests using it."""
+    return _build(tmp_path_factory.mktemp("bitmaps"))
 
 
 def pools(kb: Any) -> dict[str, list[str]]:
@@ -129,7 +133,8 @@ def test_random_filters_agree_with_sql(kb: Any) -> None:
     check_random(kb, 120)
 
 
-def test_metadata_edits_removal_compaction_and_relink_keep_them_right(kb: Any) -> None:
+def test_metadata_edits_removal_compaction_and_relink_keep_them_right(tmp_path: Path) -> None:
+    kb = _build(tmp_path)
     db = kb.store.db
     docs = [r[0] for r in db.execute("SELECT id FROM documents ORDER BY id")]
     before = both_ways(kb, Filters(doc_type=("agreement",)))[1]
@@ -165,14 +170,16 @@ def test_a_knowledge_base_without_filter_files_falls_back_to_sql(tmp_path: Path)
     assert got is not None and got == sql
 
 
-def test_a_killed_writers_filter_file_is_dropped(kb: Any) -> None:
+def test_a_killed_writers_filter_file_is_dropped_before_the_next_commit(tmp_path: Path) -> None:
+    kb = _build(tmp_path)
     view = kb._reading().view
-    sid = next(iter(view.segments))
-    stray = kb.store.segment_dir(sid) / f"filters.{view.generation + 1}.npz"
-    stray.write_bytes(b"not a filter file")
-    with kb.store.writer_lock():
-        kb.store.remove_orphans()
+    first, second = sorted(view.segments)
+    stray = kb.store.segment_dir(first) / f"filters.{view.generation + 1}.npz"
+    stray.write_bytes((kb.store.segment_dir(first) / view.filters[first][0].name).read_bytes())  # stale content
+    doc = kb.store.db.execute("SELECT doc_id FROM chunks WHERE segment = ? LIMIT 1", (second,)).fetchone()[0]
+    kb.set_metadata(doc, {"collection": "moved"})  # commits generation + 1, rewriting only the second segment
     assert not stray.exists()
+    check_random(kb, 20)
 
 
 def test_bitmaps_of_one_segment_by_hand() -> None:
