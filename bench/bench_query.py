@@ -172,6 +172,7 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="search the builds kept in bench/.cache (no rebuild)")
     ap.add_argument("--threads-study", action="store_true", help="compare thread settings on the largest scale")
     ap.add_argument("--cases", default="all", help=argparse.SUPPRESS)
+    ap.add_argument("--name", help="results file name (bench/results/NAME.json)")
     ap.add_argument("--build", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--ivf", type=int, default=200_000, help=argparse.SUPPRESS)
@@ -208,7 +209,7 @@ def main() -> None:
     print_tables(res)
     if args.threads_study:
         res["threads_study"] = threads_study(max(scales), args.embedder, args.runs or 1)
-    write_result("query_latency_quick" if args.quick else "query_latency", res)
+    write_result(args.name or ("query_latency_quick" if args.quick else "query_latency"), res)
 
 
 def _started() -> float:
