@@ -13,9 +13,9 @@ Layout, chosen by measurement (``bench/bench_filters.py``, 1M chunks): for every
 compressed bitmap of chunk ids per value (`pyroaring`, serialised in the file; deserialised on first
 use): ``lang`` and ``region`` of the passage, ``doc_type``, ``collection``, ``date``, ``doc_id`` of
 its document, and the ``entity``, ``country`` and ``crossing`` values of its document (posting lists,
-compressed the same way). ``lang in (es, pt)`` to an id array: 0.17 ms with roaring bitmaps, more
-with packed numpy bitmaps (``np.unpackbits`` and a boolean index: 13-16 ms), 1.9 s in SQLite. A date range is
-the union of the bitmaps of the stored dates inside it (dates are compared as strings, as SQL does).
+compressed the same way). ``lang in (es, pt)`` to an id array: 0.17 ms with roaring bitmaps,
+13-16 ms with packed numpy bitmaps (``np.unpackbits`` and a boolean index), 1.9 s in SQLite. A date
+range is the union of the bitmaps of the stored dates inside it (compared as strings, as SQL does).
 """
 
 from __future__ import annotations
