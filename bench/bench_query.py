@@ -147,8 +147,18 @@ def threads_study(n: int, embedder: str, runs: int) -> list[dict[str, Any]]:
     for setting, env in settings.items():
         log(f"thread setting {setting}")
         out = _child(
-            ["--serve", str(n), "--embedder", embedder, "--runs", str(runs), "--cases", "1% (collection)",
-             "--limit", "80"],  # fmt: skip
+            [
+                "--serve",
+                str(n),
+                "--embedder",
+                embedder,
+                "--runs",
+                str(runs),
+                "--cases",
+                "1% (collection)",
+                "--limit",
+                "80",
+            ],  # fmt: skip
             env={"KB_BENCH_THREADS": setting, **env},
         )
         rows += [{"threads": setting, **r} for r in out["latency"]]
