@@ -52,8 +52,13 @@ def main() -> None:
                 t0 = time.perf_counter()
                 kb.search(text, k=10, **kwargs)
                 times.append((time.perf_counter() - t0) * 1000)
-        rows[name] = {"n": len(times), "p50_ms": round(pct(times, 0.5), 1), "p95_ms": round(pct(times, 0.95), 1),
-                      "p99_ms": round(pct(times, 0.99), 1), "mean_ms": round(statistics.mean(times), 1)}
+        rows[name] = {
+            "n": len(times),
+            "p50_ms": round(pct(times, 0.5), 1),
+            "p95_ms": round(pct(times, 0.95), 1),
+            "p99_ms": round(pct(times, 0.99), 1),
+            "mean_ms": round(statistics.mean(times), 1),
+        }
     stats = kb.stats()
     out = {"documents": stats["documents"], "chunks": stats["chunks"], "embedder": stats["embedder"], "latency": rows}
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)

@@ -30,7 +30,9 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "coldstart": (["bench_coldstart.py"], ["bench_coldstart.py", "--quick"]),
     "search": (["bench_search.py"], ["bench_search.py", "--runs", "1"]),
-    "query": (["bench_query.py"], ["bench_query.py", "--quick"]),
+    "query": (["bench_query.py", "--threads-study"], ["bench_query.py", "--quick"]),
+    "filters": (["bench_filters.py"], ["bench_filters.py", "--chunks", "100000"]),
+    "threads": (["study_thread_anomaly.py"], ["study_thread_anomaly.py", "--rounds", "20"]),
     "compare": (["bench_compare.py"], ["bench_compare.py", "--quick"]),
 }
 

@@ -26,6 +26,19 @@ import numpy as np
 FORMAT = 1
 INDEX_FILE = "index.faiss"
 META_FILE = "meta.json"
+BITMAP_MAX_ID = 1 << 27  # filters over ids below this use a bitmap (one bit per id) rather than a hash set
+
+
+def id_bitmap(allowed: np.ndarray, exclude: np.ndarray | None = None, size: int | None = None) -> np.ndarray:
+    """A boolean array over ids ``0..max`` (or ``size``): ``allowed`` set, ``exclude`` cleared."""
+    a = np.asarray(allowed, dtype=np.int64)
+    top = int(a.max()) + 1 if size is None else size
+    bits = np.zeros(top, dtype=bool)
+    bits[a[a < top]] = True
+    if exclude is not None and len(exclude):
+        e = np.asarray(exclude, dtype=np.int64)
+        bits[e[(e >= 0) & (e < top)]] = False
+    return bits
 
 
 def _selector(allowed: np.ndarray | None, exclude: np.ndarray | None) -> Any:
@@ -37,6 +50,14 @@ def _selector(allowed: np.ndarray | None, exclude: np.ndarray | None) -> Any:
     import faiss
 
     sel: Any = None
+    if allowed is not None and len(allowed) and 0 <= int(np.min(allowed)) and int(np.max(allowed)) < BITMAP_MAX_ID:
+        # one bit per id up to the largest allowed (tombstones cleared in it): a scatter instead of a hash
+        # set, 3 ms instead of 60 for half a million ids
+        bits = id_bitmap(allowed, exclude)
+        packed = np.packbits(bits, bitorder="little")
+        sel = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(packed))
+        sel._keep = packed  # type: ignore[attr-defined]
+        return sel
     if allowed is not None:
         sel = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
     if exclude is not None and len(exclude):

@@ -185,13 +185,15 @@ def fp32_folder(st_folder: Path) -> Path:
     return st_folder.parent / f"{st_folder.name}-onnx-fp32"
 
 
-def ready_query_encoder(cache_dir: Path | None = None) -> OnnxE5QueryEncoder | None:
-    """The fp32 query encoder when it has been exported (never exports: that needs torch), else None."""
+def ready_query_encoder(cache_dir: Path | None = None, *, int8: bool = False) -> OnnxE5QueryEncoder | None:
+    """The fp32 (or ``int8``) query encoder when it has been exported (never exports: that needs torch), else
+    None. Queries embedded by the int8 copy are matched against fp32 passages: see the README's figures."""
     from index import e5convert
 
     try:
-        folder = fp32_folder(e5convert.converted_folder(cache_dir))
-        if not (folder / FLOAT_FILE).is_file():
+        st_folder = e5convert.converted_folder(cache_dir)
+        folder = st_folder.parent / f"{st_folder.name}-onnx-int8" if int8 else fp32_folder(st_folder)
+        if not (folder / (MODEL_FILE if int8 else FLOAT_FILE)).is_file():
             return None
         return OnnxE5QueryEncoder(folder)
     except Exception:  # noqa: BLE001 - a broken copy only costs speed: the caller falls back
@@ -203,7 +205,8 @@ class OnnxE5QueryEncoder:
 
     def __init__(self, folder: Path) -> None:
         self._model = OnnxE5(folder)
-        self.info = EmbedderInfo("e5-onnx-fp32", E5_FAMILY, "onnx-fp32", 384)
+        kind = "int8" if (folder / MODEL_FILE).is_file() else "fp32"
+        self.info = EmbedderInfo(f"e5-onnx-{kind}", E5_FAMILY, f"onnx-{kind}", 384)
 
     def embed(self, texts: Sequence[str], kind: Any) -> np.ndarray:
         return self._model.encode(list(texts), self._model.prompts.get(kind, ""))

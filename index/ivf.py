@@ -184,8 +184,15 @@ class IVFDenseIndex:
         return self._exact(queries, k, cand)
 
     def _exact(self, queries: np.ndarray, k: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Brute force over ``candidates`` (sorted ids of this segment); ties go to the smaller id."""
-        sims = queries @ self.reconstruct(candidates).T
+        """Brute force over ``candidates`` (sorted ids of this segment); ties go to the smaller id.
+
+        ``einsum`` rather than ``@``: a BLAS matrix product starts OpenBLAS's worker threads, which then
+        spin for up to ~0.1 s on the two cores the query encoder needs next (the "1% filter" anomaly:
+        query embedding twice as slow after every narrow filtered search, bench/bench_query.py
+        --threads-study); einsum's single-threaded loop is as fast for one query against a few
+        thousand vectors.
+        """
+        sims = np.einsum("ij,kj->ik", queries, self.reconstruct(candidates))
         kk = min(k, len(candidates))
         scores = np.full((len(queries), k), -np.inf, np.float32)
         ids = np.full((len(queries), k), -1, np.int64)

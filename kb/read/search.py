@@ -66,16 +66,19 @@ def allowed_ids(ctx: ReadContext, f: Filters, phrases: Sequence[str]) -> np.ndar
     if not f and not phrases:
         return None
     from index.analyze import fold
+    from kb.read import bitmaps
 
+    countries = tuple(resolve_country(ctx, c) for c in f.country)
+    crossings = tuple(resolve_entity(ctx, c) for c in f.crossing)
+    entities = tuple(resolve_entity(ctx, e) for e in f.entity)
+    if not phrases:  # the segments' filter bitmaps, else (no filter files yet, or phrases) SQL
+        found = bitmaps.allowed(ctx.view, f, countries=countries, crossings=crossings, entities=entities)
+        if found is not None:
+            return found
     ids = reads.allowed_chunk_ids(
-        ctx.db,
-        f,
-        countries=tuple(resolve_country(ctx, c) for c in f.country),
-        crossings=tuple(resolve_entity(ctx, c) for c in f.crossing),
-        entities=tuple(resolve_entity(ctx, e) for e in f.entity),
-        phrases=[fold(p) for p in phrases],
+        ctx.db, f, countries=countries, crossings=crossings, entities=entities, phrases=[fold(p) for p in phrases],
         fold=fold,
-    )
+    )  # fmt: skip
     return np.array(ids, dtype=np.int64)
 
 

@@ -269,10 +269,13 @@ class Store:
         a writer killed before its commit leaves a segment directory and copied originals, and
         a compaction or an updated document leaves retired segments and replaced originals.
         """
+        from kb.store.filters import drop_uncommitted
+
         live = {self.segment_dir(s).name for s in self.live_segments()}
         for d in (self.root / "segments").iterdir():
             if d.name not in live:
                 shutil.rmtree(d, ignore_errors=True)
+        drop_uncommitted((self.segment_dir(s) for s in self.live_segments()), self.generation)
         files = self.root / "files"
         kept = {r[0] for r in self.db.execute("SELECT DISTINCT file FROM documents WHERE file IS NOT NULL")}
         for path in sorted(files.rglob("*"), reverse=True):  # files before the folders holding them

@@ -17,6 +17,7 @@ import numpy as np
 
 from kb.store.db import Store
 from kb.store.files import atomic_write, private_tree
+from kb.store.filters import SegmentFilters, load_for
 from kb.types import KBError
 
 #: how often a reader re-reads the generation when a segment it was about to load has been retired
@@ -86,6 +87,8 @@ class Snapshot:
     generation: int = -1
     segments: Mapping[int, Segment] = field(default_factory=dict)
     tombstones: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: per live segment, its filter file for this generation (see kb.store.filters); missing: SQL filters
+    filters: Mapping[int, tuple[Path, SegmentFilters]] = field(default_factory=dict)
 
 
 def refresh_snapshot(store: Store, previous: Snapshot) -> Snapshot:
@@ -111,5 +114,6 @@ def refresh_snapshot(store: Store, previous: Snapshot) -> Snapshot:
                 raise KBError(f"{store.root}: {exc}; the knowledge base is damaged") from exc
             failed_gen = gen
             continue  # retired by a commit after our snapshot: read the newer generation
-        return Snapshot(gen, segments, np.array(dead, dtype=np.int64))
+        filters = load_for(store.segment_dir, gen, live, previous.filters)
+        return Snapshot(gen, segments, np.array(dead, dtype=np.int64), filters)
     raise KBError(f"{store.root}: the segments kept changing while loading them ({VIEW_RETRIES} tries); try again")

@@ -15,7 +15,7 @@ import numpy as np
 
 from ingest.analyse import Analysed, Analyser
 from kb.faults import checkpoint
-from kb.store import Store
+from kb.store import Store, filters
 from kb.store import writes as w
 from kb.store.lookups import next_chunk_id, next_segment_id
 from kb.store.manifest import commit_generation
@@ -100,6 +100,10 @@ def commit_batch(
         ids_mentioned = {m.entity_id for a in analysed for ms in a.mentions for m in ms}
         w.upsert_entities(store, ids_mentioned, entity_rows(ctx.analyser))
         w.insert_segment(store, seg_id, gen, len(chunks), params)
+        live = store.live_segments()  # the new one, and older ones without filter files (built before them)
+        filters.write_for(
+            store.db, store.segment_dir, dict.fromkeys([seg_id, *filters.missing(store.segment_dir, live)]), gen
+        )
     clock.lap("store")
     return rows
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from kb.store import filters
 from kb.store import writes as w
 from kb.store.lookups import live_chunks, next_segment_id, tombstone_count
 from kb.store.manifest import commit_generation
@@ -102,6 +103,7 @@ def _merge(
         checkpoint(written)
     with commit_generation(store, embedder, points=points) as (_, gen):
         w.merge_into_segment(store, seg_id, gen, len(rows), params)
+        filters.write_for(store.db, store.segment_dir, [seg_id], gen)
         if prune:
             w.prune_entities(store)
     store.remove_orphans()  # the merged segments, and originals an update replaced

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from ingest.analyse import document_structure
+from kb.store import filters
 from kb.store import writes as w
 from kb.store.lookups import all_documents, document_chunks, document_pages
 from kb.store.manifest import commit_generation
@@ -25,9 +26,12 @@ def set_metadata(ctx: WriteContext, doc_id: str, values: dict[str, str]) -> None
     if bad:
         raise KBError(f"cannot set {', '.join(sorted(bad))}; editable fields: {', '.join(EDITABLE)}")
     store = ctx.store
-    with store.writer_lock(), store.transaction():
-        if not w.set_overrides(store, doc_id, values, EDITABLE):
-            raise KBError(f"no document {doc_id!r}")
+    with store.writer_lock():
+        store.remove_orphans()  # a killed writer's filter files first: this commit's generation reuses its number
+        with commit_generation(store) as (db, gen):  # a generation: readers see the new filter files with it
+            if not w.set_overrides(store, doc_id, values, EDITABLE):
+                raise KBError(f"no document {doc_id!r}")
+            filters.write_for(db, store.segment_dir, filters.segments_of_document(db, doc_id), gen)
 
 
 def relink(ctx: WriteContext, progress: Progress | None = None) -> dict[str, int]:
@@ -42,12 +46,18 @@ def relink(ctx: WriteContext, progress: Progress | None = None) -> dict[str, int
     docs = all_documents(store)
     total_mentions = 0
     with store.writer_lock():
+        store.remove_orphans()  # a killed writer's filter files (see set_metadata)
         for n, d in enumerate(docs):
             total_mentions += _relink_document(ctx, d)
             if progress:
                 progress("relink", n + 1, len(docs))
-        with commit_generation(store) if docs else store.transaction():
+        if not docs:
+            with store.transaction():
+                w.refresh_gazetteer_entities(store, analyser.gazetteer.entities.values())
+            return {"documents": 0, "mentions": 0}
+        with commit_generation(store) as (db, gen):
             w.refresh_gazetteer_entities(store, analyser.gazetteer.entities.values())
+            filters.write_for(db, store.segment_dir, store.live_segments(), gen)  # entities, places, regions
     return {"documents": len(docs), "mentions": total_mentions}
 
 

@@ -402,3 +402,28 @@ def test_queries_use_the_onnx_copy_only_when_it_is_ready(tmp_path: Path, monkeyp
     kb = KnowledgeBase.open(tmp_path / "kb")
     assert kb.query_embedder == "full"
     kb.close()
+
+
+def test_query_int8_picks_the_int8_copy_even_with_the_full_model_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fast tier: ``query_int8`` embeds queries with the int8 copy when exported, else as without it."""
+    from index import e5onnx
+    from kb.service import KnowledgeBase
+
+    asked: list[bool] = []
+
+    def ready(cache_dir: object = None, *, int8: bool = False) -> object:
+        asked.append(int8)
+        return "int8" if int8 else "fp32"
+
+    monkeypatch.setattr(e5onnx, "ready_query_encoder", ready)
+    kb = KnowledgeBase.open(tmp_path / "kb", query_int8=True)
+    kb._embedder = "full"  # an ingest ran in this process
+    assert kb.query_embedder == "int8" and asked == [True]
+    kb.close()
+    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None, *, int8=False: None)
+    kb = KnowledgeBase.open(tmp_path / "kb", query_int8=True)
+    monkeypatch.setattr(KnowledgeBase, "embedder", property(lambda self: "full"))
+    assert kb.query_embedder == "full"  # not exported: the configured embedder
+    kb.close()
