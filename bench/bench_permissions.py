@@ -133,7 +133,9 @@ def main() -> None:
         {"who": who, "p50 ms": res[key]["p50_ms"], "p95 ms": res[key]["p95_ms"]}
         for who, key in (("owner (every collection)", "owner_ms"), ("user reading 3 of 10", "user_ms"))
     ]
-    rows.append({"who": "ratio user / owner", "p50 ms": f"{res['p50_ratio']:.2f}x", "p95 ms": f"{res['p95_ratio']:.2f}x"})
+    rows.append(
+        {"who": "ratio user / owner", "p50 ms": f"{res['p50_ratio']:.2f}x", "p95 ms": f"{res['p95_ratio']:.2f}x"}
+    )
     title = f"hybrid search, {res['chunks']:,} chunks ({res['user_chunks']:,} readable), {res['queries']} queries each"
     print(table(rows, ["who", "p50 ms", "p95 ms"], title))
     write_result("permissions", res)

@@ -35,11 +35,8 @@ SETTINGS: dict[str, str] = {
     "compact_segments": "compact automatically when more live segments than this exist",
     "ivf_threshold": "segments with more chunks than this use an approximate IVF index",
     "fast_queries": "embed queries with the fp32 ONNX copy of e5 when exported (same vectors, fast cold start)",
-<<<<<<< HEAD
     "session_hours": "hours a login session (app or REST API) lasts before the user signs in again",
-=======
     "query_int8": "embed queries (not documents) with the int8 ONNX copy of e5 when exported (faster; see README)",
->>>>>>> h19
 }
 
 
@@ -63,11 +60,8 @@ class Config:
     compact_segments: int = 8
     ivf_threshold: int = 200_000
     fast_queries: bool = True
-<<<<<<< HEAD
     session_hours: float = 12.0
-=======
     query_int8: bool = False
->>>>>>> h19
 
     @classmethod
     def load(cls, kb_dir: Path | None = None, **overrides: Any) -> Config:

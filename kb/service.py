@@ -151,10 +151,8 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs):
         sentence-transformers, so a search in a fresh process (the CLI, a restarted app) answers
         in seconds. Once the full embedder is loaded (an ingest ran here), it serves queries too.
         """
-<<<<<<< HEAD
         if self._base is not None:
             return self._base.query_embedder
-=======
         if self.config.embedder == "e5" and self.config.query_int8:  # chosen over the full model: measured
             if self._query_embedder is None:
                 from index.e5onnx import ready_query_encoder
@@ -162,7 +160,6 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs):
                 self._query_embedder = ready_query_encoder(int8=True)
             if self._query_embedder is not None:
                 return self._query_embedder
->>>>>>> h19
         if self._embedder is not None:
             return self._embedder
         if self._query_embedder is None:

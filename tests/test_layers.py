@@ -13,7 +13,16 @@ import pytest
 from tests.helpers import ROOT
 
 PACKAGES = ("ingest", "index", "kb")
-FRONT_ENDS = ("kb.cli", "kb.cli_read", "kb.cli_input", "kb.cli_serve", "kb.cli_accounts", "kb.cli_audit", "kb.ui", "kb.api")
+FRONT_ENDS = (
+    "kb.cli",
+    "kb.cli_read",
+    "kb.cli_input",
+    "kb.cli_serve",
+    "kb.cli_accounts",
+    "kb.cli_audit",
+    "kb.ui",
+    "kb.api",
+)
 FRONT_END_MAY_IMPORT = ("kb.service", "kb.types", "kb.config", *FRONT_ENDS)
 
 # lower number = lower layer; a module may import only its own layer or lower ones
