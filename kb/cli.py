@@ -101,6 +101,12 @@ def cli(ctx: click.Context, path: Path | None, embedder: str | None, verbose: in
 @click.option("--strict", is_flag=True, help="Exit with an error when any file was skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default=None,
+    help="Where the embedder runs (default: the device setting, auto: a CUDA GPU when there is one).",
+)
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -110,8 +116,10 @@ def ingest(
     strict: bool,
     as_json: bool,
     quiet: bool,
+    device: str | None,
 ) -> None:
     """Ingest files and folders (recursively); unreadable files are skipped and listed."""
+    ctx.ensure_object(dict)["device"] = device
     kb = _open(ctx)
     passwords = [ln.rstrip("\n") for ln in password_file] if password_file else []
     report = kb.ingest(paths, collection, passwords=passwords, progress=_progress_printer(quiet or as_json))

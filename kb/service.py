@@ -123,7 +123,10 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         if self._embedder is None:
             from index.models import load_embedder
 
-            self._embedder = load_embedder(self.config.embedder)
+            try:
+                self._embedder = load_embedder(self.config.embedder, self.config.device)
+            except ValueError as exc:  # an unknown embedder, or a GPU asked for where there is none
+                raise KBError(str(exc)) from exc
         return self._embedder
 
     @property
