@@ -107,6 +107,12 @@ def cli(ctx: click.Context, path: Path | None, embedder: str | None, verbose: in
     default=None,
     help="Where the embedder runs (default: the device setting, auto: a CUDA GPU when there is one).",
 )
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="auto|local|ADDRESS",
+    help="Read, analyse and embed on a Ray cluster (auto: a running one, else a local one); this process writes.",
+)
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -117,12 +123,14 @@ def ingest(
     as_json: bool,
     quiet: bool,
     device: str | None,
+    ray_address: str | None,
 ) -> None:
     """Ingest files and folders (recursively); unreadable files are skipped and listed."""
     ctx.ensure_object(dict)["device"] = device
     kb = _open(ctx)
     passwords = [ln.rstrip("\n") for ln in password_file] if password_file else []
-    report = kb.ingest(paths, collection, passwords=passwords, progress=_progress_printer(quiet or as_json))
+    progress = _progress_printer(quiet or as_json)
+    report = kb.ingest(paths, collection, passwords=passwords, progress=progress, executor=ray_address)
     if as_json:
         click.echo(json.dumps([report_row(r) for r in report.rows], ensure_ascii=False, indent=2))
     else:

@@ -123,9 +123,9 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         if self._embedder is None:
             from index.models import load_embedder
 
-            try:
+            try:  # an unknown embedder, or a GPU asked for where there is none, is the user's to fix
                 self._embedder = load_embedder(self.config.embedder, self.config.device)
-            except ValueError as exc:  # an unknown embedder, or a GPU asked for where there is none
+            except ValueError as exc:
                 raise KBError(str(exc)) from exc
         return self._embedder
 
@@ -200,15 +200,19 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         *,
         passwords: Sequence[str] = (),
         progress: Progress | None = None,
+        executor: Any = None,
     ) -> IngestReport:
         """Ingest files and folders (recursively). Skips are reported, never raised.
 
+        ``executor``: a Ray address (``auto``, ``local``, ``HOST:PORT``) or ``RayExecutor``; this process writes.
+
         Raises:
             LockHeld: another process is writing this knowledge base.
+            KBError: Ray is asked for but not installed, or its workers failed for good.
         """
         from kb.write.ingest import run_ingest
 
-        return run_ingest(self._writer(), paths, collection, passwords=passwords, progress=progress)
+        return run_ingest(self._writer(), paths, collection, passwords=passwords, progress=progress, executor=executor)
 
     def search(
         self,

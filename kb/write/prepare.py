@@ -37,6 +37,7 @@ class Prepared:
     analysed: list[Analysed] = field(default_factory=list)
     parts: list[np.ndarray] = field(default_factory=list)
     rows: list[ReportRow] = field(default_factory=list)
+    entities: dict[str, Any] = field(default_factory=dict)  # NER entities a remote analyser found (id -> Entity)
 
     def vectors(self, dim: int) -> np.ndarray:
         return np.vstack(self.parts) if self.parts else np.zeros((0, dim), dtype=np.float32)
