@@ -146,6 +146,15 @@ def ingest(
 
 
 @cli.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The tar file to write.")
+@click.pass_context
+def snapshot(ctx: click.Context, out: Path) -> None:
+    """Write one committed generation to a tar (consistent while an ingest runs): a replica or a backup."""
+    gen = _open(ctx).snapshot(out)
+    click.echo(f"wrote {out} (generation {gen})")
+
+
+@cli.command()
 @click.argument("doc")
 @click.pass_context
 def remove(ctx: click.Context, doc: str) -> None:

@@ -13,6 +13,7 @@ from kb.config import Config, default_kb_path
 from kb.read.context import ReadContext
 from kb.read.filter_values import UnknownValue, close_matches
 from kb.service_checks import CheckVerbs
+from kb.service_replicas import ReplicaVerbs
 from kb.service_reports import ReportVerbs
 from kb.store import FORMAT_VERSION, KBError, Store
 from kb.types import EntityRef, Filters, IngestReport, Progress, RawDocument, ReportRow, SearchResult, check_k
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from kb.write.context import WriteContext
 
 
-class KnowledgeBase(CheckVerbs, ReportVerbs):
+class KnowledgeBase(CheckVerbs, ReportVerbs, ReplicaVerbs):
     """A knowledge base directory opened for search and ingest.
 
     Models load lazily on first use and stay loaded: build one instance per process.
@@ -388,13 +389,5 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         self.close()
 
 
-__all__ = [
-    "KnowledgeBase",
-    "IngestReport",
-    "ReportRow",
-    "Filters",
-    "KBError",
-    "EntityRef",
-    "UnknownValue",
-    "close_matches",
-]
+__all__ = ["KnowledgeBase", "IngestReport", "ReportRow", "Filters", "KBError", "EntityRef"]
+__all__ += ["UnknownValue", "close_matches"]

@@ -107,13 +107,27 @@ class Store:
     def db(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use): for code inside ``kb.store`` only."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and not conn.in_transaction and self._replaced():
+            conn = None  # a replica swapped in a new generation's directory: read the new database
         if conn is None:
             conn = self._connect()
         return conn
 
+    def _replaced(self) -> bool:
+        """Whether ``store.sqlite`` is now another file than this thread's connection opened.
+
+        A replica switches generations by pointing its directory (a symlink) at a newer snapshot;
+        serving processes notice here, between transactions, and reconnect without a restart.
+        """
+        try:
+            return os.stat(self.root / "store.sqlite").st_ino != self._local.ino
+        except FileNotFoundError:
+            return False
+
     def _connect(self) -> sqlite3.Connection:
         # check_same_thread=False only so that close() may close every thread's connection;
         # each connection is used by the one thread that opened it.
+        self._local.ino = os.stat(self.root / "store.sqlite").st_ino
         conn = sqlite3.connect(str(self.root / "store.sqlite"), timeout=60, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
