@@ -74,7 +74,7 @@ def commit_batch(
     from kb.store.segments import write_segment
 
     store = ctx.store
-    vectors = prepared.vectors(ctx.embedder.info.dim)
+    vectors = prepared.vectors(lambda: int(ctx.embedder.info.dim))
     files, kept = keep_originals(store, prepared)
     checkpoint("originals_kept")
     if kept is not None:
@@ -94,7 +94,8 @@ def commit_batch(
     replaced = {doc_id for doc_id, *_, replaces in batch if replaces}
     rows: list[ReportRow] = []
     points = ("store_committed", "manifest_written")
-    with commit_generation(store, ctx.embedder_info(), points=points) as (_, gen):
+    embedder = prepared.embedder or ctx.embedder_info()
+    with commit_generation(store, embedder, points=points) as (_, gen):
         cid = first_id
         for a in analysed:
             _store_document(store, a, collection, files[a.doc_id], gen, cid, seg_id, a.doc_id in replaced)

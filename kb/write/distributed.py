@@ -22,6 +22,7 @@ import functools
 import logging
 import os
 import pickle
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,11 +124,16 @@ class AnalyseEmbed:
     this process's analyser knows.
     """
 
-    def __init__(self, settings: Any, load_embedder: Callable[[], Any]) -> None:
+    def __init__(self, settings: Any, load_embedder: Callable[[], Any], threads: int | None) -> None:
         from ingest.analyse import Analyser
 
         self.analyser = Analyser(settings)
         self.embedder = load_embedder()
+        i = self.embedder.info
+        self.info = {"name": i.name, "family": i.family, "runtime": i.runtime, "dim": i.dim}
+        torch = sys.modules.get("torch")
+        if threads and torch is not None:  # Ray gives an actor of num_cpus=1 one thread
+            torch.set_num_threads(threads)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from index.embed import embed_cached
@@ -155,7 +161,7 @@ class AnalyseEmbed:
                 continue
             ids = {m.entity_id for ms in outcome.mentions for m in ms}
             ner = {e: ent for e in ids if (ent := self.analyser.entity(e)) is not None and not self._known(e)}
-            out[j] = ("doc", outcome, vectors[at : at + len(outcome.chunks)].copy(), ner)
+            out[j] = ("doc", outcome, vectors[at : at + len(outcome.chunks)].copy(), ner, self.info)
             at += len(outcome.chunks)
         return {"i": batch["i"], "out": np.array([pickle.dumps(o) for o in out], dtype=object)}
 
@@ -178,6 +184,7 @@ class RayExecutor:
     object_store_mb: int = 1024
     load_embedder: Callable[[], Any] | None = None
     cpus: int | None = None  # of a local cluster started here (default: every CPU)
+    threads: int | None = None  # torch threads per actor (default: Ray's, one per CPU the actor asks for)
 
     def prepare(
         self, ctx: WriteContext, batches: Sequence[Sequence[Todo]], limits: Any, progress: Progress | None
@@ -215,7 +222,7 @@ class RayExecutor:
         ds = ds.map_batches(parse_files, fn_args=(limits,), batch_size=GROUP_DOCS, num_cpus=1, max_retries=RETRIES)
         ds = ds.map_batches(
             AnalyseEmbed,
-            fn_constructor_args=(AnalysisSettings.of(ctx.config), load),
+            fn_constructor_args=(AnalysisSettings.of(ctx.config), load, self.threads),
             batch_size=GROUP_DOCS,
             compute=ray.data.ActorPoolStrategy(size=self.actors or max(1, cpus - 1)),
             num_cpus=1,
@@ -255,7 +262,7 @@ def _collect(prepared: Prepared, record: tuple[Any, ...]) -> None:
     if record[0] == "row":
         prepared.rows.append(record[1])
         return
-    _, analysed, vectors, ner = record
+    _, analysed, vectors, ner, prepared.embedder = record
     prepared.analysed.append(analysed)
     prepared.parts.append(vectors)
     prepared.entities.update(ner)

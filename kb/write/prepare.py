@@ -9,7 +9,7 @@ that follows only writes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +38,10 @@ class Prepared:
     parts: list[np.ndarray] = field(default_factory=list)
     rows: list[ReportRow] = field(default_factory=list)
     entities: dict[str, Any] = field(default_factory=dict)  # NER entities a remote analyser found (id -> Entity)
+    embedder: dict[str, Any] | None = None  # the remote embedder's manifest entry: this process loads no model
 
-    def vectors(self, dim: int) -> np.ndarray:
-        return np.vstack(self.parts) if self.parts else np.zeros((0, dim), dtype=np.float32)
+    def vectors(self, dim: Callable[[], int]) -> np.ndarray:
+        return np.vstack(self.parts) if self.parts else np.zeros((0, dim()), dtype=np.float32)
 
 
 @dataclass
