@@ -47,12 +47,14 @@ def ingest(path: Path, docs: Path, embedder: str, executor: Any = None) -> dict[
     wall = time.perf_counter() - t0
     chunks = kb.stats()["chunks"]
     kb.close()
+    db_kb = sum(f.stat().st_size for f in path.glob("store.sqlite*")) / 1024
     return {
         "wall_s": round(wall, 1),
         "documents": report.count("ingested"),
         "skipped": report.count("skipped"),
         "chunks": chunks,
         "passages_per_s": round(chunks / wall, 2),
+        "sqlite_kb_per_chunk": round(db_kb / max(chunks, 1), 2),
     }
 
 
