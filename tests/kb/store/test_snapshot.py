@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from tests.helpers import ROOT, FakeEmbedder, make_docs, write_docs
@@ -45,6 +46,7 @@ def check_replica(path: Path) -> tuple[int, int]:
     return kb.store.generation, docs
 
 
+@pytest.mark.slow
 def test_snapshots_taken_during_an_ingest_are_whole_generations(tmp_path: Path) -> None:
     from kb.cli import cli
 
@@ -114,6 +116,7 @@ def found(proc: subprocess.Popen[str]) -> list[str]:
     return line
 
 
+@pytest.mark.slow
 def test_a_serving_process_switches_to_a_new_generation_without_restart(tmp_path: Path) -> None:
     kb = open_kb(tmp_path / "kb")
     kb.ingest([make_docs(tmp_path / "a", "lote", 3)])
@@ -122,6 +125,7 @@ def test_a_serving_process_switches_to_a_new_generation_without_restart(tmp_path
     assert found(proc) == ["found", str(kb.store.generation)]
 
 
+@pytest.mark.slow
 def test_a_replica_switches_when_its_directory_points_at_a_newer_snapshot(tmp_path: Path) -> None:
     """A replica: each snapshot extracted into its own directory, ``current`` a symlink swapped atomically."""
     primary = open_kb(tmp_path / "primary")
