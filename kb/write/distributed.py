@@ -23,6 +23,7 @@ import logging
 import os
 import pickle
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +32,9 @@ from typing import Any
 import numpy as np
 
 from kb.types import KBError, Progress, ReadError, ReportRow
-from kb.write.concurrency import reading_order
+from kb.write.concurrency import CORES, reading_order
 from kb.write.context import WriteContext
-from kb.write.prepare import GROUP_DOCS, Prepared
+from kb.write.prepare import CPU_BATCH, GROUP_DOCS, Prepared
 from kb.write.scan import Todo
 
 INSTALL = 'distributed ingest needs Ray: pip install "kb[cluster]" (or pip install "ray[data]")'
@@ -131,6 +132,7 @@ class AnalyseEmbed:
         self.embedder = load_embedder()
         i = self.embedder.info
         self.info = {"name": i.name, "family": i.family, "runtime": i.runtime, "dim": i.dim}
+        self._analysing, self._embedding = threading.Lock(), threading.Lock()
         torch = sys.modules.get("torch")
         if threads and torch is not None:  # Ray gives an actor of num_cpus=1 one thread
             torch.set_num_threads(threads)
@@ -149,11 +151,13 @@ class AnalyseEmbed:
                 continue
             items.append((str(batch["doc_id"][j]), Path(path), str(batch["sha"][j]), int(batch["size"][j]), result))
             where.append(j)
-        outcomes = self.analyser.analyse(items) if items else []
+        with self._analysing:  # two calls in flight: one analyses while the other embeds, as locally
+            outcomes = CORES.run(self.analyser.analyse, items) if items else []
         found = [a for a in outcomes if isinstance(a, Analysed)]
         texts = [c.text for a in found for c in a.chunks]
-        size = getattr(self.embedder, "preferred_batch", 16)
-        vectors = embed_cached(self.embedder, texts, None, batch_size=max(size, 64))
+        size = getattr(self.embedder, "preferred_batch", CPU_BATCH)
+        with self._embedding:  # torch takes one thread fewer while the other call analyses
+            vectors = embed_cached(self.embedder, texts, None, batch_size=size, pace=CORES.pace)
         at = 0
         for j, outcome in zip(where, outcomes, strict=True):
             if not isinstance(outcome, Analysed):
@@ -224,7 +228,9 @@ class RayExecutor:
             AnalyseEmbed,
             fn_constructor_args=(AnalysisSettings.of(ctx.config), load, self.threads),
             batch_size=GROUP_DOCS,
-            compute=ray.data.ActorPoolStrategy(size=self.actors or max(1, cpus - 1)),
+            compute=ray.data.ActorPoolStrategy(
+                size=self.actors or max(1, cpus - 1), max_concurrent_calls_per_actor=2, enable_true_multi_threading=True
+            ),
             num_cpus=1,
             num_gpus=gpus,
             max_restarts=RETRIES,
