@@ -24,7 +24,7 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,7 +192,7 @@ class RayExecutor:
 
     def prepare(
         self, ctx: WriteContext, batches: Sequence[Sequence[Todo]], limits: Any, progress: Progress | None
-    ) -> Iterator[Prepared]:
+    ) -> Generator[Prepared, None, None]:
         """One :class:`Prepared` per batch, in order, while the cluster works ahead on the next ones."""
         ray = connect(self.address, self.object_store_mb, self.cpus)
         order = [reading_order([p for _, p, *_ in batch]) for batch in batches]

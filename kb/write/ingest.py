@@ -9,8 +9,9 @@ vanished before it was copied.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,7 +40,7 @@ class Executor(Protocol):
 
     def prepare(
         self, ctx: WriteContext, batches: Sequence[Sequence[Todo]], limits: Any, progress: Progress | None
-    ) -> Iterator[Prepared]: ...
+    ) -> Generator[Prepared, None, None]: ...
 
 
 def read_limits(config: Config, passwords: Sequence[str] = ()) -> Any:
@@ -84,9 +85,10 @@ def run_ingest(
         rows, todo, same = scan(store, files, collection, progress)
         batches = [todo[start : start + BATCH_DOCS] for start in range(0, len(todo), BATCH_DOCS)]
         remote = executor.prepare(ctx, batches, limits, progress) if executor and batches else None
-        for i, batch in enumerate(batches):
-            tell = Progressed(progress, i * BATCH_DOCS, len(todo))
-            rows.extend(ingest_batch(ctx, batch, collection, limits, tell, remote))
+        with contextlib.closing(remote) if remote is not None else contextlib.nullcontext():  # stops the workers
+            for i, batch in enumerate(batches):
+                tell = Progressed(progress, i * BATCH_DOCS, len(todo))
+                rows.extend(ingest_batch(ctx, batch, collection, limits, tell, remote))
         rows.extend(settle_copies(rows, same))
         with store.transaction():
             w.record_duplicate_paths(store, rows, collection)
