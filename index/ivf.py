@@ -230,8 +230,9 @@ class IVFDenseIndex:
         meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT or meta.get("kind") != cls.kind:
             raise ValueError(f"{directory}: not an IVF dense index of format {FORMAT}")
-        # IVF lists are read into memory: FAISS maps only flat indexes
-        index = faiss.read_index(str(directory / "index.faiss"))
+        # mapped, the inverted lists stay in the page cache, shared by every process serving the segment
+        flags = (faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY) if mmap else 0
+        index = faiss.read_index(str(directory / "index.faiss"), flags)
         return cls(index, dict(meta.get("params") or {}))
 
 

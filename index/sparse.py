@@ -184,7 +184,7 @@ class SparseIndex:
                 meta.get("analyzer", 1),
                 ANALYZER_VERSION,
             )
-        ids = np.load(directory / "ids.npy", allow_pickle=False)
+        ids = np.load(directory / "ids.npy", allow_pickle=False, mmap_mode="r" if mmap else None)
         if meta.get("n", len(ids)) != len(ids):
             raise ValueError(f"{directory}: ids.npy holds {len(ids)} ids but meta.json says {meta['n']}")
         if not len(ids):

@@ -108,6 +108,18 @@ def cli(ctx: click.Context, path: Path | None, embedder: str | None, user: str |
 @click.option("--strict", is_flag=True, help="Exit with an error when any file was skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default=None,
+    help="Where the embedder runs (default: the device setting, auto: a CUDA GPU when there is one).",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="auto|local|ADDRESS",
+    help="Read, analyse and embed on a Ray cluster (auto: a running one, else a local one); this process writes.",
+)
 @click.pass_context
 def ingest(
     ctx: click.Context,
@@ -117,11 +129,15 @@ def ingest(
     strict: bool,
     as_json: bool,
     quiet: bool,
+    device: str | None,
+    ray_address: str | None,
 ) -> None:
     """Ingest files and folders (recursively); unreadable files are skipped and listed."""
+    ctx.ensure_object(dict)["device"] = device
     kb = _open(ctx)
     passwords = [ln.rstrip("\n") for ln in password_file] if password_file else []
-    report = kb.ingest(paths, collection, passwords=passwords, progress=_progress_printer(quiet or as_json))
+    progress = _progress_printer(quiet or as_json)
+    report = kb.ingest(paths, collection, passwords=passwords, progress=progress, executor=ray_address)
     if as_json:
         click.echo(json.dumps([report_row(r) for r in report.rows], ensure_ascii=False, indent=2))
     else:
@@ -134,6 +150,15 @@ def ingest(
                 click.echo(f"  duplicate {r.path}: {r.detail}")
     if strict and report.skipped:
         raise click.ClickException(f"{len(report.skipped)} file(s) skipped (--strict)")
+
+
+@cli.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The tar file to write.")
+@click.pass_context
+def snapshot(ctx: click.Context, out: Path) -> None:
+    """Write one committed generation to a tar (consistent while an ingest runs): a replica or a backup."""
+    gen = _open(ctx).snapshot(out)
+    click.echo(f"wrote {out} (generation {gen})")
 
 
 @cli.command()

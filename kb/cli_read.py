@@ -38,7 +38,9 @@ def open_kb(ctx: click.Context, *, migrating: bool = False) -> Any:
     obj = ctx.ensure_object(dict)
     if "kb" not in obj:
         try:
-            obj["kb"] = KnowledgeBase.open(obj["path"], embedder=obj.get("embedder"), migrating=migrating)
+            obj["kb"] = KnowledgeBase.open(
+                obj["path"], embedder=obj.get("embedder"), device=obj.get("device"), migrating=migrating
+            )
         except ValueError as exc:  # an unknown setting in kb.toml or a KB_* variable
             raise click.ClickException(str(exc)) from exc
         ctx.call_on_close(obj["kb"].close)

@@ -18,6 +18,7 @@ from platformdirs import user_data_dir
 #: name -> (help text). The defaults live on :class:`Config`.
 SETTINGS: dict[str, str] = {
     "embedder": "embedder: e5 (default), e5-engine, e5-int8, use, minilm, or st:/path/to/model",
+    "device": "where the embedder runs: auto (a CUDA GPU when torch sees one, else cpu), cpu or cuda",
     "chunk_words": "target words per chunk (chunks stay well under the embedder's 512 tokens)",
     "chunk_max_words": "hard cap of words per chunk",
     "use_ner": "run spaCy NER besides the gazetteer (PERSON, ORG, PLACE)",
@@ -43,6 +44,7 @@ SETTINGS: dict[str, str] = {
 @dataclass(frozen=True, slots=True)
 class Config:
     embedder: str = "e5"
+    device: str = "auto"
     chunk_words: int = 160
     chunk_max_words: int = 220
     use_ner: bool = True

@@ -33,11 +33,16 @@ class WriteVerbs:
         *,
         passwords: Sequence[str] = (),
         progress: Progress | None = None,
+        executor: Any = None,
     ) -> IngestReport:
         """Ingest files and folders (recursively) into ``collection``. Skips are reported, never raised.
 
+        ``executor``: a Ray address (``auto``, ``local``, ``HOST:PORT``) or a ``RayExecutor`` to parse,
+        analyse and embed on a cluster; this process still writes (docs/scaling.md).
+
         Raises:
             LockHeld: another process is writing this knowledge base.
+            KBError: Ray is asked for but not installed, or its workers failed for good.
             Forbidden: the principal may not write ``collection``.
             ValueError: ``collection`` is not a name a grant could name (``*``, control characters, slashes).
         """
@@ -47,7 +52,9 @@ class WriteVerbs:
         if collection is not None:
             check_collection(collection, star=False)
         self._require("write", collection)
-        report = run_ingest(self._writer(), paths, collection, passwords=passwords, progress=progress)
+        report = run_ingest(
+            self._writer(), paths, collection, passwords=passwords, progress=progress, executor=executor
+        )
         stored = [r.doc_id for r in report.rows if r.doc_id and r.status in ("ingested", "updated")]
         self._audit("ingest", ids=stored, detail=f"{collection or 'default'}: {len(report.rows)} files")
         return report

@@ -43,6 +43,7 @@ LAYERS = {
     "kb.service_checks": 5,
     "kb.service_reports": 5,
     "kb.service_writes": 5,
+    "kb.service_replicas": 5,
     "kb.reports": 4,  # below the facade that offers them as verbs; they reach the kb only through it
     "kb.cli": 7,
     "kb.cli_read": 7,

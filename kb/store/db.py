@@ -105,7 +105,7 @@ class Store:
         self._local = threading.local()
         self._conns: dict[int, tuple[threading.Thread, sqlite3.Connection]] = {}
         self._conns_lock = threading.Lock()
-        self._scoped = ScopedConnections(self._open)
+        self._scoped = ScopedConnections(self._open, self.file_identity)
         with self.db:
             self.db.executescript(SCHEMA)
 
@@ -113,6 +113,8 @@ class Store:
     def db(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use): for code inside ``kb.store`` only."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and not conn.in_transaction and self._replaced():
+            conn = None  # a replica swapped in a new generation's directory: read the new database
         if conn is None:
             conn = self._connect()
         return conn
@@ -123,6 +125,22 @@ class Store:
         See :mod:`kb.store.scope`: the connection's views hide every row of another collection.
         """
         return self.db if readable is None else self._scoped.get(readable)
+
+    def _replaced(self) -> bool:
+        """Whether ``store.sqlite`` is now another file than this thread's connection opened.
+
+        A replica switches generations by pointing its directory (a symlink) at a newer snapshot;
+        serving processes notice here, between transactions, and reconnect without a restart.
+        """
+        now = self.file_identity()
+        return now is not None and now != self._local.ino
+
+    def file_identity(self) -> int | None:
+        """The inode of ``store.sqlite`` (a replica's swap makes it another file), ``None`` when missing."""
+        try:
+            return os.stat(self.root / "store.sqlite").st_ino
+        except FileNotFoundError:
+            return None
 
     def _open(self) -> sqlite3.Connection:
         # check_same_thread=False only so that close() may close every thread's connection;
@@ -136,6 +154,7 @@ class Store:
         return conn
 
     def _connect(self) -> sqlite3.Connection:
+        self._local.ino = self.file_identity()
         conn = self._open()
         with self._conns_lock:
             for ident, (thread, old) in list(self._conns.items()):

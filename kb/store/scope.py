@@ -69,28 +69,38 @@ class ScopedConnections:
     a few scopes warm instead of rebuilding views per request.
     """
 
-    def __init__(self, connect: Callable[[], sqlite3.Connection], keep: int = 8) -> None:
+    def __init__(
+        self, connect: Callable[[], sqlite3.Connection], identity: Callable[[], int | None], keep: int = 8
+    ) -> None:
         self._connect = connect
+        self._identity = identity  # the database file's identity: a replica swaps in a new file
         self._keep = keep
         self._local = threading.local()
         self._all: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
 
     def get(self, readable: frozenset[str]) -> sqlite3.Connection:
-        cache: OrderedDict[frozenset[str], sqlite3.Connection] | None = getattr(self._local, "cache", None)
+        cache: OrderedDict[frozenset[str], tuple[sqlite3.Connection, int | None]] | None = getattr(
+            self._local, "cache", None
+        )
         if cache is None:
             cache = self._local.cache = OrderedDict()
-        conn = cache.get(readable)
-        if conn is not None:
-            cache.move_to_end(readable)
-            return conn
+        found = cache.get(readable)
+        identity = self._identity()
+        if found is not None:
+            conn, opened_on = found
+            if opened_on == identity or conn.in_transaction:
+                cache.move_to_end(readable)
+                return conn
+            del cache[readable]  # the database was swapped for a newer generation: reopen
+            conn.close()
         conn = scope_connection(self._connect(), readable)
-        cache[readable] = conn
+        cache[readable] = (conn, identity)
         with self._lock:
             self._all = [(t, c) for t, c in self._all if t.is_alive() or _close(c)]
             self._all.append((threading.current_thread(), conn))
         while len(cache) > self._keep:
-            _key, old = cache.popitem(last=False)
+            _key, (old, _) = cache.popitem(last=False)
             old.close()
         return conn
 

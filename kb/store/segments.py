@@ -71,13 +71,16 @@ def write_segment(
     return params
 
 
-def load_segment(seg_id: int, directory: Path) -> Segment:
+def load_segment(seg_id: int, directory: Path, mmap: bool = True) -> Segment:
+    """Open a segment; ``mmap`` (the default: segments never change) maps its vectors and BM25 arrays read-only,
+    so every process serving the same knowledge base shares one copy of them in the page cache."""
     from index.ivf import load_dense_index
     from index.sparse import SparseIndex
 
     if not (directory / "segment.json").exists():
         raise FileNotFoundError(f"segment {seg_id} is missing or incomplete at {directory}")
-    return Segment(seg_id, load_dense_index(directory / "dense"), SparseIndex.load(directory / "sparse"))
+    dense = load_dense_index(directory / "dense", mmap=mmap)
+    return Segment(seg_id, dense, SparseIndex.load(directory / "sparse", mmap=mmap))
 
 
 @dataclass(frozen=True)

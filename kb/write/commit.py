@@ -9,7 +9,8 @@ removed by the next writer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,11 +27,14 @@ from kb.write.prepare import Prepared
 from kb.write.scan import Todo
 
 
-def entity_rows(analyser: Analyser) -> Callable[[str], w.EntityRow | None]:
-    """How an entity id is stored: the gazetteer's or NER's entity, or a date (``date:<iso>``)."""
+def entity_rows(analyser: Analyser, seen: Mapping[str, Any] | None = None) -> Callable[[str], w.EntityRow | None]:
+    """How an entity id is stored: the gazetteer's or NER's entity, or a date (``date:<iso>``).
+
+    ``seen``: NER entities found by another process's analyser (a Ray worker), which this one never saw.
+    """
 
     def describe(eid: str) -> w.EntityRow | None:
-        ent = analyser.entity(eid)
+        ent = analyser.entity(eid) or (seen or {}).get(eid)
         if ent is None:
             return (eid[5:], "DATE", [], [], None, None, None, "dates") if eid.startswith("date:") else None
         origin = "gazetteer" if analyser.gazetteer.get(eid) is not None else "ner"  # type: ignore[attr-defined]
@@ -70,7 +74,7 @@ def commit_batch(
     from kb.store.segments import write_segment
 
     store = ctx.store
-    vectors = prepared.vectors(ctx.embedder.info.dim)
+    vectors = prepared.vectors(lambda: int(ctx.embedder.info.dim))
     files, kept = keep_originals(store, prepared)
     checkpoint("originals_kept")
     if kept is not None:
@@ -90,7 +94,8 @@ def commit_batch(
     replaced = {doc_id for doc_id, *_, replaces in batch if replaces}
     rows: list[ReportRow] = []
     points = ("store_committed", "manifest_written")
-    with commit_generation(store, ctx.embedder_info(), points=points) as (_, gen):
+    embedder = prepared.embedder or ctx.embedder_info()
+    with commit_generation(store, embedder, points=points) as (_, gen):
         cid = first_id
         for a in analysed:
             _store_document(store, a, collection, files[a.doc_id], gen, cid, seg_id, a.doc_id in replaced)
@@ -98,7 +103,7 @@ def commit_batch(
             status = "updated" if a.doc_id in replaced else "ingested"
             rows.append(ReportRow(str(a.path), status, None, f"{len(a.chunks)} chunks", a.doc_id))
         ids_mentioned = {m.entity_id for a in analysed for ms in a.mentions for m in ms}
-        w.upsert_entities(store, ids_mentioned, entity_rows(ctx.analyser))
+        w.upsert_entities(store, ids_mentioned, entity_rows(ctx.analyser, prepared.entities))
         w.insert_segment(store, seg_id, gen, len(chunks), params)
         live = store.live_segments()  # the new one, and older ones without filter files (built before them)
         filters.write_for(

@@ -9,10 +9,11 @@ vanished before it was copied.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kb.config import Config
 from kb.faults import checkpoint
@@ -23,10 +24,23 @@ from kb.write.commit import commit_batch
 from kb.write.compact import compact
 from kb.write.concurrency import Stopwatch
 from kb.write.context import WriteContext
-from kb.write.prepare import Progressed, prepare_batch
+from kb.write.prepare import Prepared, Progressed, prepare_batch
 from kb.write.scan import Todo, expand, scan, settle_copies
 
 BATCH_DOCS = 200  # documents per segment commit: bounds memory and the work a crash can lose
+
+
+class Executor(Protocol):
+    """Where the read, analysis and embedding of an ingest run, when not in this process (``kb.write.distributed``).
+
+    ``prepare`` gets every batch of the run at once, so it can keep its workers busy across batches,
+    and yields one :class:`~kb.write.prepare.Prepared` per batch, in order; the writer commits each as
+    it comes, exactly as a local ingest does.
+    """
+
+    def prepare(
+        self, ctx: WriteContext, batches: Sequence[Sequence[Todo]], limits: Any, progress: Progress | None
+    ) -> Generator[Prepared, None, None]: ...
 
 
 def read_limits(config: Config, passwords: Sequence[str] = ()) -> Any:
@@ -51,8 +65,17 @@ def run_ingest(
     *,
     passwords: Sequence[str] = (),
     progress: Progress | None = None,
+    executor: Executor | str | None = None,
 ) -> IngestReport:
-    """Ingest files and folders (recursively) under the writer lock; one report row per file."""
+    """Ingest files and folders (recursively) under the writer lock; one report row per file.
+
+    With an ``executor`` the files are read, analysed and embedded elsewhere (a Ray cluster); this
+    process stays the one writer and commits each batch through the same path.
+    """
+    if isinstance(executor, str):  # a Ray address
+        from kb.write.distributed import RayExecutor
+
+        executor = RayExecutor(executor)
     files = list(expand(paths))
     store = ctx.store
     limits = read_limits(ctx.config, passwords)
@@ -60,10 +83,12 @@ def run_ingest(
         store.remove_orphans()
         run = next_report_run(store)
         rows, todo, same = scan(store, files, collection, progress)
-        for start in range(0, len(todo), BATCH_DOCS):
-            batch = todo[start : start + BATCH_DOCS]
-            tell = Progressed(progress, start, len(todo))
-            rows.extend(ingest_batch(ctx, batch, collection, limits, tell))
+        batches = [todo[start : start + BATCH_DOCS] for start in range(0, len(todo), BATCH_DOCS)]
+        remote = executor.prepare(ctx, batches, limits, progress) if executor and batches else None
+        with contextlib.closing(remote) if remote is not None else contextlib.nullcontext():  # stops the workers
+            for i, batch in enumerate(batches):
+                tell = Progressed(progress, i * BATCH_DOCS, len(todo))
+                rows.extend(ingest_batch(ctx, batch, collection, limits, tell, remote))
         rows.extend(settle_copies(rows, same))
         with store.transaction():
             w.record_duplicate_paths(store, rows, collection)
@@ -74,11 +99,16 @@ def run_ingest(
 
 
 def ingest_batch(
-    ctx: WriteContext, batch: Sequence[Todo], collection: str | None, limits: Any, tell: Progressed
+    ctx: WriteContext,
+    batch: Sequence[Todo],
+    collection: str | None,
+    limits: Any,
+    tell: Progressed,
+    remote: Iterator[Prepared] | None = None,
 ) -> list[ReportRow]:
-    """One batch: read, analyse and embed (overlapped), then one commit; rows in the batch's order."""
+    """One batch: read, analyse and embed (overlapped, or the executor's next batch), then one commit."""
     clock = Stopwatch(ctx.timings)
-    prepared = prepare_batch(ctx, batch, limits, tell, clock)
+    prepared = next(remote) if remote is not None else prepare_batch(ctx, batch, limits, tell, clock)
     if not prepared.analysed:
         return in_input_order(prepared.rows, batch)
     checkpoint("embed")

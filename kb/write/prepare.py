@@ -9,7 +9,7 @@ that follows only writes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from kb.write.context import WriteContext
 from kb.write.scan import Todo
 
 GROUP_DOCS = 8  # documents analysed and embedded together while the reader parses the next ones
+CPU_BATCH = 16  # passages per embedding call unless the embedder prefers more (a GPU: index.embed.GPU_BATCH)
 
 Item = tuple[str, Path, str, int, Any]  # doc_id, path, sha256, size, what the reader made of it
 
@@ -36,9 +37,11 @@ class Prepared:
     analysed: list[Analysed] = field(default_factory=list)
     parts: list[np.ndarray] = field(default_factory=list)
     rows: list[ReportRow] = field(default_factory=list)
+    entities: dict[str, Any] = field(default_factory=dict)  # NER entities a remote analyser found (id -> Entity)
+    embedder: dict[str, Any] | None = None  # the remote embedder's manifest entry: this process loads no model
 
-    def vectors(self, dim: int) -> np.ndarray:
-        return np.vstack(self.parts) if self.parts else np.zeros((0, dim), dtype=np.float32)
+    def vectors(self, dim: Callable[[], int]) -> np.ndarray:
+        return np.vstack(self.parts) if self.parts else np.zeros((0, dim()), dtype=np.float32)
 
 
 @dataclass
@@ -81,7 +84,8 @@ class _Overlap:
             if isinstance(r, Rejected):
                 self.out.rows.append(ReportRow(str(r.path), "skipped", r.reason, r.message))
         texts = [c.text for a in found for c in a.chunks]
-        vectors = embed_cached(self.ctx.embedder, texts, self.ctx.cache, batch_size=16, pace=CORES.pace)
+        batch = getattr(self.ctx.embedder, "preferred_batch", CPU_BATCH)
+        vectors = embed_cached(self.ctx.embedder, texts, self.ctx.cache, batch_size=batch, pace=CORES.pace)
         self.out.parts.append(vectors)
         self.out.analysed.extend(found)
         self.tell("embed", upto)
@@ -97,6 +101,7 @@ def prepare_batch(
     with ThreadPoolExecutor(1, thread_name_prefix="kb-analyse") as pool, CORES.shared():
         overlap = _Overlap(ctx, pool, clock, tell)
         group: list[Item] = []
+        group_docs = GROUP_DOCS * max(1, getattr(ctx.embedder, "preferred_batch", CPU_BATCH) // CPU_BATCH // 8)
         for path, result in read_ahead(reading_order(list(by_path)), limits):
             n_read += 1
             clock.lap("read")  # only the time spent waiting for the reader counts as reading
@@ -106,7 +111,7 @@ def prepare_batch(
                 continue
             doc_id, sha, size = by_path[path]
             group.append((doc_id, path, sha, size, result))
-            if len(group) >= GROUP_DOCS:
+            if len(group) >= group_docs:
                 overlap.hand_over(group, n_read)
                 group = []
         checkpoint("read")
