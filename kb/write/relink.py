@@ -72,7 +72,8 @@ def _relink_document(ctx: WriteContext, d: Any) -> int:
         )  # fmt: skip
         for r in rows
     )
-    mentions = analyser.extractor.extract([c.text for c in chunks], [c.lang for c in chunks])
+    texts = [c.text for c in chunks]
+    mentions = analyser.extractor.link_document(texts, analyser.extractor.extract(texts, [c.lang for c in chunks]))
     countries, crossings, region = analyser.places(mentions)
     pages = tuple(Page(p["number"], p["text"], (), p["ocr_confidence"]) for p in document_pages(store, d["id"]))
     raw = RawDocument(d["source"], d["format"], pages)
