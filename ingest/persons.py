@@ -34,7 +34,7 @@ TITLES = frozenset(
     doctor doctora licenciado licenciada ingeniero ingeniera senor senora sr sra srta dr dra lic ing
     don dona consul agente auditor auditora juez jueza procurador procuradora
     commander colonel captain lieutenant commissioner minister ambassador prosecutor officer sergeant
-    chief deputy inspector superintendent subprefect prefect major mr mrs ms dr judge consul auditor
+    chief chef cheffe chefe deputy inspector superintendent subprefect prefect major mr mrs ms dr judge consul auditor
     commissaire capitaine commandant procureur ministre ambassadeur directeur directrice adjudant
     brigadier gendarme prefet sous-prefet juge m mme mlle monsieur madame
     capitao tenente delegado delegada procurador ministro embaixador diretor diretora comissario
@@ -43,14 +43,21 @@ TITLES = frozenset(
     """.split()
 )
 #: Lower-case words inside a name ("Ramos de Almeida", "De León" is capitalised and passes anyway).
-PARTICLES = frozenset("de da do dos das del la las los van von di du des y e".split())
+PARTICLES = frozenset("de da do dos das del la las los van von di du des".split())
 #: Titles that also start ordinary phrases: they introduce a name only when followed by two words.
 _WEAK_TITLES = frozenset("mayor major general sub vice adjunto adjunta m oficial agente don".split())
 #: Capitalised words of titles and institutions that are never part of a person's name.
 NOT_NAMES = frozenset(
     "general regional nacional national federal tecnico tecnica technical executive ejecutivo ejecutiva "
-    "interino interina senoria excelencia".split()
+    "interino interina senoria excelencia vossa sua su".split()
 )
+#: Endings of abstract nouns ("Cooperación", "Gestão", "Seguridad"), never of a name.
+NOUN_ENDING = re.compile(r"(?:cion|sion|cao|sao|dad|dade|encia|ancia|mento|miento|ismo)$")
+
+
+def unlike_a_name(name: str) -> bool:
+    """Whether an NER "person" has a word no name has: a title's adjective, an address form, an abstract noun."""
+    return any(fold(w) in NOT_NAMES or NOUN_ENDING.search(fold(w)) for w in name.split())
 MAX_WORDS = 4
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?")
@@ -119,14 +126,17 @@ def find_people(text: str, is_known: Callable[[str], bool] = lambda _: False) ->
                 if not _gap_ok(text, words[k - 1][1], words[k][0], words[k][1]) or breaks:
                     break
                 breaks += "\n" in text[words[k - 1][1] : words[k][0]]
-            if _is_name_word(word) and not word.endswith(".") and not _is_title(word) and fold(word) not in NOT_NAMES:
+            core = word.rstrip(".")
+            if _is_name_word(core) and not _is_title(core) and fold(core) not in NOT_NAMES:
                 count, last = count + 1, k
+                if core != word:  # "... e comissário Osvaldo Giménez. Prazo": the sentence ends the name
+                    break
             elif not (k > start and word.lower() in PARTICLES and count):
                 break
             k += 1
         need = 2 if (not titled or weak) else 1
         if count >= need and not (not titled and is_known(text[words[start][0] : words[last][1]])):
-            found.append((words[start][0], words[last][1]))
+            found.append((words[start][0], words[last][0] + len(words[last][2].rstrip("."))))
             i = last + 1
         else:
             i = max(k, i + 1)
@@ -141,10 +151,12 @@ def name_key(text: str) -> str:
 def short_forms(full: str) -> list[str]:
     """The forms a document may use for a person after naming them in full: the surname(s) alone.
 
-    "Ricardo Nogueira Lins" -> "Nogueira Lins", "Lins"; "Jaime Carhuavilca" -> "Carhuavilca".
+    "Ricardo Nogueira Lins" -> "Nogueira Lins", "Nogueira", "Lins"; "Jaime Carhuavilca" -> "Carhuavilca".
+    With two surnames either may be used alone: the first in Spanish ("Ríos" for "Manuel Ríos
+    Aranda"), the last in Portuguese ("Lins").
     """
     words = [w for w in full.split() if w.lower() not in PARTICLES]
-    forms = [" ".join(words[1:])] if len(words) >= 3 else []
+    forms = [" ".join(words[1:]), words[1]] if len(words) == 3 else []
     if len(words) >= 2:
         forms.append(words[-1])
     return [f for f in forms if len(f) >= 4]
@@ -157,8 +169,12 @@ def surname_index(full_names: Iterable[tuple[str, str]], reserved: Callable[[str
     form ``reserved`` says is something else (a country: "Portugal") stays unlinked.
     """
     index: dict[str, dict[str, str]] = {}
-    for eid, name in full_names:
+    shorter: set[str] = set()
+    for eid, name in sorted(full_names, key=lambda n: -len(n[1].split())):
         name = " ".join(name.split())
+        if name_key(name) in shorter:  # "Nogueira Lins" found by NER is "Ricardo Nogueira Lins"
+            continue
+        shorter.update(name_key(f) for f in short_forms(name))
         index.setdefault(name_key(name), {})[eid] = name
         for form in short_forms(name):
             if name_key(form) not in given_names() and not reserved(form):
