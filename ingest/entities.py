@@ -56,7 +56,8 @@ _INSTITUTIONS = set(
 _GENERIC = set(
     "región regional región zona subzona sector área area atención norte sur este oeste nord sud est ouest north "
     "south east west estado estados état états states nación república frontera fronteira frontière border "
-    "migrantes migrants acta ata anexo annexe annex tabla tabela tableau table".split()
+    "migrantes migrants acta ata anexo annexe annex tabla tabela tableau table partes parties lieu local date fecha "
+    "data union".split()
 )
 _PARTICLES = {"de", "da", "del", "do", "dos", "das", "la", "las", "los", "van", "von", "y", "e", "di", "du", "des"}
 
@@ -272,6 +273,9 @@ def _clean(span: Any, label: str, full: str, stop_words: frozenset[str]) -> tupl
     Bernardes" LOC); a lone generic word ("Aduana", "Centro") is never a name.
     """
     tokens = [t for t in span if not t.is_space]
+    cell = next((i for i, t in enumerate(tokens) if "|" in t.text), None)
+    if cell is not None:  # "Infraestructura | Espacio": two cells of a table row, at most the first is a name
+        tokens = tokens[:cell]
     cut = next((i for i, t in enumerate(tokens) if i and t.text in ".!?" and i + 1 < len(tokens)), None)
     if cut is not None:  # "Abdiel Guerra. Plazo": the span ran over a sentence end
         tokens = tokens[:cut]

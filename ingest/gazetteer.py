@@ -35,6 +35,9 @@ GAZETTEER_TYPES = tuple(t for t in ENTITY_TYPES if t != "DATE")
 _TOKEN_RE = re.compile(r"[^\W_][\w\u0300-\u036f]*")
 # A match may not run across these: they end clauses, whereas "." also appears in "Dr." or "GLO.ACT".
 _BREAK_RE = re.compile(r"[;!?\n]|\.\s+\S")
+#: Words a line never ends a name with: after one of these a line break is a wrapped line
+#: ("Dirección General de" / "Migración" in a PDF column), not the end of a cell or heading.
+_WRAP_AFTER = frozenset("de del da do dos das di du des la las los le les of the for y e et and em en".split())
 _END = "\x00"  # trie key marking "an alias ends here": never a folded token ("" is one: U+FF9E folds to nothing)
 
 
@@ -183,7 +186,7 @@ class Gazetteer:
             node: dict[str, Any] | None = self._trie
             j = i
             while j < len(toks):
-                if j > i and _BREAK_RE.search(text, toks[j - 1][1], toks[j][0]):
+                if j > i and _breaks(text, toks[j - 1], toks[j]):
                     break
                 node = node.get(folded[j])  # type: ignore[union-attr]
                 if node is None:
@@ -219,6 +222,14 @@ class Gazetteer:
         if target not in ends:
             ends.append(target)
             ends.sort(key=lambda t: t.exact is not None)
+
+
+def _breaks(text: str, before: tuple[int, int, str], after: tuple[int, int, str]) -> bool:
+    """Whether a match may not run from token ``before`` on to token ``after``."""
+    gap = text[before[1] : after[0]]
+    if gap.strip(" \t") == "\n" and before[2].lower() in _WRAP_AFTER:
+        return False
+    return _BREAK_RE.search(gap) is not None
 
 
 def _surfaces(entity: Entity) -> tuple[str, ...]:
