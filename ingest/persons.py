@@ -58,6 +58,10 @@ NOUN_ENDING = re.compile(r"(?:cion|sion|cao|sao|dad|dade|encia|ancia|mento|mient
 def unlike_a_name(name: str) -> bool:
     """Whether an NER "person" has a word no name has: a title's adjective, an address form, an abstract noun."""
     return any(fold(w) in NOT_NAMES or NOUN_ENDING.search(fold(w)) for w in name.split())
+
+
+#: Words before a given name that make it part of a place's name.
+PLACE_WORDS = frozenset("san santa santo sao saint sainte st puerto porto port villa vila ciudad cidade".split())
 MAX_WORDS = 4
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*\.?")
@@ -96,6 +100,11 @@ def _gap_ok(text: str, end: int, start: int, nxt: int) -> bool:
     return rest == "" or rest[0] in ",;\n" or rest.startswith(". ") or rest == "."
 
 
+def _joined(text: str, words: list[tuple[int, int, str]], k: int) -> bool:
+    """Whether word ``k`` may continue the run of words before it (see :func:`_gap_ok`)."""
+    return _gap_ok(text, words[k - 1][1], words[k][0], words[k][1])
+
+
 def find_people(text: str, is_known: Callable[[str], bool] = lambda _: False) -> list[tuple[int, int]]:
     """``(start, end)`` of the names the two rules find in ``text``, the title left out.
 
@@ -108,7 +117,7 @@ def find_people(text: str, is_known: Callable[[str], bool] = lambda _: False) ->
     i = 0
     while i < len(words):
         j, weak = i, False
-        while j < len(words) and _is_title(words[j][2]) and (j == i or _gap_ok(text, words[j - 1][1], words[j][0], words[j][1])):
+        while j < len(words) and _is_title(words[j][2]) and (j == i or _joined(text, words, j)):
             weak = fold(words[j][2].rstrip(".")) in _WEAK_TITLES
             j += 1
         titled = j > i
@@ -119,11 +128,14 @@ def find_people(text: str, is_known: Callable[[str], bool] = lambda _: False) ->
         if not titled and not (j < len(words) and fold(words[j][2]) in names and _is_name_word(words[j][2])):
             i += 1
             continue
+        if not titled and j and text[words[j - 1][1] : words[j][0]] == " " and fold(words[j - 1][2]) in PLACE_WORDS:
+            i += 1  # "Santa Ana de Yacuma", "Puerto Carlos": the given name is inside a place's name
+            continue
         k, count, last, breaks = j, 0, j - 1, 0
         while k < len(words) and count < MAX_WORDS:
             word = words[k][2]
             if k > start:
-                if not _gap_ok(text, words[k - 1][1], words[k][0], words[k][1]) or breaks:
+                if not _joined(text, words, k) or breaks:
                     break
                 breaks += "\n" in text[words[k - 1][1] : words[k][0]]
             core = word.rstrip(".")

@@ -1,0 +1,121 @@
+"""People's names by rule (ingest.persons) and one entity per person in a document (EntityExtractor.link_document)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ingest.entities import EntityExtractor
+from ingest.gazetteer import Gazetteer
+from ingest.persons import find_people, short_forms, surname_index, unlike_a_name
+
+spacy = pytest.importorskip("spacy")
+
+
+def names(text: str) -> list[str]:
+    return [text[s:e] for s, e in find_people(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Policía Nacional de Colombia | Teniente coronel Mauricio Rosero | Seguridad", ["Mauricio Rosero"]),
+        ("Comissário Osvaldo Giménez | Policía Nacional del Paraguay", ["Osvaldo Giménez"]),
+        ("Deputy Commissioner Abdiel Guerra, head of the western zone", ["Abdiel Guerra"]),
+        ("Auditora Patrícia Figueiredo", ["Patrícia Figueiredo"]),
+        ("Subprefect Fuentes said the post was short of staff", ["Fuentes"]),
+        ("Hugo Paredes Lazo | SUNAT, Intendencia de Aduana de Tumbes", ["Hugo Paredes Lazo"]),
+        ("Responsables: Hugo Paredes Lazo y Jorge Espinoza Tapia.", ["Hugo Paredes Lazo", "Jorge Espinoza Tapia"]),
+        ("Responsável: Paulo Ramos de Almeida.", ["Paulo Ramos de Almeida"]),
+        ("Autoridad Nacional de Aduanas | Karina De León | administradora", ["Karina De León"]),
+        ("Julio Portugal, jefe de la oficina", ["Julio Portugal"]),
+    ],
+)
+def test_titled_and_given_names_without_their_titles(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+def test_a_wrapped_line_is_crossed_once_but_never_into_the_next_cell() -> None:
+    assert names("Delegado Ricardo Nogueira\nLins\nChefe da delegacia") == ["Ricardo Nogueira\nLins"]
+    assert names("com Rodrigo\nSaavedra, administrador do complexo") == ["Rodrigo\nSaavedra"]
+    assert names("Tenente-coronel André\nVasconcelos\nComandante") == ["André\nVasconcelos"]
+    assert names("Name | Organisation\nHelena Moreau\nEuropean Commission") == ["Helena Moreau"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "la Dirección General de Migración y el Director General Técnico",
+        "Ao Senhor Superintendente Regional",
+        "Jefe de la División de Extranjería",
+        "Santa Ana de Yacuma",
+        "ACTA DE REUNIÓN, Comandante PNP",
+    ],
+)
+def test_titles_and_institutions_without_a_name_are_no_person(text: str) -> None:
+    assert names(text) == []
+
+
+def test_a_place_the_caller_knows_is_not_a_person_unless_titled() -> None:
+    known = {"Pedro Juan Caballero"}.__contains__
+    assert find_people("en Pedro Juan Caballero, Paraguay", known) == []
+    assert names("el comisario Pedro Juan Caballero") == ["Pedro Juan Caballero"]
+
+
+def test_short_forms_and_an_ambiguous_surname() -> None:
+    assert short_forms("Ricardo Nogueira Lins") == ["Nogueira Lins", "Nogueira", "Lins"]
+    assert short_forms("Jaime Carhuavilca") == ["Carhuavilca"]
+    index = surname_index(
+        [("p:1", "Manuel Ríos Aranda"), ("p:2", "Gabriela Sandoval Ríos"), ("p:3", "Julio Portugal")],
+        reserved={"Portugal"}.__contains__,
+    )
+    assert "rios" not in index and "portugal" not in index  # two people; a country
+    assert index["aranda"][0] == "p:1" and index["sandoval"][0] == "p:2"
+
+
+def test_ner_names_with_words_no_name_has() -> None:
+    assert unlike_a_name("Vossa Senhoria") and unlike_a_name("Marco de Cooperación")
+    assert not unlike_a_name("Luz Dary Guerrero")
+
+
+@pytest.fixture(scope="module")
+def extractor() -> EntityExtractor:
+    """The gazetteer ruler on blank pipelines: the rules without a model."""
+    return EntityExtractor(Gazetteer.load(), load_model=lambda model: spacy.blank(model.split("_")[0]))
+
+
+def persons(found: Any) -> list[tuple[str, str]]:
+    return [(m.entity_id, " ".join(m.surface.split())) for ms in found for m in ms if m.type == "PERSON"]
+
+
+def test_one_person_per_document(extractor: EntityExtractor) -> None:
+    texts = [
+        "Delegado Ricardo Nogueira\nLins\nChefe da delegacia da Polícia Federal",
+        "Segundo Nogueira Lins, a delegacia precisa de mais agentes. Lins pediu apoio.",
+    ]
+    found = extractor.link_document(texts, extractor.extract(texts, ["pt", "pt"]))
+    assert persons(found) == [("person:ricardo-nogueira-lins", "Ricardo Nogueira Lins")] + [
+        ("person:ricardo-nogueira-lins", "Nogueira Lins"),
+        ("person:ricardo-nogueira-lins", "Lins"),
+    ]
+    assert extractor.entity("person:ricardo-nogueira-lins").name == "Ricardo Nogueira Lins"  # type: ignore[union-attr]
+
+
+def test_a_name_wins_over_a_country_inside_it(extractor: EntityExtractor) -> None:
+    found = extractor.extract(["Reunión con Julio Portugal y la delegación de Portugal."], ["es"])
+    types = [(m.type, m.surface) for m in found[0] if m.type in ("PERSON", "COUNTRY")]
+    assert types == [("PERSON", "Julio Portugal"), ("COUNTRY", "Portugal")]
+
+
+def test_a_gazetteer_name_runs_on_over_a_line_wrapped_after_de() -> None:
+    gaz = Gazetteer.load()
+    wrapped = [e.id for _, _, e in gaz.find("Servicio Nacional de\nMigraciones, Chile")]
+    assert wrapped[0] == "org:sermig"
+    cells = [e.id for _, _, e in gaz.find("Servicio Nacional\nMigraciones")]  # two cells: no wrap after a name word
+    assert "org:sermig" not in cells
+
+
+def test_new_aliases_brazilian_portuguese_and_an_acronym(extractor: EntityExtractor) -> None:
+    found = extractor.extract(["Criação de equipes conjuntas de investigação com a DGME."], ["pt"])
+    assert {m.entity_id for m in found[0]} >= {"legal:eu-jit", "org:dgme-cr"}
