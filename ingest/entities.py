@@ -22,6 +22,7 @@ from typing import Any
 
 from ingest.dates import find_dates
 from ingest.gazetteer import Gazetteer, fold
+from ingest.orgs import link_institutions
 from ingest.persons import TITLES, find_people, name_key, occurrences, surname_index, unlike_a_name
 from ingest.places import find_places
 from ingest.types import Entity, Mention
@@ -149,6 +150,15 @@ class EntityExtractor:
             mentions.append(self._person(s, e, text[s:e]) if place is None else self._place(s, e, text[s:e], place))
         return mentions
 
+    def _org(self, start: int, end: int, surface: str, target: str) -> Mention:
+        """An ORG mention of ``target``: an entity id already known, else a name to make one from."""
+        if self.entity(target) is None:
+            name = " ".join(target.split())
+            target = f"org:{slug(name)}"
+            self._seen.setdefault(target, Entity(target, name, "ORG"))
+        known = self.entity(target)
+        return Mention(target, known.type if known else "ORG", start, end, surface)
+
     def _place(self, start: int, end: int, surface: str, name: str) -> Mention:
         eid = f"place:{slug(name)}"
         self._seen.setdefault(eid, Entity(eid, name, "PLACE"))
@@ -167,6 +177,7 @@ class EntityExtractor:
         A surname alone, or a name NER typed as a place or institution, that matches a person named
         in full in the same document becomes that person; further occurrences are added.
         """
+        mentions = link_institutions(texts, mentions, lambda eid: self.gazetteer.get(eid) is not None, self._org)
         full = {
             (m.entity_id, self._seen[m.entity_id].name)
             for ms in mentions

@@ -1,0 +1,116 @@
+"""Institutions in one document: acronyms defined in the text, and short names of a longer one.
+
+A report defines its acronyms once ("Servicio Nacional de Sanidad Agraria (SENASA)") and then
+uses them; it names an institution in full once ("Subsecretaría de Migración del Ecuador") and
+then shortly ("Subsecretaría de Migración"). Both later forms are the same entity as the full
+name, which the small models cannot know: these rules link them within the document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from ingest.persons import PARTICLES, name_key
+from ingest.types import Mention
+
+_DEFINED = re.compile(r"\(\s*([A-ZÁÉÍÓÚÑ][A-Za-zÁÉÍÓÚÑ]{1,9})\s*\)")
+_WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+def long_form(acronym: str, before: str) -> str | None:
+    """The words just before ``(ACRONYM)`` that it abbreviates, or ``None`` (Schwartz and Hearst, 2003).
+
+    Each letter of the acronym, last first, is found in the words going back, the first letter at
+    the start of a word; the long form starts with a capitalised word and has no more than
+    ``len(acronym) + 5`` words. "Departamento de Operações de Fronteira (DOF)" takes the initials of
+    the capitalised words first, so "de Operações..." is not chosen for its "d".
+    """
+    if not acronym.isupper() or len(acronym) < 2:
+        return None
+    words = [(m.start(), m.group()) for m in _WORDS.finditer(before)][-(len(acronym) + 5) :]
+    capitals = [(i, w) for i, (_, w) in enumerate(words) if w[:1].isupper()]
+    for n in range(len(capitals), 0, -1):  # the capitalised words' initials: D(epartamento) O(perações) F(ronteira)
+        tail = capitals[-n:]
+        if "".join(w[0] for _, w in tail).upper() == acronym.upper() and _contiguous(words, tail[0][0]):
+            return before[words[tail[0][0]][0] :].rstrip(" ,")
+    text = before[words[0][0] :] if words else ""
+    s, i = len(acronym) - 1, len(text) - 1
+    while s >= 0:
+        c = acronym[s].lower()
+        while i >= 0 and (text[i].lower() != c or (s == 0 and i > 0 and text[i - 1].isalnum())):
+            i -= 1
+        if i < 0:
+            return None
+        i, s = i - 1, s - 1
+    found = text[i + 1 :].rstrip(" ,")
+    return found if found[:1].isupper() else None
+
+
+def _contiguous(words: list[tuple[int, str]], first: int) -> bool:
+    """Whether every word from ``first`` on is capitalised or a particle (no stray words inside the name)."""
+    return all(
+        w[:1].isupper() or w.lower() in PARTICLES or w.lower() in ("y", "e", "et", "and") for _, w in words[first:]
+    )
+
+
+def definitions(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, acronym)`` of the long name of each "Long Name (ACR)" in ``text``."""
+    out = []
+    for m in _DEFINED.finditer(text):
+        before = text[max(0, m.start() - 160) : m.start()].rstrip()
+        if "\n\n" in before:
+            before = before.rsplit("\n\n", 1)[1]
+        long = long_form(m.group(1), before)
+        if long and " " in long.strip():
+            end = m.start() - (len(text[: m.start()]) - len(text[: m.start()].rstrip()))
+            start = end - len(long)
+            if text[start:end] == long:
+                out.append((start, end, m.group(1)))
+    return out
+
+
+def prefix_of(short: str, longer: list[tuple[str, str]]) -> str | None:
+    """The one entity among ``(entity id, name)`` whose name starts with ``short`` as whole words, if exactly one."""
+    key = name_key(short)
+    ids = {eid for eid, name in longer if name_key(name).startswith(key + " ")}
+    return next(iter(ids)) if len(ids) == 1 else None
+
+
+def link_institutions(
+    texts: Sequence[str],
+    mentions: Sequence[Sequence[Mention]],
+    known: Callable[[str], bool],
+    make: Callable[[int, int, str, str], Mention],
+) -> list[list[Mention]]:
+    """One document's mentions with defined acronyms and short institution names linked to the full name.
+
+    ``known(entity_id)`` says an id is the gazetteer's (its mentions are kept as they are);
+    ``make(start, end, surface, entity_id or long name)`` builds an ORG mention.
+    """
+    out = [list(ms) for ms in mentions]
+    acronyms: dict[str, set[str]] = {}
+    for text, ms in zip(texts, out, strict=True):
+        for start, end, acronym in definitions(text):
+            over = [m for m in ms if m.start < end and start < m.end]
+            same = [m for m in over if known(m.entity_id) and (m.start, m.end) == (start, end)]
+            if any(known(m.entity_id) for m in over) and not same:
+                continue  # the gazetteer holds part of it: leave its reading
+            long = same[0] if same else make(start, end, text[start:end], text[start:end])
+            ms[:] = [m for m in ms if m not in over] + ([] if same else [long])
+            acronyms.setdefault(acronym, set()).add(long.entity_id)
+    defined = {a: next(iter(ids)) for a, ids in acronyms.items() if len(ids) == 1}
+    names = [(m.entity_id, m.surface) for ms in out for m in ms if m.type == "ORG"]
+    for text, ms in zip(texts, out, strict=True):
+        for i, m in enumerate(ms):
+            if known(m.entity_id) or m.type not in ("ORG", "PLACE", "PERSON"):
+                continue
+            target = defined.get(m.surface) or (prefix_of(m.surface, names) if m.type == "ORG" else None)
+            if target:
+                ms[i] = make(m.start, m.end, m.surface, target)
+        for acronym, eid in defined.items():
+            for hit in re.finditer(rf"(?<![\w\-]){re.escape(acronym)}(?![\w\-])", text):
+                if not any(m.start < hit.end() and hit.start() < m.end for m in ms):
+                    ms.append(make(hit.start(), hit.end(), acronym, eid))
+        ms.sort(key=lambda m: (m.start, m.end))
+    return out
