@@ -77,6 +77,34 @@ def prefix_of(short: str, longer: list[tuple[str, str]]) -> str | None:
     return next(iter(ids)) if len(ids) == 1 else None
 
 
+_OF = re.compile(r" (?:del|de la|de|do|da|du|de l'|of the|of) ?$")
+
+
+def with_country(
+    text: str, ms: list[Mention], known: Callable[[str], bool], make: Callable[[int, int, str, str], Mention]
+) -> list[Mention]:
+    """NER institutions joined to the country that follows them: "Ministerio del Interior" + "del Ecuador".
+
+    The country is part of the institution's name ("Subsecretaría de Migración del Ecuador"), and it
+    tells apart the ministries of the interior of two countries met in one document.
+    """
+    out: list[Mention] = []
+    for m in ms:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and m.type == "COUNTRY"
+            and prev.type == "ORG"
+            and not known(prev.entity_id)
+            and _OF.fullmatch(" " + text[prev.end : m.start].strip(" ") + " ") is not None
+            and text[prev.end : m.start].count(" ") <= 3
+        ):
+            out[-1] = make(prev.start, m.end, text[prev.start : m.end], text[prev.start : m.end])
+            continue
+        out.append(m)
+    return out
+
+
 def link_institutions(
     texts: Sequence[str],
     mentions: Sequence[Sequence[Mention]],
@@ -88,7 +116,7 @@ def link_institutions(
     ``known(entity_id)`` says an id is the gazetteer's (its mentions are kept as they are);
     ``make(start, end, surface, entity_id or long name)`` builds an ORG mention.
     """
-    out = [list(ms) for ms in mentions]
+    out = [with_country(text, list(ms), known, make) for text, ms in zip(texts, mentions, strict=True)]
     acronyms: dict[str, set[str]] = {}
     for text, ms in zip(texts, out, strict=True):
         for start, end, acronym in definitions(text):

@@ -9,6 +9,7 @@ import pytest
 from ingest.entities import EntityExtractor
 from ingest.gazetteer import Gazetteer
 from ingest.persons import find_people, short_forms, surname_index, unlike_a_name
+from ingest.orgs import definitions
 from ingest.places import find_places
 
 spacy = pytest.importorskip("spacy")
@@ -140,3 +141,37 @@ def test_a_river_wins_over_the_crossing_named_after_it(extractor: EntityExtracto
     found = extractor.extract(["Cruzan el río Desaguadero. El puente de Desaguadero une Perú y Bolivia."], ["es"])
     pairs = [(m.entity_id, m.surface) for m in found[0] if "Desaguadero" in m.surface]
     assert pairs == [("place:rio-desaguadero", "río Desaguadero"), ("bc:desaguadero", "Desaguadero")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("el Servicio Nacional de Sanidad Agraria (SENASA) y", [("Servicio Nacional de Sanidad Agraria", "SENASA")]),
+        ("com o Departamento de Operações de Fronteira (DOF), a", [("Departamento de Operações de Fronteira", "DOF")]),
+        ("el Servicio Agrícola y Ganadero (SAG)", [("Servicio Agrícola y Ganadero", "SAG")]),
+        ("en la frontera (Perú) y la reunión (OK)", []),
+    ],
+)
+def test_acronyms_defined_in_the_text(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(text[s:e], a) for s, e, a in definitions(text)] == expected
+
+
+def test_acronyms_short_names_and_countries_join_the_full_institution(extractor: EntityExtractor) -> None:
+    texts = [
+        "Asistió el Servicio Agrícola y Ganadero (SAG) con la Subsecretaría de Migración del Ecuador.",
+        "El SAG inspeccionó la carga. La Subsecretaría de Migración abrió dos ventanillas.",
+    ]
+    short = "Subsecretaría de Migración"
+    # the blank pipelines have no NER: give the rules the institution NER would have found
+    ner = [extractor._org(t.index(short), t.index(short) + len(short), short, short) for t in texts]
+    found = extractor.extract(texts, ["es", "es"])
+    merged = [sorted([*f, n], key=lambda m: (m.start, m.end)) for f, n in zip(found, ner, strict=True)]
+    linked = extractor.link_document(texts, merged)
+    orgs = [(m.entity_id, m.surface) for ms in linked for m in ms if m.type == "ORG"]
+    assert orgs == [
+        ("org:servicio-agricola-y-ganadero", "Servicio Agrícola y Ganadero"),
+        ("org:servicio-agricola-y-ganadero", "SAG"),
+        ("org:subsecretaria-de-migracion-del-ecuador", "Subsecretaría de Migración del Ecuador"),
+        ("org:servicio-agricola-y-ganadero", "SAG"),
+        ("org:subsecretaria-de-migracion-del-ecuador", "Subsecretaría de Migración"),
+    ]
