@@ -1,4 +1,4 @@
-"""People's names by rule (ingest.persons) and one entity per person in a document (EntityExtractor.link_document)."""
+"""Entity rules: people (ingest.persons), places (ingest.places), institutions (ingest.orgs), per document."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from ingest.entities import EntityExtractor
 from ingest.gazetteer import Gazetteer
-from ingest.persons import find_people, short_forms, surname_index, unlike_a_name
 from ingest.orgs import definitions
+from ingest.persons import find_people, short_forms, surname_index, unlike_a_name
 from ingest.places import find_places
 
 spacy = pytest.importorskip("spacy")
