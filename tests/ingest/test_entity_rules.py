@@ -175,3 +175,20 @@ def test_acronyms_short_names_and_countries_join_the_full_institution(extractor:
         ("org:servicio-agricola-y-ganadero", "SAG"),
         ("org:subsecretaria-de-migracion-del-ecuador", "Subsecretaría de Migración"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "entity_id"),
+    [
+        ("les trafics de stupéfiants", "crime:drug-trafficking"),
+        ("le contrôle juxtaposé de Modane", "legal:juxtaposed"),
+        ("los centros de cooperación policial y aduanera", "legal:pccc"),
+    ],
+)
+def test_concept_aliases_match_in_the_other_number(text: str, entity_id: str) -> None:
+    assert [e.id for _, _, e in Gazetteer.load().find(text)] == [entity_id]
+
+
+def test_names_do_not_take_the_other_number() -> None:
+    gaz = Gazetteer.load()
+    assert [e.id for _, _, e in gaz.find("Limas y Tacnas")] == []  # places are names, not nouns
