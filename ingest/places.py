@@ -1,10 +1,11 @@
-"""Places by rule: rivers, lakes, canals and tunnels named with their common noun, and road numbers.
+"""Places by rule: named water bodies and tunnels, administrative units, and road numbers.
 
 The small spaCy models skip "río Desaguadero" (the lower-case noun breaks the name) or take only
 "Desaguadero", which the gazetteer then reads as the border crossing of that name; and they drop
 anything with digits, so "BR-463" and "Ruta PY05" are never places. A geographic noun in any of
 the four languages followed by a capitalised name is one PLACE, named with the noun capitalised
-("Río Desaguadero", "Rio Solimões", "Lago de Itaipú"); a road number is a PLACE named as written.
+("Río Desaguadero", "Rio Solimões", "Lago de Itaipú"); after a province, department or state
+the name alone is the place ("provincia de El Oro"); a road number is a PLACE named as written.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ _NAME = r"[A-ZÁÉÍÓÚÂÊÔÃÕÇÑÜÎ][\wÀ-ÿ'’\-]+(?: (?:de |do |da |de
 _FEATURE_RE = re.compile(
     r"(?<![\w\-])(?P<noun>(?i:" + "|".join(sorted(set(FEATURES), key=len, reverse=True)) + r")) " + _CONNECT + _NAME
 )
+#: Administrative units written as a lower-case noun before the name: the name alone is the place
+#: ("departamento de Nariño" -> "Nariño", "provincia del Carchi" -> "Carchi", "estado de Roraima").
+_ADMIN_RE = re.compile(
+    r"(?<![\w\-])(?:provincia|provincias|departamento|estado|región|region|state|province|département|"
+    r"municipio|município|distrito|cantón|canton|comuna|subzona) " + _CONNECT + r"(?P<name>" + _NAME + ")"
+)
 #: Brazilian federal and state highways ("BR-463", "MS-164"), Spanish "Ruta 5" / "Ruta PY05", French "RN 2".
 _ROAD_RE = re.compile(
     r"(?<![\w\-])(?:(?:BR|MS|MT|PR|RS|SC|RR|AM|AP|RO|AC|PA|GO|MG|SP)-\d{3}"
@@ -34,5 +41,6 @@ def find_places(text: str) -> list[tuple[int, int, str]]:
     for m in _FEATURE_RE.finditer(text):
         name = m.group()
         found.append((m.start(), m.end(), " ".join((name[:1].upper() + name[1:]).split())))
+    found += [(m.start("name"), m.end("name"), m.group("name")) for m in _ADMIN_RE.finditer(text)]
     found += [(m.start(), m.end(), m.group()) for m in _ROAD_RE.finditer(text)]
     return sorted(found)

@@ -131,6 +131,11 @@ def test_new_aliases_brazilian_portuguese_and_an_acronym(extractor: EntityExtrac
         ("Le tunnel du Fréjus relie Modane à Bardonecchia.", [("Tunnel du Fréjus", "tunnel du Fréjus")]),
         ("Controles en la BR-463 y la Ruta PY05.", [("BR-463", "BR-463"), ("Ruta PY05", "Ruta PY05")]),
         ("El agua corre río abajo.", []),
+        (
+            "Ipiales (departamento de Nariño) y Tulcán (provincia del Carchi)",
+            [("Nariño", "Nariño"), ("Carchi", "Carchi")],
+        ),
+        ("o estado de Roraima e o estado de emergência", [("Roraima", "Roraima")]),
     ],
 )
 def test_named_water_bodies_and_roads(text: str, expected: list[tuple[str, str]]) -> None:
