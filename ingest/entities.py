@@ -22,7 +22,7 @@ from typing import Any
 
 from ingest.dates import find_dates
 from ingest.gazetteer import Gazetteer, fold
-from ingest.orgs import link_institutions
+from ingest.orgs import by_country, link_institutions, short_names
 from ingest.persons import TITLES, find_people, name_key, occurrences, surname_index, unlike_a_name
 from ingest.places import find_places
 from ingest.types import Entity, Mention
@@ -89,6 +89,7 @@ class EntityExtractor:
         self._load_model = load_model or _load_model
         self._nlp: dict[str, Any] = {}
         self._seen: dict[str, Entity] = {}
+        self._shorts: dict[str, set[str]] | None = None
 
     def load(self, langs: Iterable[str]) -> None:
         """Load the spaCy pipelines that texts in ``langs`` need (nothing without NER).
@@ -150,6 +151,21 @@ class EntityExtractor:
             mentions.append(self._person(s, e, text[s:e]) if place is None else self._place(s, e, text[s:e], place))
         return mentions
 
+    def _short_names(self) -> dict[str, set[str]]:
+        if self._shorts is None:
+            places = ("COUNTRY", "PLACE")
+            self._shorts = short_names(
+                self.gazetteer, lambda t: getattr(self.gazetteer.lookup(t), "type", None) in places
+            )
+        return self._shorts
+
+    def _countries(self, entity_id: str) -> tuple[str, ...]:
+        """The countries a gazetteer entity belongs to (a country: itself); none for NER's and dates."""
+        ent = self.gazetteer.get(entity_id)
+        if ent is None:
+            return ()
+        return tuple(ent.countries) or ((entity_id.split(":")[-1].upper(),) if ent.type == "COUNTRY" else ())
+
     def _org(self, start: int, end: int, surface: str, target: str) -> Mention:
         """An ORG mention of ``target``: an entity id already known, else a name to make one from."""
         if self.entity(target) is None:
@@ -178,6 +194,7 @@ class EntityExtractor:
         in full in the same document becomes that person; further occurrences are added.
         """
         mentions = link_institutions(texts, mentions, lambda eid: self.gazetteer.get(eid) is not None, self._org)
+        by_country(texts, mentions, self._short_names(), self._countries, self._org)
         full = {
             (m.entity_id, self._seen[m.entity_id].name)
             for ms in mentions

@@ -9,10 +9,11 @@ name, which the small models cannot know: these rules link them within the docum
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ingest.persons import PARTICLES, name_key
-from ingest.types import Mention
+from ingest.types import Entity, Mention
 
 _DEFINED = re.compile(r"\(\s*([A-ZÁÉÍÓÚÑ][A-Za-zÁÉÍÓÚÑ]{1,9})\s*\)")
 _WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
@@ -142,3 +143,59 @@ def link_institutions(
                     ms.append(make(hit.start(), hit.end(), acronym, eid))
         ms.sort(key=lambda m: (m.start, m.end))
     return out
+
+
+def short_names(entities: Iterable[Entity], is_place: Callable[[str], bool]) -> dict[str, set[str]]:
+    """``{short name: institution ids}``: each institution's aliases without the country or place that ends them.
+
+    "Migraciones Perú" -> "Migraciones", "Policía Nacional del Paraguay" -> "Policía Nacional": the
+    name a document uses once its country is clear. Several institutions share most short names.
+    """
+    out: dict[str, set[str]] = {}
+    for entity in entities:
+        if entity.type != "ORG":
+            continue
+        for alias in (entity.name, *entity.aliases):
+            words = alias.split()
+            for k in range(1, len(words)):
+                if not is_place(" ".join(words[k:])):
+                    continue
+                head = words[:k]
+                while head and head[-1].lower() in PARTICLES:
+                    head.pop()
+                if head and all(w[:1].isupper() for w in head) and len(" ".join(head)) >= 4:
+                    out.setdefault(" ".join(head), set()).add(entity.id)
+                break
+    return out
+
+
+def by_country(
+    texts: Sequence[str],
+    mentions: list[list[Mention]],
+    shorts: Mapping[str, set[str]],
+    countries_of: Callable[[str], tuple[str, ...]],
+    make: Callable[[int, int, str, str], Mention],
+) -> None:
+    """Short institution names linked to the one institution of the document's countries (in place).
+
+    "Migraciones" in a report on the Peru–Bolivia border is Peru's National Superintendency of
+    Migration; "Policía Nacional" in minutes on Posadas–Encarnación is Paraguay's: the institution
+    whose country the document mentions most. A short name that fits none of the document's
+    countries, or two equally, stays as NER left it.
+    """
+    seen: Counter[str] = Counter(c for ms in mentions for m in ms for c in countries_of(m.entity_id))
+    if not seen:
+        return
+    for text, ms in zip(texts, mentions, strict=True):
+        for short, ids in shorts.items():
+            weight = sorted(((max((seen[c] for c in countries_of(i)), default=0), i) for i in ids), reverse=True)
+            if not weight[0][0] or (len(weight) > 1 and weight[1][0] == weight[0][0]):
+                continue  # no institution of the document's countries, or two as likely
+            fitting = [weight[0][1]]
+            for hit in re.finditer(rf"(?<![\w\-]){re.escape(short)}(?![\w\-])", text):
+                s, e = hit.start(), hit.end()
+                over = [m for m in ms if m.start < e and s < m.end]
+                inside = all(s <= m.start and m.end <= e for m in over)
+                if inside and all(m.type in ("ORG", "PLACE") and not countries_of(m.entity_id) for m in over):
+                    ms[:] = [m for m in ms if m not in over] + [make(s, e, short, fitting[0])]
+        ms.sort(key=lambda m: (m.start, m.end))

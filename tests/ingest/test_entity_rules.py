@@ -8,7 +8,7 @@ import pytest
 
 from ingest.entities import EntityExtractor
 from ingest.gazetteer import Gazetteer
-from ingest.orgs import definitions
+from ingest.orgs import definitions, short_names
 from ingest.persons import find_people, short_forms, surname_index, unlike_a_name
 from ingest.places import find_places
 
@@ -214,3 +214,29 @@ def test_portuguese_titled_people_with_the_real_spanish_model(real_extractor: En
         ("person:ricardo-nogueira-lins", "Ricardo Nogueira Lins"),
         ("person:ricardo-nogueira-lins", "Nogueira Lins"),
     ]
+
+
+def test_short_institution_names_without_their_country() -> None:
+    gaz = Gazetteer.load()
+    shorts = short_names(gaz, lambda t: getattr(gaz.lookup(t), "type", None) in ("COUNTRY", "PLACE"))
+    assert {"org:migraciones-pe", "org:dgm-py"} <= shorts["Migraciones"]
+    assert {"org:pn-py", "org:pn-es"} <= shorts["Policía Nacional"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (
+            ["En Desaguadero (Perú) trabajan Migraciones y la SUNAT.", "Migraciones atiende de día."],
+            "org:migraciones-pe",
+        ),
+        (["Reunión en Encarnación, Paraguay.", "La Policía Nacional patrulla el puente."], "org:pn-py"),
+        (["Reunión binacional.", "La Policía Nacional patrulla el puente."], None),  # no country: left alone
+    ],
+)
+def test_a_short_name_is_the_institution_of_the_documents_country(
+    extractor: EntityExtractor, texts: list[str], expected: str | None
+) -> None:
+    found = extractor.link_document(texts, extractor.extract(texts, ["es"] * len(texts)))
+    ids = {m.entity_id for ms in found for m in ms if m.type == "ORG" and m.entity_id.startswith(("org:m", "org:pn"))}
+    assert ids == ({expected} if expected else set())
