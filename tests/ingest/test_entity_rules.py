@@ -240,3 +240,15 @@ def test_a_short_name_is_the_institution_of_the_documents_country(
     found = extractor.link_document(texts, extractor.extract(texts, ["es"] * len(texts)))
     ids = {m.entity_id for ms in found for m in ms if m.type == "ORG" and m.entity_id.startswith(("org:m", "org:pn"))}
     assert ids == ({expected} if expected else set())
+
+
+@pytest.mark.parametrize(
+    ("text", "entity_id"),
+    [
+        ("posibles víctimas de trata, con la OIM", "crime:trafficking-persons"),
+        ("the identification of victims of trafficking for bridge staff", "crime:trafficking-persons"),
+        ("entre o estado de Roraima e a Guiana", "country:gy"),
+    ],
+)
+def test_aliases_across_languages(text: str, entity_id: str) -> None:
+    assert entity_id in [e.id for _, _, e in Gazetteer.load().find(text)]
