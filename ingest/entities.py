@@ -63,6 +63,11 @@ _GENERIC = set(
 )
 #: Gazetteer types a longer name found by rule may contain and replace.
 _GIVES_WAY = ("COUNTRY", "PLACE", "BORDER_CROSSING")
+#: First words of a capitalised run that make it an institution or a unit, never a person ("Fuerza Naval").
+_NOT_FIRST = {fold(w) for w in _INSTITUTIONS | _GENERIC} | set(
+    "fuerza forca comite patrullaje patrulha patrulla crimes crimen crime delitos nacionais nacionales exercito "
+    "ejercito armee army".split()
+)
 _PARTICLES = {"de", "da", "del", "do", "dos", "das", "la", "las", "los", "van", "von", "y", "e", "di", "du", "des"}
 
 
@@ -141,7 +146,11 @@ class EntityExtractor:
         "río Desaguadero"); any other overlap keeps what the gazetteer or the date rules found.
         NER's own names are added after, where nothing covers them.
         """
-        people = [(s, e, None) for s, e in find_people(text, lambda span: self.gazetteer.lookup(span) is not None)]
+        people = [
+            (s, e, None)
+            for s, e in find_people(text, lambda span: self.gazetteer.lookup(span) is not None)
+            if not unlike_a_name(text[s:e]) and fold(text[s:e].split()[0]) not in _NOT_FIRST
+        ]
         places = [p for p in find_places(text) if self.gazetteer.lookup(text[p[0] : p[1]]) is None]
         for s, e, place in [*people, *places]:
             over = [m for m in mentions if m.start < e and s < m.end]
@@ -349,7 +358,7 @@ def _clean(span: Any, label: str, full: str, stop_words: frozenset[str]) -> tupl
     if label == "PERSON":
         if len(words) > 5 or not all(w[:1].isupper() or w.lower() in _PARTICLES for w in words):
             return None
-        if unlike_a_name(text):  # "Vossa Senhoria", "Gestão Integrada", "Marco de Cooperación"
+        if unlike_a_name(text) or fold(words[0]) in _NOT_FIRST:  # "Vossa Senhoria", "Fuerza Naval"
             return None
     elif not text[:1].isupper():
         return None

@@ -51,13 +51,17 @@ NOT_NAMES = frozenset(
     "general regional nacional national federal tecnico tecnica technical executive ejecutivo ejecutiva "
     "interino interina senoria excelencia vossa sua su".split()
 )
+#: Function words capitalised at a sentence's start: "Chief The ..." names nobody.
+_FUNCTION = frozenset("the an and of el la los las le les lo os as et y en em no na".split())
 #: Endings of abstract nouns ("Cooperación", "Gestão", "Seguridad"), never of a name.
-NOUN_ENDING = re.compile(r"(?:cion|sion|cao|sao|dad|dade|encia|ancia|mento|miento|ismo)$")
+NOUN_ENDING = re.compile(r"(?:cion|sion|cao|sao|dad|dade|encia|ancia|miento|ismo)$")
+#: Marian names that are also given names and surnames ("Maria da Conceição", "Asunción").
+_MARIAN = frozenset("conceicao concepcion assuncao asuncion encarnacao encarnacion ascensao ascension".split())
 
 
 def unlike_a_name(name: str) -> bool:
     """Whether an NER "person" has a word no name has: a title's adjective, an address form, an abstract noun."""
-    return any(fold(w) in NOT_NAMES or NOUN_ENDING.search(fold(w)) for w in name.split())
+    return any(fold(w) in NOT_NAMES or (NOUN_ENDING.search(fold(w)) and fold(w) not in _MARIAN) for w in name.split())
 
 
 #: Words before a given name that make it part of a place's name.
@@ -139,7 +143,7 @@ def find_people(text: str, is_known: Callable[[str], bool] = lambda _: False) ->
                     break
                 breaks += "\n" in text[words[k - 1][1] : words[k][0]]
             core = word.rstrip(".")
-            if _is_name_word(core) and not _is_title(core) and fold(core) not in NOT_NAMES:
+            if _is_name_word(core) and not _is_title(core) and fold(core) not in NOT_NAMES | _FUNCTION:
                 count, last = count + 1, k
                 if core != word:  # "... e comissário Osvaldo Giménez. Prazo": the sentence ends the name
                     break

@@ -252,3 +252,9 @@ def test_a_short_name_is_the_institution_of_the_documents_country(
 )
 def test_aliases_across_languages(text: str, entity_id: str) -> None:
     assert entity_id in [e.id for _, _, e in Gazetteer.load().find(text)]
+
+
+def test_rule_names_that_are_institutions_or_nouns_are_dropped(extractor: EntityExtractor) -> None:
+    texts = ["El Marco de Cooperación y la Fuerza Naval. Chief The officer. Maria da Conceição Lopes, jefa."]
+    people = [m.surface for m in extractor.extract(texts, ["es"])[0] if m.type == "PERSON"]
+    assert people == ["Maria da Conceição Lopes"]
