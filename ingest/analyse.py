@@ -261,12 +261,14 @@ class Analyser:
         out: list[tuple[tuple[Mention, ...], ...] | Rejected] = []
         pos = 0
         for s in ready:
-            out.append(tuple(found[pos : pos + len(s.chunks)]))
+            texts = [c.text for c in s.chunks]
+            out.append(tuple(self.extractor.link_document(texts, found[pos : pos + len(s.chunks)])))
             pos += len(s.chunks)
         return out
 
     def _extract_one(self, s: _Staged) -> tuple[tuple[Mention, ...], ...]:
-        return tuple(self.extractor.extract([c.text for c in s.chunks], [c.lang for c in s.chunks]))
+        texts = [c.text for c in s.chunks]
+        return tuple(self.extractor.link_document(texts, self.extractor.extract(texts, [c.lang for c in s.chunks])))
 
     def _finish(self, s: _Staged, mentions: tuple[tuple[Mention, ...], ...]) -> Analysed:
         from ingest.neardup import signature

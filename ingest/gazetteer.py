@@ -35,6 +35,9 @@ GAZETTEER_TYPES = tuple(t for t in ENTITY_TYPES if t != "DATE")
 _TOKEN_RE = re.compile(r"[^\W_][\w\u0300-\u036f]*")
 # A match may not run across these: they end clauses, whereas "." also appears in "Dr." or "GLO.ACT".
 _BREAK_RE = re.compile(r"[;!?\n]|\.\s+\S")
+#: Words a line never ends a name with: after one of these a line break is a wrapped line
+#: ("Dirección General de" / "Migración" in a PDF column), not the end of a cell or heading.
+_WRAP_AFTER = frozenset("de del da do dos das di du des la las los le les of the for y e et and em en".split())
 _END = "\x00"  # trie key marking "an alias ends here": never a folded token ("" is one: U+FF9E folds to nothing)
 
 
@@ -81,6 +84,12 @@ class Gazetteer:
         for entry in entries.values():
             for surface in _surfaces(entry.entity):
                 self._add(surface, entry)
+        for entry in entries.values():  # after every alias, so that a variant never takes another's
+            if entry.entity.type in INFLECTED:
+                for surface in _surfaces(entry.entity):
+                    if surface not in entry.case_sensitive:
+                        for variant in number_variants(alias_key(surface)):
+                            self._add_variant(variant, entry.entity.id)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -183,7 +192,7 @@ class Gazetteer:
             node: dict[str, Any] | None = self._trie
             j = i
             while j < len(toks):
-                if j > i and _BREAK_RE.search(text, toks[j - 1][1], toks[j][0]):
+                if j > i and _breaks(text, toks[j - 1], toks[j]):
                     break
                 node = node.get(folded[j])  # type: ignore[union-attr]
                 if node is None:
@@ -202,6 +211,14 @@ class Gazetteer:
         return out
 
     # ------------------------------------------------------------------ internals
+    def _add_variant(self, key: tuple[str, ...], entity_id: str) -> None:
+        """Let :meth:`find` match ``key`` as ``entity_id`` unless some alias already ends there."""
+        node = self._trie
+        for tok in key:
+            node = node.setdefault(tok, {})
+        if _END not in node:
+            node[_END] = [_Target(entity_id, None)]
+
     def _add(self, surface: str, entry: GazetteerEntry) -> None:
         toks = tokenize(surface)
         key = tuple(fold(t) for _, _, t in toks)
@@ -219,6 +236,42 @@ class Gazetteer:
         if target not in ends:
             ends.append(target)
             ends.sort(key=lambda t: t.exact is not None)
+
+
+#: Types named by common nouns, which take the plural ("trafics de stupéfiants", "contrôle juxtaposé").
+INFLECTED = ("CRIME_TYPE", "LEGAL_INSTRUMENT", "PROGRAMME")
+
+
+def _number(token: str) -> list[str]:
+    """The token in the other grammatical number, by the regular endings of the four languages."""
+    if len(token) < 4:
+        return []
+    if token.endswith("es"):
+        return [token[:-2], token[:-1]]
+    if token.endswith("s"):
+        return [token[:-1]]
+    return [token + "s", token + "es"]
+
+
+def number_variants(key: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """An alias key with its head noun (first word in Spanish, Portuguese, French; last in English), or every
+    word, in the other number: "centro de cooperacion policial" -> "centros de cooperacion policial", ...
+    """
+    out: set[tuple[str, ...]] = set()
+    for position in {0, len(key) - 1}:
+        out |= {key[:position] + (v,) + key[position + 1 :] for v in _number(key[position])}
+    for choice in (0, -1):
+        out.add(tuple((_number(t) or [t])[choice] for t in key))
+    out.discard(key)
+    return out
+
+
+def _breaks(text: str, before: tuple[int, int, str], after: tuple[int, int, str]) -> bool:
+    """Whether a match may not run from token ``before`` on to token ``after``."""
+    gap = text[before[1] : after[0]]
+    if gap.strip(" \t") == "\n" and before[2].lower() in _WRAP_AFTER:
+        return False
+    return _BREAK_RE.search(gap) is not None
 
 
 def _surfaces(entity: Entity) -> tuple[str, ...]:

@@ -58,7 +58,8 @@ TYPE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
                   "lessons learned", "lecciones aprendidas", "bonnes pratiques", "boas praticas",
                   "licoes aprendidas", "practice note", "note de pratique", "nota de practica",
                   "nota de pratica", "nota tecnica", "technical note", "note technique", "briefing note",
-                  "practical guide", "guia practica", "guide pratique", "guia pratico"),
+                  "practical guide", "guia practica", "guide pratique", "guia pratico", "lessons for",
+                  "lecciones para", "licoes para", "lecons pour"),
         "markers": ("estados miembros", "member states", "etats membres", "estados-membros", "schengen",
                     "modelo europeo", "european model", "modele europeen", "modelo europeu", "lessons for",
                     "lecciones para", "licoes para", "lecons pour", "transferable", "replicable",
@@ -85,11 +86,13 @@ TYPE_RULES: dict[str, dict[str, tuple[str, ...]]] = {
     "report": {
         "genre": ("informe", "report", "relatorio", "rapport", "visita tecnica", "technical visit",
                   "visite technique", "mission report", "informe de mision", "rapport de mission", "memo",
-                  "internal memo", "nota interna", "oficio", "bilan"),
+                  "internal memo", "nota interna", "oficio", "bilan", "follow-up note", "nota de seguimiento",
+                  "nota de acompanhamento", "note de suivi"),
         "markers": ("hallazgos", "findings", "constatations", "constatacoes", "recomendaciones",
                     "recommendations", "recommandations", "recomendacoes", "conclusiones", "conclusions",
                     "conclusoes", "objetivo de la visita", "purpose of the visit", "objet de la mission",
-                    "objetivo da visita"),
+                    "objetivo da visita", "after the visit", "following the visit", "tras la visita",
+                    "despues de la visita", "apres la visite", "a la suite de la visite", "apos a visita"),
     },
 }
 # fmt: on
@@ -105,7 +108,31 @@ LEAD_PATTERNS: tuple[tuple[str, re.Pattern[str], float], ...] = (
         ),
         3.0,
     ),
+    (
+        # "Protocole de coopération ... entre la PAF et la Polícia Federal": a bilateral instrument
+        # between parties, not an operating procedure, whatever its genre word.
+        "agreement",
+        re.compile(
+            r"\b(?:protocol[oe]?|memorand(?:o|um)|carta) (?:de |of |on )?(?:cooperacion|cooperation|cooperacao)\b"
+            r"[^.]{0,160}?\b(?:entre|between)\b"
+        ),
+        8.0,
+    ),
 )
+#: A document that names its own genre ("This note was prepared...", "La présente analyse s'appuie...",
+#: "El presente informe...") says what it is more reliably than any keyword count: determiner + genre noun.
+_SELF = r"(?:this|the present|el presente|la presente|este|esta|le present|la presente|cette|ce|o presente|a presente)"
+SELF_REFERENCE: dict[str, re.Pattern[str]] = {
+    doc_type: re.compile(rf"(?<!\w){_SELF} (?:{nouns})(?!\w)")
+    for doc_type, nouns in {
+        "practice": "note|nota|briefing|guide|guia",
+        "analysis": "paper|analysis|analisis|analyse|analise|study|estudio|etude|estudo",
+        "report": "report|informe|rapport|relatorio|memo|memorando",
+        "protocol": "protocol|protocolo|protocole|procedure|procedimiento|procedimento",
+        "agreement": "agreement|acuerdo|accord|acordo|convenio|memorandum",
+    }.items()
+}
+SELF_WEIGHT = 3.0
 TITLE_WEIGHT = {"report": 3.0}  # default 4: "report" is the generic name many specific genres take
 LEAD_WEIGHT = 2.0  # a genre word in the first lines ("NOTA DE PRENSA", "ACTA N.º 3")
 LEAD_CHARS = 300
@@ -182,6 +209,9 @@ def type_scores(title: str, text: str) -> dict[str, float]:
         s += 0.5 * min(len(genre.findall(body)), 4)
         s += min(len(set(markers.findall(body))), 4)
         scores[doc_type] = s
+    for doc_type, pattern in SELF_REFERENCE.items():
+        if pattern.search(body):
+            scores[doc_type] += SELF_WEIGHT
     for doc_type, pattern, weight in LEAD_PATTERNS:
         if pattern.search(lead):
             scores[doc_type] += weight

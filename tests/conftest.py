@@ -47,3 +47,12 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     kb.ingest([docs])
     yield kb
     kb.close()
+
+
+@pytest.fixture(scope="session")
+def real_extractor():  # type: ignore[no-untyped-def]
+    """The entity extractor with the installed spaCy models (loaded lazily, once for the session)."""
+    from ingest.entities import EntityExtractor
+    from ingest.gazetteer import Gazetteer
+
+    return EntityExtractor(Gazetteer.load())

@@ -254,12 +254,17 @@ def set_overrides(store: Store, doc_id: str, values: Mapping[str, str], editable
 
 
 def set_places(
-    store: Store, doc_id: str, countries: Sequence[str], crossings: Sequence[str], region: str | None
+    store: Store,
+    doc_id: str,
+    countries: Sequence[str],
+    crossings: Sequence[str],
+    region: str | None,
+    doc_type: str | None = None,
 ) -> None:
-    """A document's countries, crossings and region, as a relink found them."""
+    """A document's countries, crossings and region (and its type, when given), as a relink found them."""
     store.db.execute(
-        "UPDATE documents SET countries=?, crossings=?, region=? WHERE id=?",
-        (json.dumps(list(countries)), json.dumps(list(crossings)), region, doc_id),
+        "UPDATE documents SET countries=?, crossings=?, region=?, doc_type=COALESCE(?, doc_type) WHERE id=?",
+        (json.dumps(list(countries)), json.dumps(list(crossings)), region, doc_type, doc_id),
     )
 
 

@@ -1,8 +1,9 @@
 """``kb relink`` and ``kb set``: re-run entity linking and metadata rules without re-embedding anything.
 
 After the gazetteer changes (a new alias, a new crossing) or a document's metadata is corrected,
-mentions, entities, affiliations, action items, countries, crossings and regions are rebuilt
-from the stored chunk texts. Vectors and BM25 segments are untouched, so it takes seconds.
+mentions, entities, affiliations, action items, countries, crossings, regions and document types
+are rebuilt from the stored chunk and page texts (a type set with ``kb set`` stays). Vectors and BM25
+segments are untouched, so it takes seconds.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from typing import Any
 
 from ingest.analyse import document_structure
+from ingest.metadata import classify_type
 from kb.store import filters
 from kb.store import writes as w
 from kb.store.lookups import all_documents, document_chunks, document_pages
@@ -80,16 +82,19 @@ def _relink_document(ctx: WriteContext, d: Any) -> int:
         )  # fmt: skip
         for r in rows
     )
-    mentions = analyser.extractor.extract([c.text for c in chunks], [c.lang for c in chunks])
+    texts = [c.text for c in chunks]
+    mentions = analyser.extractor.link_document(texts, analyser.extractor.extract(texts, [c.lang for c in chunks]))
     countries, crossings, region = analyser.places(mentions)
     pages = tuple(Page(p["number"], p["text"], (), p["ocr_confidence"]) for p in document_pages(store, d["id"]))
-    actions, affiliations = document_structure(RawDocument(d["source"], d["format"], pages), chunks, mentions)
+    raw = RawDocument(d["source"], d["format"], pages)
+    actions, affiliations = document_structure(raw, chunks, mentions)
     overrides = json.loads(d["meta"] or "{}").get("overrides", {})
     doc_region = overrides.get("region", region)
+    doc_type = overrides.get("doc_type") or classify_type(d["title"] or "", raw.text, d["lang"])
     ids = [r["id"] for r in rows]
     with store.transaction():
         w.replace_passage_links(store, ids, mentions, analyser.passage_regions(mentions, doc_region))
         w.upsert_entities(store, {m.entity_id for ms in mentions for m in ms}, entity_rows(analyser))
         w.replace_structure(store, d["id"], ids, actions, affiliations)
-        w.set_places(store, d["id"], countries, crossings, doc_region)
+        w.set_places(store, d["id"], countries, crossings, doc_region, doc_type)
     return sum(len(ms) for ms in mentions)

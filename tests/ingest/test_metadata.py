@@ -79,6 +79,29 @@ def test_a_news_item_about_an_agreement_is_news() -> None:
     assert classify_type("España y Perú refuerzan su cooperación", text, "es") == "news"
 
 
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        ("Two cooperation centres", "Why this note. This note was prepared at their request.", "practice"),
+        ("Frontex joint operations", "Summary. This paper describes two maritime operations.", "analysis"),
+        ("Le Maroni, frontière fluviale", "Synthèse. La présente analyse s'appuie sur des entretiens.", "analysis"),
+        ("NOTE", "Objet : Frontex. La présente note fait le point sur les instruments.", "practice"),
+        ("Paso fronterizo", "El presente informe resume lo observado en el paso.", "report"),
+        ("Cooperação na fronteira", "Nota de acompanhamento elaborada após a visita de março.", "report"),
+        ("Border posts in East Africa: lessons for the Andes", "Knowledge series, 20 February 2024. Text.", "practice"),
+    ],
+)
+def test_a_document_naming_its_own_genre(title: str, text: str, expected: str) -> None:
+    assert classify_type(title, text, None) == expected
+
+
+def test_a_cooperation_protocol_between_two_services_is_an_agreement() -> None:
+    text = "Protocole de coopération transfrontalière\nentre la PAF et la Polícia Federal. Les Parties."
+    assert classify_type("Protocole de coopération transfrontalière", text, "fr") == "agreement"
+    sop = "Protocolo de identificación de víctimas. Ámbito de aplicación. Paso 1: entrevista."
+    assert classify_type("Protocolo de identificación de víctimas", sop, "es") == "protocol"
+
+
 def test_scores_cover_every_rule_type_and_title_outweighs_body() -> None:
     scores = type_scores("Informe", "Resumen. " + "x " * 200 + "El acuerdo y el acuerdo.")
     assert set(scores) <= set(DOC_TYPES)

@@ -16,7 +16,7 @@ from kb.reports.doctype_eval import run_doctype_eval
 from kb.reports.entity_eval import Tally, matches, run_entity_eval, score_excerpt
 from tests.helpers import fake_kb
 
-ES = "La Policía Nacional del Perú y Ana Pérez visitaron Desaguadero en Bolivia. El Perú firmó."
+ES = "La Policía Nacional del Perú y Yanet Quispe visitaron Desaguadero en Bolivia. El Perú firmó."
 EN = "Officers from Desaguadero met in Bolivia."
 
 
@@ -24,7 +24,8 @@ def mention(excerpt: str, surface: str, type: str, entity: str) -> dict[str, Any
     return {"surface": surface, "start": excerpt.index(surface), "type": type, "entity": entity}
 
 
-#: es: 3 of 4 gold entities found (the person is missed: no NER), the second "Perú" is spurious;
+#: es: 3 of 4 gold entities found (the person is missed: no NER, no title, no common given name),
+#: the second "Perú" is spurious;
 #: en: "Bolivia" is keyed to the wrong country on purpose, so it is a miss and a spurious prediction
 GOLD = [
     {
@@ -34,7 +35,7 @@ GOLD = [
         "excerpt": ES,
         "mentions": [
             mention(ES, "Policía Nacional del Perú", "ORG", "org:pnp"),
-            mention(ES, "Ana Pérez", "PERSON", "person:Ana Pérez"),
+            mention(ES, "Yanet Quispe", "PERSON", "person:Yanet Quispe"),
             mention(ES, "Desaguadero", "BORDER_CROSSING", "bc:desaguadero"),
             mention(ES, "Bolivia", "COUNTRY", "country:bo"),
         ],
@@ -78,7 +79,7 @@ def test_entity_precision_and_recall_by_hand(tiny: tuple[Any, Path]) -> None:
     assert res["mentions"]["overall"] == {"gold": 6, "predicted": 6, "found": 5, "precision": 0.833, "recall": 0.833}
     assert res["person_names"]["gold_mentions"] == 1 and res["person_names"]["complete"] == 0
     missed = {(m["type"], m["entity"]) for m in res["worst_missed"]}
-    assert missed == {("PERSON", "person:Ana Pérez"), ("COUNTRY", "country:pe")}
+    assert missed == {("PERSON", "person:Yanet Quispe"), ("COUNTRY", "country:pe")}
     spurious = {(m["type"], m["name"]) for m in res["worst_spurious"]}
     assert spurious == {("COUNTRY", "Peru"), ("COUNTRY", "Bolivia")}
     assert "Person names complete: 0/1" in kb.entity_eval_table(res)
