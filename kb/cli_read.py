@@ -227,6 +227,9 @@ def report(ctx: click.Context, run: int | None, as_json: bool) -> None:
 @click.option("--modes", type=MODES, default="dense,sparse,hybrid", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N queries (quick checks).")
 @click.option(
+    "--split", "half", type=click.Choice(["dev", "test"]), help="Only this half of the set's split.tsv (tune on dev)."
+)
+@click.option(
     "--entities",
     "entity_gold",
     is_flag=False,
@@ -249,6 +252,7 @@ def eval_cmd(
     directory: Path | None,
     modes: tuple[str, ...],
     limit: int | None,
+    half: str | None,
     entity_gold: Path | None,
     doctype_labels: Path | None,
     as_json: bool,
@@ -271,7 +275,10 @@ def eval_cmd(
     directory = directory or Path("corpus/eval")
     obj = ctx.ensure_object(dict)
     kb = KnowledgeBase.open_for_eval(directory, obj["path"], embedder=obj.get("embedder"))
-    result = kb.evaluate(directory, modes=modes, limit=limit)
+    try:
+        result = kb.evaluate(directory, modes=modes, limit=limit, half=half)
+    except ValueError as exc:  # no split.tsv, or an empty half
+        raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else KnowledgeBase.eval_table(result))
 
 
