@@ -103,6 +103,9 @@ def search(
     if not results:
         click.echo("No results. Try fewer filters, other words, or a question in another language.")
         return
+    also = kb.also_searched(query)
+    if also:
+        click.echo(click.style("also searched: " + ", ".join(also), dim=True))
     for n, r in enumerate(results, 1):
         h = r.best
         where = f"p. {h.page}" if h.page else "no pages"

@@ -228,6 +228,13 @@ class KnowledgeBase(CheckVerbs, ReportVerbs):
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
         return search(self._reading(), query, k, f, mode=mode, per_doc=per_doc, snippets=snippets)
 
+    def also_searched(self, query: str) -> tuple[str, ...]:
+        """The other-language glossary terms a search for ``query`` adds to its keyword query (each as
+        "term (lang)"), so that a front end can say what else was searched for."""
+        from kb.read.expand import also_searched
+
+        return also_searched(query, self.config.glossary_weight)
+
     def similar(
         self, doc_id_or_text: str, k: int = 10, filters: Filters | Mapping[str, Any] | None = None
     ) -> list[SearchResult]:
