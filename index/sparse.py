@@ -120,6 +120,19 @@ class SparseIndex:
             total += np.float32(weight) * np.asarray(self.model.get_scores_from_ids(term_ids), dtype=np.float32)
         return total
 
+    def document_frequency(self, terms: Sequence[str]) -> np.ndarray:
+        """How many rows of this segment contain each term (0 for a term it never saw): the
+        statistic a feedback-term picker needs to tell a salient word from a common one."""
+        out = np.zeros(len(terms), np.int64)
+        if self.model is None:
+            return out
+        vocab, indptr = self.model.vocab_dict, np.asarray(self.model.scores["indptr"])
+        for n, term in enumerate(terms):
+            tid = vocab.get(term)
+            if tid is not None and tid + 1 < len(indptr):
+                out[n] = int(indptr[tid + 1] - indptr[tid])
+        return out
+
     def search(
         self,
         query: str,

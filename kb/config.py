@@ -33,6 +33,9 @@ SETTINGS: dict[str, str] = {
     "sparse_weight": "weight of the BM25 ranking in fusion when the query language matches the passage",
     "candidates": "candidates taken from each ranking before fusion",
     "entity_sparse_weight": "weight of the BM25 ranking in fusion when the query names a known (gazetteer) entity",
+    "feedback_passages": "other-language dense hits that feed terms back into the BM25 query (0: no feedback)",
+    "feedback_terms": "terms fed back from them",
+    "feedback_weight": "weight of the fed-back terms in the BM25 query",
     "glossary_weight": "weight of the glossary's other-language terms in the BM25 query (0: no glossary expansion)",
     "compact_segments": "compact automatically when more live segments than this exist",
     "ivf_threshold": "segments with more chunks than this use an approximate IVF index",
@@ -58,6 +61,9 @@ class Config:
     sparse_weight: float = 1.0
     candidates: int = 100
     glossary_weight: float = 0.5
+    feedback_passages: int = 5
+    feedback_terms: int = 15
+    feedback_weight: float = 0.3
     entity_sparse_weight: float = 2.0
     compact_segments: int = 8
     ivf_threshold: int = 200_000

@@ -1,0 +1,58 @@
+"""Cross-language pseudo-relevance feedback for the keyword query.
+
+BM25 cannot match a Spanish report with a Portuguese question, but the dense ranking often finds it
+(among near misses). The best dense passages written in another language than the query name, in
+that language, the words the answer is written with: the terms that several of them share and that
+are rare in the collection (df within the feedback passages times BM25's idf) are added to the BM25
+query, weighted below the user's own words, so that the other language's passages that use them
+get keyword evidence too. Only the first other language among the dense hits feeds back, and only
+when the query's language is known.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from index.analyze import LANGS, tokenize
+from kb.read.context import ReadContext
+from kb.store import reads
+
+
+def feedback_terms(
+    ctx: ReadContext,
+    dense_ids: Sequence[int] | np.ndarray,
+    qlang: str | None,
+    *,
+    passages: int,
+    terms: int,
+    weight: float,
+    depth: int = 10,
+) -> tuple[tuple[str, float], ...]:
+    """Up to ``terms`` weighted terms from the best ``passages`` other-language dense hits (top ``depth``)."""
+    if qlang not in LANGS or passages <= 0 or terms <= 0 or weight <= 0 or not len(dense_ids):
+        return ()
+    top = [int(i) for i in dense_ids[:depth]]
+    langs = reads.chunk_column(ctx.db, "lang", top)
+    other = next((langs[c] for c in top if langs.get(c) in LANGS and langs[c] != qlang), None)
+    if other is None:
+        return ()
+    chosen = [c for c in top if langs.get(c) == other][:passages]
+    texts = reads.chunk_column(ctx.db, "text", chosen)
+    shared: Counter[str] = Counter()
+    for c in chosen:
+        shared.update(set(tokenize(texts.get(c) or "", other)))
+    candidates = [t for t, n in shared.items() if n >= min(2, len(chosen)) and not t.isdigit()]
+    if not candidates:
+        return ()
+    segments = list(ctx.view.segments.values())
+    df = np.sum([seg.sparse.document_frequency(candidates) for seg in segments], axis=0)
+    total = sum(len(seg.sparse) for seg in segments)
+    salience = {
+        t: shared[t] * math.log(1 + (total - d + 0.5) / (d + 0.5)) for t, d in zip(candidates, df, strict=True) if d > 0
+    }
+    best = sorted(salience, key=lambda t: (-salience[t], t))[:terms]
+    return tuple((t, weight) for t in best)
