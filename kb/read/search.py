@@ -142,12 +142,12 @@ def _rank(ctx: ReadContext, text: str, qlang: str | None, mode: str, n: int, all
         qlang,
         k=cfg.rrf_k,
         dense_weight=cfg.dense_weight,
-        sparse_weight=_sparse_weight(ctx, text),
+        sparse_weight=fusion_sparse_weight(ctx, text),
     )
     return [(int(i), float(s)) for i, s in zip(ids, fused, strict=True)]
 
 
-def _sparse_weight(ctx: ReadContext, text: str) -> float:
+def fusion_sparse_weight(ctx: ReadContext, text: str) -> float:
     """The BM25 ranking's weight in fusion: higher when the query names a specific known entity.
 
     A name (a crossing, an institution, a programme) is matched exactly by BM25, in every language

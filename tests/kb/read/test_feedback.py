@@ -45,3 +45,14 @@ def test_no_feedback_without_a_query_language_or_another_language() -> None:
     assert feedback_terms(_ctx(), [1, 2], None, passages=2, terms=5, weight=0.3) == ()
     assert feedback_terms(_ctx(), [1, 2, 4], "es", passages=2, terms=5, weight=0.3) == ()
     assert feedback_terms(_ctx(), [1, 2], "en", passages=0, terms=5, weight=0.3) == ()
+
+
+def test_bm25_weighs_more_only_for_queries_naming_a_specific_entity() -> None:
+    from ingest.gazetteer import Gazetteer
+    from kb.read.search import fusion_sparse_weight
+
+    gaz = Gazetteer.load()
+    ctx = ReadContext(sqlite3.connect(":memory:"), Config(sparse_weight=1.0, entity_sparse_weight=2.0), None, lambda: gaz)
+    assert fusion_sparse_weight(ctx, "tiempo de espera de camiones en el CEBAF de Desaguadero") == 2.0
+    assert fusion_sparse_weight(ctx, "tiempo de espera de camiones en la frontera") == 1.0
+    assert fusion_sparse_weight(ctx, "¿Cuántos habitantes tiene Francia?") == 1.0  # a country is too broad
