@@ -32,7 +32,8 @@ def feedback_terms(
     weight: float,
     depth: int = 10,
 ) -> tuple[tuple[str, float], ...]:
-    """Up to ``terms`` weighted terms from the best ``passages`` other-language dense hits (top ``depth``)."""
+    """Up to ``terms`` weighted terms from the best ``passages`` dense hits in the top ``depth`` that are
+    written in the first other language found there (feeding back a second language did worse on dev)."""
     if qlang not in LANGS or passages <= 0 or terms <= 0 or weight <= 0 or not len(dense_ids):
         return ()
     top = [int(i) for i in dense_ids[:depth]]
@@ -41,18 +42,22 @@ def feedback_terms(
     if other is None:
         return ()
     chosen = [c for c in top if langs.get(c) == other][:passages]
+    return tuple((t, weight) for t in _salient(ctx, chosen, other, terms))
+
+
+def _salient(ctx: ReadContext, chosen: Sequence[int], lang: str, terms: int) -> list[str]:
+    """The ``terms`` most salient terms that at least two of the ``chosen`` passages share."""
     texts = reads.chunk_column(ctx.db, "text", chosen)
     shared: Counter[str] = Counter()
     for c in chosen:
-        shared.update(set(tokenize(texts.get(c) or "", other)))
+        shared.update(set(tokenize(texts.get(c) or "", lang)))
     candidates = [t for t, n in shared.items() if n >= min(2, len(chosen)) and not t.isdigit()]
     if not candidates:
-        return ()
+        return []
     segments = list(ctx.view.segments.values())
     df = np.sum([seg.sparse.document_frequency(candidates) for seg in segments], axis=0)
     total = sum(len(seg.sparse) for seg in segments)
     salience = {
         t: shared[t] * math.log(1 + (total - d + 0.5) / (d + 0.5)) for t, d in zip(candidates, df, strict=True) if d > 0
     }
-    best = sorted(salience, key=lambda t: (-salience[t], t))[:terms]
-    return tuple((t, weight) for t in best)
+    return sorted(salience, key=lambda t: (-salience[t], t))[:terms]
