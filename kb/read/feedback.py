@@ -7,6 +7,13 @@ are rare in the collection (df within the feedback passages times BM25's idf) ar
 query, weighted below the user's own words, so that the other language's passages that use them
 get keyword evidence too. Only the first other language among the dense hits feeds back, and only
 when the query's language is known.
+
+Off by default (``feedback_passages`` = 0): on the gold dev half it raised hybrid nDCG@10 from 0.865
+to 0.874 and cross-language R@1 from 0.848 to 0.891, but on XQuAD, whose corpus holds every
+paragraph in both languages, the best other-language dense hit is the answer's own translation: fed
+back, its terms make it the best BM25 match in its language and the fusion's language-aware stand-in
+lifts it above the answer, so same-language R@1 fell from 0.931 to 0.912. A knowledge base without
+translated twins may turn it on (``feedback_passages = 5``).
 """
 
 from __future__ import annotations
