@@ -33,7 +33,7 @@ SETTINGS: dict[str, str] = {
     "sparse_weight": "weight of the BM25 ranking in fusion when the query language matches the passage",
     "candidates": "candidates taken from each ranking before fusion",
     "entity_sparse_weight": "weight of the BM25 ranking in fusion when the query names a known (gazetteer) entity",
-    "feedback_passages": "other-language dense hits that feed terms back into the BM25 query (0, the default: no feedback)",
+    "feedback_passages": "other-language dense hits feeding terms back into the BM25 query (0, the default: none)",
     "feedback_terms": "terms fed back from them",
     "feedback_weight": "weight of the fed-back terms in the BM25 query",
     "glossary_weight": "weight of the glossary's other-language terms in the BM25 query (0: no glossary expansion)",

@@ -52,7 +52,8 @@ def test_bm25_weighs_more_only_for_queries_naming_a_specific_entity() -> None:
     from kb.read.search import fusion_sparse_weight
 
     gaz = Gazetteer.load()
-    ctx = ReadContext(sqlite3.connect(":memory:"), Config(sparse_weight=1.0, entity_sparse_weight=2.0), None, lambda: gaz)
+    cfg = Config(sparse_weight=1.0, entity_sparse_weight=2.0)
+    ctx = ReadContext(sqlite3.connect(":memory:"), cfg, None, lambda: gaz)
     assert fusion_sparse_weight(ctx, "tiempo de espera de camiones en el CEBAF de Desaguadero") == 2.0
     assert fusion_sparse_weight(ctx, "tiempo de espera de camiones en la frontera") == 1.0
     assert fusion_sparse_weight(ctx, "¿Cuántos habitantes tiene Francia?") == 1.0  # a country is too broad
