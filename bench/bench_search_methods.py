@@ -18,8 +18,7 @@ import time
 from pathlib import Path
 
 from common import RESULTS, ROOT
-
-BEFORE = {"glossary_weight": 0.0, "feedback_passages": 0, "entity_sparse_weight": 1.0}
+from eval_tables import BEFORE_17
 
 
 def pct(values: list[float], q: float) -> float:
@@ -34,7 +33,7 @@ def main() -> None:
     ap.add_argument("--kb", type=Path, required=True)
     ap.add_argument("--runs", type=int, default=2)
     args = ap.parse_args()
-    kbs = {"before": KnowledgeBase.open(args.kb, **BEFORE), "now": KnowledgeBase.open(args.kb)}
+    kbs = {"before": KnowledgeBase.open(args.kb, **BEFORE_17), "now": KnowledgeBase.open(args.kb)}
     queries = [json.loads(x)["text"] for x in (ROOT / "corpus/eval/queries.jsonl").read_text().splitlines() if x]
     for kb in kbs.values():
         kb.search("warm up", k=10)

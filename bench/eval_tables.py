@@ -10,7 +10,8 @@ Three tables, every figure measured by this run (``kb eval``'s own code, ``Knowl
    built by ``make run``), before and after pooling: "before" scores only the writers' judgments
    (``qrels.tsv`` less the relevant pairs that pooling added, ``pooled.tsv``), "after" the whole
    ``qrels.tsv``.
-3. The gold set's dev half (what the search was tuned on) and test half (only reported), hybrid.
+3. The gold set's dev half (what the search was tuned on) and test half (only reported), hybrid, with
+   the search settings of before issue 17 (``BEFORE_17``) and now.
 
 The Markdown goes to stdout (paste it into the README as is); the raw results go to
 ``bench/results/eval_tables.json``.
@@ -32,6 +33,8 @@ from common import RESULTS, ROOT
 MODES = ("dense", "sparse", "hybrid")
 COLS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
 GOLD = ROOT / "corpus" / "eval"
+#: The search settings of before issue 17 (no glossary expansion, no feedback, one BM25 fusion weight).
+BEFORE_17 = {"glossary_weight": 0.0, "feedback_passages": 0, "entity_sparse_weight": 1.0}
 
 
 def _f(x: float) -> str:
@@ -66,16 +69,18 @@ def pooling_table(before: dict[str, Any], after: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def halves_table(dev: dict[str, Any], test: dict[str, Any], mode: str = "hybrid") -> str:
+def halves_table(halves: dict[str, tuple[dict[str, Any], dict[str, Any]]], mode: str = "hybrid") -> str:
+    """``halves``: name -> (result with the settings of before issue 17, result now)."""
     cols = ("R@1", "R@5", "MRR@10", "nDCG@10")
     lines = [
-        "| half | split | " + " | ".join(cols) + " | questions |",
+        "| half | split | " + " | ".join(f"{c} before → now" for c in cols) + " | questions |",
         "|---" * (len(cols) + 3) + "|",
     ]
-    for name, res in (("dev", dev), ("test", test)):
-        for split in _blocks(res, mode):
-            m = res["modes"][mode][split]
-            lines.append(f"| {name} | {split} | " + " | ".join(_f(m[c]) for c in cols) + f" | {m['n']} |")
+    for name, (before, now) in halves.items():
+        for split in _blocks(now, mode):
+            b, m = before["modes"][mode][split], now["modes"][mode][split]
+            cells = " | ".join(f"{_f(b[c])} → {_f(m[c])}" for c in cols)
+            lines.append(f"| {name} | {split} | {cells} | {m['n']} |")
     return "\n".join(lines)
 
 
@@ -114,11 +119,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         raw["gold_before"] = kb.evaluate(writers_only(GOLD, Path(tmp)), modes=MODES)
     raw["gold"] = kb.evaluate(GOLD, modes=MODES)
-    raw["dev"] = kb.evaluate(GOLD, modes=("hybrid",), half="dev")
-    raw["test"] = kb.evaluate(GOLD, modes=("hybrid",), half="test")
+    old = KnowledgeBase.open(args.kb, **BEFORE_17)
+    for half in ("dev", "test"):
+        raw[half] = kb.evaluate(GOLD, modes=("hybrid",), half=half)
+        raw[f"{half}_before_17"] = old.evaluate(GOLD, modes=("hybrid",), half=half)
     kb.close()
+    old.close()
     print(f"**Gold set before → after pooling** (`kb eval`)\n\n{pooling_table(raw['gold_before'], raw['gold'])}\n")
-    print(f"**Dev and test halves, hybrid** (`kb eval --split dev|test`)\n\n{halves_table(raw['dev'], raw['test'])}")
+    halves = {h: (raw[f"{h}_before_17"], raw[h]) for h in ("dev", "test")}
+    print("**Dev and test halves, hybrid, before issue 17's search → now** (`kb eval --split dev|test`)\n")
+    print(halves_table(halves))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eval_tables.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
