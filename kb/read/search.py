@@ -2,8 +2,10 @@
 
 Filters are applied first, as the set of chunk ids the retrievers may return. Each live segment
 is searched densely (FAISS) and sparsely (BM25, with the gazetteer aliases of the names in the
-query added, so that names match across languages); the per-segment lists are merged and fused
-with language-aware reciprocal-rank fusion (:func:`index.fusion.fuse`), grouped by document,
+query added, so that names match across languages, and the glossary terms of the concepts it names,
+weighted lower: :mod:`kb.read.expand`); the per-segment lists are merged and fused with language-aware
+reciprocal-rank fusion (:func:`index.fusion.fuse`; BM25 weighs more when the query names a specific
+entity, :func:`fusion_sparse_weight`), grouped by document,
 turned into hits with snippets, and near-duplicate documents are folded into the first shown.
 """
 
