@@ -56,4 +56,6 @@ def test_bm25_weighs_more_only_for_queries_naming_a_specific_entity() -> None:
     ctx = ReadContext(sqlite3.connect(":memory:"), cfg, None, lambda: gaz)
     assert fusion_sparse_weight(ctx, "tiempo de espera de camiones en el CEBAF de Desaguadero") == 2.0
     assert fusion_sparse_weight(ctx, "tiempo de espera de camiones en la frontera") == 1.0
+    assert fusion_sparse_weight(ctx, "talleres sobre trata de personas en la frontera") == 2.0  # a crime type
     assert fusion_sparse_weight(ctx, "¿Cuántos habitantes tiene Francia?") == 1.0  # a country is too broad
+    assert fusion_sparse_weight(ctx, "¿Qué hizo la Policía Nacional del Perú?") == 1.0  # so is an organisation
