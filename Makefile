@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install install-dev kb test test-fast lint bench bench-quick clean-kb
+.PHONY: run install install-dev kb test test-fast lint bench bench-quick eval-tables clean-kb
 
 run: install kb
 	$(VENV)/bin/kb --kb $(KB_DIR) app
@@ -38,6 +38,10 @@ bench: install
 
 bench-quick: install
 	$(PY) bench/run_all.py --quick
+
+# The README's search-quality tables (XQuAD, gold set before/after pooling, dev/test halves) as Markdown.
+eval-tables:
+	$(PY) bench/eval_tables.py --kb $(KB_DIR) $(EVAL_ARGS)
 
 clean-kb:
 	rm -rf $(KB_DIR)

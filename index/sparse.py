@@ -107,15 +107,40 @@ class SparseIndex:
             keep &= ~np.isin(self.ids_, exclude)
         return keep
 
-    def scores(self, query: str, lang: str | None) -> np.ndarray:
-        """The BM25 score of every row for ``query`` (zeros where nothing matches)."""
+    def scores(self, query: str, lang: str | None, extra: Sequence[tuple[str, float]] = ()) -> np.ndarray:
+        """The BM25 score of every row for ``query`` (zeros where nothing matches).
+
+        ``extra`` are further terms, already analysed, each with a weight that multiplies its BM25
+        contribution (a cross-language expansion counts less than a word the user typed); an extra
+        term that is also one of the query's own counts once, at full weight.
+        """
         if self.model is None:
             return np.zeros(0, np.float32)
         vocab = self.model.vocab_dict
-        term_ids = [vocab[t] for t in query_terms(query, lang) if t in vocab]
-        if not term_ids:
-            return np.zeros(len(self.ids_), np.float32)
-        return np.asarray(self.model.get_scores_from_ids(term_ids), dtype=np.float32)
+        own = [t for t in query_terms(query, lang) if t in vocab]
+        by_weight: dict[float, list[int]] = {1.0: [vocab[t] for t in own]} if own else {}
+        seen = set(own)
+        for term, weight in extra:
+            if term in vocab and term not in seen and weight > 0:
+                seen.add(term)
+                by_weight.setdefault(float(weight), []).append(vocab[term])
+        total = np.zeros(len(self.ids_), np.float32)
+        for weight, term_ids in by_weight.items():
+            total += np.float32(weight) * np.asarray(self.model.get_scores_from_ids(term_ids), dtype=np.float32)
+        return total
+
+    def document_frequency(self, terms: Sequence[str]) -> np.ndarray:
+        """How many rows of this segment contain each term (0 for a term it never saw): the
+        statistic a feedback-term picker needs to tell a salient word from a common one."""
+        out = np.zeros(len(terms), np.int64)
+        if self.model is None:
+            return out
+        vocab, indptr = self.model.vocab_dict, np.asarray(self.model.scores["indptr"])
+        for n, term in enumerate(terms):
+            tid = vocab.get(term)
+            if tid is not None and tid + 1 < len(indptr):
+                out[n] = int(indptr[tid + 1] - indptr[tid])
+        return out
 
     def search(
         self,
@@ -124,6 +149,7 @@ class SparseIndex:
         k: int,
         allowed: np.ndarray | None = None,
         exclude: np.ndarray | None = None,
+        extra: Sequence[tuple[str, float]] = (),
     ) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best-scoring chunks for ``query`` among ``allowed`` minus ``exclude``.
 
@@ -133,13 +159,14 @@ class SparseIndex:
             k: Hits wanted.
             allowed: Only these ids may be returned (``None``: all).
             exclude: These ids may not be returned (tombstones).
+            extra: Weighted further terms (see :meth:`scores`).
 
         Returns:
             ``(scores, ids)``, 1-D, best first (ties by ascending id), only positive scores.
         """
         if self.model is None or k <= 0 or (allowed is not None and not len(allowed)):
             return _no_hits()
-        scores = self.scores(query, lang)
+        scores = self.scores(query, lang, extra)
         keep = self.mask(allowed, exclude)
         if keep is not None:
             scores = np.where(keep, scores, np.float32(0))

@@ -112,6 +112,9 @@ def search(
     if not results:
         click.echo("No results. Try fewer filters, other words, or a question in another language.")
         return
+    also = kb.also_searched(query)
+    if also:
+        click.echo(click.style("also searched: " + ", ".join(also), dim=True))
     for n, r in enumerate(results, 1):
         h = r.best
         where = f"p. {h.page}" if h.page else "no pages"
@@ -236,6 +239,9 @@ def report(ctx: click.Context, run: int | None, as_json: bool) -> None:
 @click.option("--modes", type=MODES, default="dense,sparse,hybrid", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N queries (quick checks).")
 @click.option(
+    "--split", "half", type=click.Choice(["dev", "test"]), help="Only this half of the set's split.tsv (tune on dev)."
+)
+@click.option(
     "--entities",
     "entity_gold",
     is_flag=False,
@@ -258,6 +264,7 @@ def eval_cmd(
     directory: Path | None,
     modes: tuple[str, ...],
     limit: int | None,
+    half: str | None,
     entity_gold: Path | None,
     doctype_labels: Path | None,
     as_json: bool,
@@ -282,7 +289,10 @@ def eval_cmd(
     kb = KnowledgeBase.open_for_eval(directory, obj["path"], embedder=obj.get("embedder"))
     if obj.get("user") and Path(kb.root).resolve() == Path(obj["path"]).resolve():
         kb = kb.as_user(obj["user"])  # scored on --kb itself: only what the user may read
-    result = kb.evaluate(directory, modes=modes, limit=limit)
+    try:
+        result = kb.evaluate(directory, modes=modes, limit=limit, half=half)
+    except ValueError as exc:  # no split.tsv, or an empty half
+        raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else KnowledgeBase.eval_table(result))
 
 

@@ -33,6 +33,11 @@ SETTINGS: dict[str, str] = {
     "dense_weight": "weight of the dense ranking in fusion",
     "sparse_weight": "weight of the BM25 ranking in fusion when the query language matches the passage",
     "candidates": "candidates taken from each ranking before fusion",
+    "entity_sparse_weight": "weight of the BM25 ranking in fusion when the query names a known (gazetteer) entity",
+    "feedback_passages": "other-language dense hits feeding terms back into the BM25 query (0, the default: none)",
+    "feedback_terms": "terms fed back from them",
+    "feedback_weight": "weight of the fed-back terms in the BM25 query",
+    "glossary_weight": "weight of the glossary's other-language terms in the BM25 query (0: no glossary expansion)",
     "compact_segments": "compact automatically when more live segments than this exist",
     "ivf_threshold": "segments with more chunks than this use an approximate IVF index",
     "fast_queries": "embed queries with the fp32 ONNX copy of e5 when exported (same vectors, fast cold start)",
@@ -59,6 +64,11 @@ class Config:
     dense_weight: float = 1.0
     sparse_weight: float = 1.0
     candidates: int = 100
+    glossary_weight: float = 0.5
+    feedback_passages: int = 0
+    feedback_terms: int = 15
+    feedback_weight: float = 0.3
+    entity_sparse_weight: float = 2.0
     compact_segments: int = 8
     ivf_threshold: int = 200_000
     fast_queries: bool = True

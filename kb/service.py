@@ -12,7 +12,7 @@ import numpy as np
 from kb.config import Config, default_kb_path
 from kb.read.context import ReadContext
 from kb.read.filter_values import UnknownValue, close_matches
-from kb.service_access import AccessVerbs
+from kb.service_access import AccessVerbs, filter_dict
 from kb.service_checks import CheckVerbs
 from kb.service_replicas import ReplicaVerbs
 from kb.service_reports import ReportVerbs
@@ -253,7 +253,7 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
             if scoped is None
             else search(self._reading(), query, k, scoped, mode=mode, per_doc=per_doc, snippets=snippets)
         )
-        self._audit("search", query=query, filters=_filter_dict(f), ids=[r.doc_id for r in out])
+        self._audit("search", query=query, filters=filter_dict(f), ids=[r.doc_id for r in out])
         return out
 
     def similar(
@@ -266,7 +266,7 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
         scoped = self._scoped(f)
         out = [] if scoped is None else similar(self._reading(), doc_id_or_text, k, scoped)
-        self._audit("similar", query=doc_id_or_text[:200], filters=_filter_dict(f), ids=[r.doc_id for r in out])
+        self._audit("similar", query=doc_id_or_text[:200], filters=filter_dict(f), ids=[r.doc_id for r in out])
         return out
 
     def document(self, doc_id: str) -> dict[str, Any] | None:
@@ -375,11 +375,6 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _filter_dict(f: Filters) -> dict[str, Any]:
-    """The filters a user set, for the audit trail."""
-    return {k: v for k in f.__slots__ if (v := getattr(f, k))}
 
 
 __all__ = [

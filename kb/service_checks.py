@@ -37,6 +37,13 @@ class CheckVerbs:
 
         return read_isolated(Path(path), read_limits(self.config))
 
+    def also_searched(self, query: str) -> tuple[str, ...]:
+        """The other-language glossary terms a search for ``query`` adds to its keyword query (each as
+        "term (lang)"), so that a front end can say what else was searched for."""
+        from kb.read.expand import also_searched
+
+        return also_searched(query, self.config.glossary_weight)
+
     @staticmethod
     def content_format(path: str | Path) -> str | None:
         """The format a file's content shows (``pdf``, ``docx``, ``html``, ``markdown``, ``text``), else None."""

@@ -61,12 +61,18 @@ class ReportVerbs:
         return alignment_report(self, doc_a, doc_b, align_documents(self, doc_a, doc_b, threshold=threshold))
 
     def evaluate(
-        self, directory: Path, *, modes: Sequence[str] = ("dense", "sparse", "hybrid"), limit: int | None = None
+        self,
+        directory: Path,
+        *,
+        modes: Sequence[str] = ("dense", "sparse", "hybrid"),
+        limit: int | None = None,
+        half: str | None = None,
     ) -> dict[str, Any]:
-        """R@k, MRR@10 and nDCG@10 of this knowledge base's searches on the labelled set in ``directory``."""
+        """R@k, MRR@10 and nDCG@10 of this knowledge base's searches on the labelled set in ``directory``
+        (only its ``dev`` or ``test`` half of ``split.tsv`` when ``half`` is given)."""
         from kb.reports.evaluate import run_eval
 
-        return run_eval(self, directory, modes=modes, limit=limit)
+        return run_eval(self, directory, modes=modes, limit=limit, half=half)
 
     def evaluate_entities(self, gold: Path) -> dict[str, Any]:
         """Entity extraction scored on a gold file of annotated excerpts (``corpus/eval/entities/gold.jsonl``):

@@ -91,12 +91,41 @@ def corpus_kb(directory: Path, embedder: str | None, open_kb: Callable[..., Any]
     return kb
 
 
+def load_half(directory: Path, half: str) -> set[str]:
+    """The ids of the questions in one half (``dev`` or ``test``) of the set's ``split.tsv``.
+
+    Raises:
+        ValueError: When the set has no ``split.tsv`` or the half is empty.
+    """
+    path = directory / "split.tsv"
+    if not path.exists():
+        raise ValueError(f"{directory} has no split.tsv: it is not split into dev and test halves")
+    with open(path, encoding="utf-8") as fh:
+        ids = {r["query_id"] for r in csv.DictReader(fh, delimiter="\t") if r["half"] == half}
+    if not ids:
+        raise ValueError(f"{path} lists no question in the {half!r} half")
+    return ids
+
+
 def run_eval(
-    kb: Any, directory: Path, *, modes: Sequence[str] = ("dense", "sparse", "hybrid"), limit: int | None = None
+    kb: Any,
+    directory: Path,
+    *,
+    modes: Sequence[str] = ("dense", "sparse", "hybrid"),
+    limit: int | None = None,
+    half: str | None = None,
 ) -> dict[str, Any]:
-    """Score ``kb``'s searches on the set in ``directory``: averages per mode and split, the worst questions."""
+    """Score ``kb``'s searches on the set in ``directory``: averages per mode and split, the worst questions.
+
+    ``half`` (``dev`` or ``test``) scores only that half of the set's ``split.tsv``: methods are tuned
+    on dev and reported on test, so that the figures reported were not fitted to the questions.
+    """
     own_corpus = has_corpus(directory)
-    queries = load_queries(directory)[:limit] if limit else load_queries(directory)
+    queries = load_queries(directory)
+    if half is not None:
+        wanted = load_half(directory, half)
+        queries = [q for q in queries if q["id"] in wanted]
+    queries = queries[:limit] if limit else queries
     qrels = load_qrels(directory / "qrels.tsv")
     cross_path = directory / "qrels.cross_lang.tsv"
     cross = load_qrels(cross_path) if cross_path.exists() else None
@@ -138,11 +167,14 @@ def run_eval(
                         **metrics(ranked, rel),
                     }
                 )
-    return _summary(directory, len(queries), per_query)
+    return _summary(directory, len(queries), per_query, half)
 
 
-def _summary(directory: Path, n_queries: int, per_query: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    summary: dict[str, Any] = {"set": str(directory), "queries": n_queries, "modes": {}}
+def _summary(
+    directory: Path, n_queries: int, per_query: dict[str, list[dict[str, Any]]], half: str | None = None
+) -> dict[str, Any]:
+    name = f"{directory} ({half} half)" if half else str(directory)
+    summary: dict[str, Any] = {"set": name, "queries": n_queries, "modes": {}}
     for mode, rows in per_query.items():
         metric_rows = lambda sel: [{k: r[k] for k in r if k.startswith(("R@", "MRR", "nDCG"))} for r in sel]  # noqa: E731
         block: dict[str, Any] = {"all": _mean(metric_rows(rows))}

@@ -104,8 +104,8 @@ def near_duplicates(db: sqlite3.Connection, doc_ids: Sequence[str]) -> dict[str,
 
 
 def chunk_column(db: sqlite3.Connection, column: str, ids: Sequence[int]) -> dict[int, str]:
-    """``{chunk id: value}`` of one column of ``chunks`` (``lang`` or ``doc_id``)."""
-    if column not in ("lang", "doc_id"):
+    """``{chunk id: value}`` of one column of ``chunks`` (``lang``, ``doc_id`` or ``text``)."""
+    if column not in ("lang", "doc_id", "text"):
         raise ValueError(f"not a chunk column to look up: {column!r}")
     out: dict[int, str] = {}
     for s in range(0, len(ids), PART):

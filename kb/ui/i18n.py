@@ -64,6 +64,7 @@ _ROWS: dict[str, tuple[str, str, str, str]] = {
     "year": ("Year", "Año", "Ano", "Année"),
     "region": ("Region", "Región", "Região", "Région"),
     "results": ("documents", "documentos", "documentos", "documents"),
+    "also_searched": ("also searched", "también se buscó", "também pesquisado", "également recherché"),
     "no_results": (
         "No results. Try other or fewer words, or a question in another language — kb searches across Spanish, English, Portuguese and French.",
         "Sin resultados. Pruebe otras palabras o menos palabras, o una pregunta en otro idioma: kb busca en español, inglés, portugués y francés.",

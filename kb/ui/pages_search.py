@@ -100,7 +100,8 @@ def page_search(kb: KnowledgeBase) -> None:
     if not results:
         st.warning(esc(empty_help(query, bool(chosen))))
         return
-    st.caption(f"{len(results)} {L('results')}")
+    also = kb.also_searched(query)
+    st.caption(f"{len(results)} {L('results')}" + (f" · {L('also_searched')}: {', '.join(also)}" if also else ""))
     show_results(results, query, qlang)
     c1, c2 = st.columns(2)
     ids = [r.doc_id for r in results]  # made on the click, and recorded then (a shared kb audits exports)

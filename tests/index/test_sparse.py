@@ -194,3 +194,21 @@ def test_load_refuses_foreign_format(tmp_path: Path) -> None:
     (tmp_path / "s" / "meta.json").write_text('{"format": 99}', encoding="utf-8")
     with pytest.raises(ValueError, match="format"):
         SparseIndex.load(tmp_path / "s")
+
+
+def test_extra_terms_add_their_weighted_bm25() -> None:
+    texts = ["control fronterizo en Desaguadero", "border control at the crossing", "customs office"]
+    langs = ["es", "en", "en"]
+    idx = SparseIndex.build(np.array([1, 2, 3]), texts, langs)
+    docs = [tokenize(t, lang) for t, lang in zip(texts, langs, strict=True)]
+    own = query_terms("control fronterizo", "es")
+    extra = [("border", 0.5), ("control", 0.5)]  # "control" is also the query's own: it counts once, in full
+    got = idx.scores("control fronterizo", "es", extra)
+    want = bm25_oracle(docs, own) + 0.5 * bm25_oracle(docs, ["border"])
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert got[1] > 0 and got[2] == 0  # the English passage now matches, the unrelated one does not
+    _, ids = idx.search("control fronterizo", "es", 10, extra=extra)
+    assert ids.tolist() == [1, 2]
+    np.testing.assert_allclose(
+        idx.scores("control fronterizo", "es", [("border", 0.0)]), bm25_oracle(docs, own), rtol=1e-5
+    )
