@@ -143,7 +143,7 @@ TEAM_DOCS = {
     "border": {name: APP_DOCS[name] for name in ("acta-desaguadero.md", "rumichaca.txt")},
     "police": {
         "informe-reservado.md": "# Informe policial reservado\n\nInforme reservado de la Policía Nacional del Perú "
-        "sobre el contrabando de combustible en el río Desaguadero y los patrullajes binacionales en el puente.\n"
+        "sobre el contrabando de combustible en el paso de Desaguadero y los patrullajes binacionales en el puente.\n"
     },
 }
 #: its users: an administrator, alice (reads "border"), bob (writes "border")

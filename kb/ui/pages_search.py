@@ -101,7 +101,7 @@ def page_search(kb: KnowledgeBase) -> None:
         st.warning(esc(empty_help(query, bool(chosen))))
         return
     also = kb.also_searched(query)
-    st.caption(f"{len(results)} {L('results')}" + (f" · {L('also_searched')}: {', '.join(also)}" if also else ""))
+    st.caption(f"{len(results)} {L('results')}" + (f" · {L('also_searched')}: {esc(', '.join(also))}" if also else ""))
     show_results(results, query, qlang)
     c1, c2 = st.columns(2)
     ids = [r.doc_id for r in results]  # made on the click, and recorded then (a shared kb audits exports)
