@@ -18,6 +18,7 @@ import click
 
 from kb.cli_input import parse_assignments
 from kb.cli_read import READ_COMMANDS, open_kb, report_row
+from kb.cli_userdata import USERDATA_COMMANDS
 from kb.config import default_kb_path
 from kb.types import KBError
 
@@ -219,7 +220,7 @@ def app(ctx: click.Context, port: int, address: str, bootstrap: Path | None) -> 
     raise SystemExit(subprocess.call(cmd, env=env))
 
 
-for _command in READ_COMMANDS:
+for _command in (*READ_COMMANDS, *USERDATA_COMMANDS):
     cli.add_command(_command)
 
 

@@ -15,6 +15,7 @@ from kb.read.filter_values import UnknownValue, close_matches
 from kb.service_access import AccessVerbs
 from kb.service_checks import CheckVerbs
 from kb.service_reports import ReportVerbs
+from kb.service_userdata import UserDataVerbs
 from kb.service_writes import WriteVerbs
 from kb.store import FORMAT_VERSION, KBError, Store
 from kb.types import (
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from kb.write.context import WriteContext
 
 
-class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs):
+class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, UserDataVerbs):
     """A knowledge base directory opened for search and ingest.
 
     Models load lazily on first use and stay loaded: build one instance per process, and one view
@@ -243,7 +244,7 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs):
             if scoped is None
             else search(self._reading(), query, k, scoped, mode=mode, per_doc=per_doc, snippets=snippets)
         )
-        self._audit("search", query=query, filters=_filter_dict(f), ids=[r.doc_id for r in out])
+        self._audit("search", query=query, filters=f.as_dict(), ids=[r.doc_id for r in out])
         return out
 
     def similar(
@@ -256,7 +257,7 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs):
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
         scoped = self._scoped(f)
         out = [] if scoped is None else similar(self._reading(), doc_id_or_text, k, scoped)
-        self._audit("similar", query=doc_id_or_text[:200], filters=_filter_dict(f), ids=[r.doc_id for r in out])
+        self._audit("similar", query=doc_id_or_text[:200], filters=f.as_dict(), ids=[r.doc_id for r in out])
         return out
 
     def read_file(self, path: str | Path) -> RawDocument:
@@ -377,11 +378,6 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _filter_dict(f: Filters) -> dict[str, Any]:
-    """The filters a user set, for the audit trail."""
-    return {k: v for k in f.__slots__ if (v := getattr(f, k))}
 
 
 __all__ = [

@@ -189,6 +189,10 @@ class Filters:
     def __bool__(self) -> bool:
         return any(getattr(self, f) for f in self.__slots__)  # type: ignore[attr-defined]
 
+    def as_dict(self) -> dict[str, object]:
+        """The filters that are set (for the audit trail, a saved search, JSON)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k in self.__slots__ if (v := getattr(self, k))}  # type: ignore[attr-defined]
+
 
 # -- search-side values (filters, limits, errors) ------------------------------------------------
 from ingest.language import LANGS, OTHER  # noqa: E402 - kept beside what uses it

@@ -13,7 +13,7 @@ import pytest
 from tests.helpers import ROOT
 
 PACKAGES = ("ingest", "index", "kb")
-FRONT_ENDS = ("kb.cli", "kb.cli_read", "kb.cli_input", "kb.ui")
+FRONT_ENDS = ("kb.cli", "kb.cli_read", "kb.cli_input", "kb.cli_userdata", "kb.ui")
 FRONT_END_MAY_IMPORT = ("kb.service", "kb.types", "kb.config", *FRONT_ENDS)
 
 # lower number = lower layer; a module may import only its own layer or lower ones
@@ -34,10 +34,15 @@ LAYERS = {
     "kb.service_checks": 5,
     "kb.service_reports": 5,
     "kb.service_writes": 5,
+    "kb.service_watch": 5,
+    "kb.service_notes": 5,
+    "kb.service_bulk": 5,
+    "kb.service_userdata": 5,
     "kb.reports": 4,  # below the facade that offers them as verbs; they reach the kb only through it
     "kb.cli": 7,
     "kb.cli_read": 7,
     "kb.cli_input": 7,
+    "kb.cli_userdata": 7,
     "kb.ui": 7,
     "kb.api": 7,
 }

@@ -19,7 +19,7 @@ from kb.faults import checkpoint
 from kb.store import writes as w
 from kb.store.lookups import next_report_run
 from kb.types import IngestReport, Progress, ReportRow
-from kb.write.commit import commit_batch
+from kb.write.commit import OnCommit, commit_batch
 from kb.write.compact import compact
 from kb.write.concurrency import Stopwatch
 from kb.write.context import WriteContext
@@ -51,8 +51,12 @@ def run_ingest(
     *,
     passwords: Sequence[str] = (),
     progress: Progress | None = None,
+    on_commit: OnCommit | None = None,
 ) -> IngestReport:
-    """Ingest files and folders (recursively) under the writer lock; one report row per file."""
+    """Ingest files and folders (recursively) under the writer lock; one report row per file.
+
+    ``on_commit`` is called after each batch's commit with what it stored (see :class:`kb.write.commit.Committed`).
+    """
     files = list(expand(paths))
     store = ctx.store
     limits = read_limits(ctx.config, passwords)
@@ -63,7 +67,7 @@ def run_ingest(
         for start in range(0, len(todo), BATCH_DOCS):
             batch = todo[start : start + BATCH_DOCS]
             tell = Progressed(progress, start, len(todo))
-            rows.extend(ingest_batch(ctx, batch, collection, limits, tell))
+            rows.extend(ingest_batch(ctx, batch, collection, limits, tell, on_commit))
         rows.extend(settle_copies(rows, same))
         with store.transaction():
             w.record_duplicate_paths(store, rows, collection)
@@ -74,7 +78,12 @@ def run_ingest(
 
 
 def ingest_batch(
-    ctx: WriteContext, batch: Sequence[Todo], collection: str | None, limits: Any, tell: Progressed
+    ctx: WriteContext,
+    batch: Sequence[Todo],
+    collection: str | None,
+    limits: Any,
+    tell: Progressed,
+    on_commit: OnCommit | None = None,
 ) -> list[ReportRow]:
     """One batch: read, analyse and embed (overlapped), then one commit; rows in the batch's order."""
     clock = Stopwatch(ctx.timings)
@@ -83,7 +92,7 @@ def ingest_batch(
         return in_input_order(prepared.rows, batch)
     checkpoint("embed")
     clock.lap("embed")
-    stored = commit_batch(ctx, prepared, batch, collection, clock)
+    stored = commit_batch(ctx, prepared, batch, collection, clock, on_commit)
     return in_input_order(prepared.rows + stored, batch)
 
 
