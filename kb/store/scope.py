@@ -5,8 +5,9 @@ has TEMP views named like the tables (``documents``, ``chunks``, ``pages``, ``me
 ``entities``, ``watch_hits``, ``notes``, ...) and SQLite resolves an unqualified name in
 ``temp`` before ``main``. So every statement of :mod:`kb.store.reads` and :mod:`kb.store.lookups`
 — the search filters, document and entity views, facets and their counts, the brief's evidence,
-the ingest report — runs unchanged and cannot return a row of a collection outside the scope, including through a side door written
-later. A reference to a hidden document (a near-duplicate's ``near_dup_of``) reads as NULL.
+the ingest report — runs unchanged and cannot return a row of a collection outside the scope,
+including through a side door written later. A reference to a hidden document (a
+near-duplicate's ``near_dup_of``) reads as NULL.
 
 The views read the scope from a TEMP table filled with bound parameters (no collection name is
 ever spliced into SQL). A scoped connection is read-only by construction: the views cannot be
