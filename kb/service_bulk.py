@@ -63,7 +63,8 @@ class BulkVerbs:
     ) -> dict[str, Any]:
         """Write a ZIP of the given results (or document ids): the original files the principal may read,
         ``documents.csv`` (metadata and citations) and ``index.md`` (the snippets). Documents the principal
-        cannot read are left out. Returns ``{"path", "documents", "files", "bytes"}``.
+        cannot read are left out; a result's folded near-duplicates go in after it.
+        Returns ``{"path", "documents", "files", "bytes"}``.
 
         Raises:
             KBError: the originals exceed ``max_mb`` (nothing is written; the message says so).
@@ -71,16 +72,20 @@ class BulkVerbs:
         from kb.reports.export import export_zip
         from kb.store import reads
 
+        wanted: list[tuple[str, tuple[Any, ...]]] = []  # (doc id, hits); a result's near-duplicates follow it
+        for entry in results_or_doc_ids:
+            if isinstance(entry, str):
+                wanted.append((entry, ()))
+            else:
+                wanted += [(entry.doc_id, entry.hits), *((d, ()) for d in entry.duplicates)]
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
-        for entry in results_or_doc_ids:
-            doc_id = entry if isinstance(entry, str) else entry.doc_id
+        for doc_id, hits in wanted:
             row = reads.document_row(self._db, doc_id) if doc_id not in seen else None
-            if row is None:
+            if row is None:  # unreadable, missing or listed twice
                 continue
             seen.add(doc_id)
             file = self.root / row["file"] if row["file"] else None
-            hits = () if isinstance(entry, str) else entry.hits
             items.append(
                 {**{k: row[k] for k in ("title", "source", "collection", "lang", "doc_type", "date")}, "doc_id": doc_id,
                  "file": file if file is not None and file.is_file() else None,

@@ -95,7 +95,8 @@ def run_batch(
         yield out
 
 
-def _safe(value: Any) -> str:
+def safe_cell(value: Any) -> str:
+    """A CSV cell that no spreadsheet runs as a formula (see the module docstring)."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
@@ -117,7 +118,7 @@ def table_row(result: Mapping[str, Any], input_columns: Sequence[str], k: int) -
         cite = f"{source}, p. {h['page']}" if h["page"] else source
         ents = "; ".join(e["name"] for e in h["entities"])
         cells += [cite, h["title"], h["page"] or "", f"{h['score']:.4f}", h["snippet"], ents]
-    return [_safe(c) for c in cells]
+    return [safe_cell(c) for c in cells]
 
 
 def write_csv(results: Iterable[Mapping[str, Any]], out: IO[str], input_columns: Sequence[str], k: int) -> int:

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kb.reports.batch import safe_cell
 from kb.types import KBError
 
 CSV_FIELDS = (
@@ -62,11 +63,12 @@ def export_zip(
                 zf.write(item["file"], inside)
             snippets = item.get("snippets") or []
             first = snippets[0] if snippets else {}
-            writer.writerow(
-                [n, item["doc_id"], item["title"], item["collection"], item["lang"], item["doc_type"],
-                 item["date"] or "", item["source"], inside, first.get("page") or "",
-                 _citation({**item, "page": first.get("page")}), first.get("score", ""), first.get("snippet", "")]
-            )  # fmt: skip
+            cells = [
+                n, item["doc_id"], item["title"], item["collection"], item["lang"], item["doc_type"], item["date"],
+                item["source"], inside, first.get("page"), _citation({**item, "page": first.get("page")}),
+                first.get("score"), first.get("snippet"),
+            ]  # fmt: skip
+            writer.writerow([safe_cell(c) for c in cells])
             index.append(f"## {n}. {item['title'] or Path(item['source']).name}")
             link = f"[{inside}]({inside})" if inside else "original not stored"
             index.append(

@@ -125,7 +125,9 @@ def test_a_removed_document_leaves_its_hits(two_collections: dict[str, Any]) -> 
         ("ok", "x", {"notify": "ftp://127.0.0.1/x"}, "http"),
     ],
 )
-def test_bad_watches_are_refused(two_collections: dict[str, Any], name: str, query: str, kwargs: Any, match: str) -> None:
+def test_bad_watches_are_refused(
+    two_collections: dict[str, Any], name: str, query: str, kwargs: Any, match: str
+) -> None:
     with pytest.raises(ValueError, match=match):
         two_collections["kb"].watch_add(name, query, **kwargs)
 
