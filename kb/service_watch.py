@@ -151,6 +151,7 @@ class WatchHook:
         self.watches = watches.every(kb.store.db)
         self.found: dict[int, int] = {}  # watch id -> hits stored by this ingest
         self.first_hit = watches.last_hit_id(kb.store.db)
+        self._views: dict[str, Any] = {}
 
     def __call__(self, committed: Any) -> None:
         from kb.store import watches
@@ -164,6 +165,12 @@ class WatchHook:
             f = view._scoped(Filters.from_mapping(w["filters"])) if view is not None else None
             if f is None:
                 continue
+            # the batch's documents as a filter too: the allowed ids are then read from them, not from
+            # every chunk of the owner's collections (the cost follows the batch, not the knowledge base)
+            new = tuple(d for d in committed.doc_ids if not f.doc_id or d in f.doc_id)
+            if not new:
+                continue
+            f = replace(f, doc_id=new)
             ctx = replace(view._reading(view=False), view=snapshot)
             hits = match_segment(ctx, w["query"], w["k"], f, float(kb.config.watch_min_similarity))
             if hits:
@@ -173,12 +180,12 @@ class WatchHook:
 
     def _view_of(self, owner: str) -> Any:
         """The owner's view with its grants as they are now (``None``: the user is gone or disabled)."""
-        if owner == OWNER.name:
-            return self.kb.as_principal(OWNER)
-        try:
-            return self.kb.as_user(owner)
-        except KBError:
-            return None
+        if owner not in self._views:
+            try:
+                self._views[owner] = self.kb.as_principal(OWNER) if owner == OWNER.name else self.kb.as_user(owner)
+            except KBError:
+                self._views[owner] = None
+        return self._views[owner]
 
     def notify(self) -> dict[str, str | None]:
         """Send each watch with a notification target the JSON of the hits this ingest found for it."""

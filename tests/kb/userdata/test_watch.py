@@ -6,6 +6,7 @@ import json
 import shlex
 import sys
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,15 @@ def test_a_command_gets_the_json_on_stdin_and_a_failing_one_does_not_fail_the_in
 def test_a_webhook_refused_later_is_not_called(two_collections: dict[str, Any]) -> None:
     assert watch_module.notify("http://192.0.2.1/x", {"hits": []}, ("127.0.0.1",)) is not None
     assert "watch_hook_hosts" in str(watch_module.notify("http://example.org/", {}, ("127.0.0.1",)))
+
+
+def test_dense_similarity_matches_only_when_the_setting_asks_for_it(two_collections: dict[str, Any]) -> None:
+    kb, src = two_collections["kb"], two_collections["src"]
+    kb.watch_add("near", "patrullero")  # no word in common with the reports (stemmed), a similar vector
+    write(src / "A10", "fuel-a10.md", FUEL.format(n=13, place="Puno"))
+    kb.ingest([src / "A10"], "A")
+    assert kb.watch_new("near")["hits"] == []
+    kb.config = replace(kb.config, watch_min_similarity=0.1)
+    write(src / "A11", "fuel-a11.md", FUEL.format(n=14, place="Puno"))
+    kb.ingest([src / "A11"], "A")
+    assert [Path(h["source"]).name for h in kb.watch_new("near")["hits"]] == ["fuel-a11.md"]
