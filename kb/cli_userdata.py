@@ -81,7 +81,8 @@ def watch_list(ctx: click.Context, as_json: bool) -> None:
     if not rows:
         click.echo("No watched searches. Add one with `kb watch add NAME QUERY`.")
     for w in rows:
-        filters = " ".join(f"--{k} {v}" for k, v in w["filters"].items())
+        given = w["filters"].items()
+        filters = " ".join(f"--{k} {v}" for k, vs in given for v in (vs if isinstance(vs, list) else [vs]))
         click.echo(f"{w['name']}: {w['query']} {filters}".rstrip() + f"  ({w['new']} new)")
 
 

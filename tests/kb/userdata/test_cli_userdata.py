@@ -22,7 +22,7 @@ def test_watch_commands(two_collections: dict[str, Any]) -> None:
     kb, src = two_collections["kb"], two_collections["src"]
     assert _run(kb, "watch", "add", "fuel", "combustible", "--collection", "A", "-k", "5").exit_code == 0
     listed = _run(kb, "watch", "list")
-    assert "fuel: combustible --collection ['A']" in listed.output and "(0 new)" in listed.output
+    assert "fuel: combustible --collection A" in listed.output and "(0 new)" in listed.output
     write(src / "A9", "fuel-a9.md", FUEL.format(n=11, place="Puno"))
     kb.ingest([src / "A9"], "A")
     assert "(1 new)" in _run(kb, "watch", "list").output
