@@ -20,6 +20,7 @@ from kb.cli_accounts import ACCOUNT_COMMANDS
 from kb.cli_input import parse_assignments
 from kb.cli_read import READ_COMMANDS, open_kb, report_row
 from kb.cli_serve import serve
+from kb.cli_userdata import USERDATA_COMMANDS
 from kb.config import default_kb_path
 from kb.types import KBError
 
@@ -253,7 +254,7 @@ def app(ctx: click.Context, port: int, address: str, bootstrap: Path | None) -> 
     raise SystemExit(subprocess.call(cmd, env=env))
 
 
-for _command in (*READ_COMMANDS, *ACCOUNT_COMMANDS, serve):
+for _command in (*READ_COMMANDS, *ACCOUNT_COMMANDS, *USERDATA_COMMANDS, serve):
     cli.add_command(_command)
 
 

@@ -68,6 +68,7 @@ def report_row(r: Any) -> dict[str, Any]:
 @click.option("--collection", multiple=True, help="Collection name.")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "sparse"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON (schema in the README).")
+@click.option("--export", type=click.Path(dir_okay=False, path_type=Path), help="Also write the results as a ZIP.")
 @click.pass_context
 def search(
     ctx: click.Context,
@@ -84,6 +85,7 @@ def search(
     collection: tuple[str, ...],
     mode: str,
     as_json: bool,
+    export: Path | None,
 ) -> None:
     """Search in any of the four languages; "quoted phrases" match exactly.
 
@@ -105,6 +107,9 @@ def search(
     }
     check_filters(kb, filters)
     results = kb.search(query, k=k, filters=filters, mode=mode)
+    if export is not None:  # originals, documents.csv and index.md of the documents found
+        done = kb.export(results, export, title=f"kb search: {query}")
+        click.echo(f"exported {done['documents']} documents ({done['files']} files) to {export}", err=True)
     if as_json:
         rows = [kb.hit_json(r.best, passages=len(r.hits)) for r in results]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))

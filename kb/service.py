@@ -12,10 +12,11 @@ import numpy as np
 from kb.config import Config, default_kb_path
 from kb.read.context import ReadContext
 from kb.read.filter_values import UnknownValue, close_matches
-from kb.service_access import AccessVerbs, filter_dict
+from kb.service_access import AccessVerbs
 from kb.service_checks import CheckVerbs
 from kb.service_replicas import ReplicaVerbs
 from kb.service_reports import ReportVerbs
+from kb.service_userdata import UserDataVerbs
 from kb.service_writes import WriteVerbs
 from kb.store import FORMAT_VERSION, KBError, Store
 from kb.types import (
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from kb.write.context import WriteContext
 
 
-class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVerbs):
+class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVerbs, UserDataVerbs):
     """A knowledge base directory opened for search and ingest.
 
     Models load lazily on first use and stay loaded: build one instance per process, and one view
@@ -253,7 +254,7 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
             if scoped is None
             else search(self._reading(), query, k, scoped, mode=mode, per_doc=per_doc, snippets=snippets)
         )
-        self._audit("search", query=query, filters=filter_dict(f), ids=[r.doc_id for r in out])
+        self._audit("search", query=query, filters=f.as_dict(), ids=[r.doc_id for r in out])
         return out
 
     def similar(
@@ -266,7 +267,7 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
         f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
         scoped = self._scoped(f)
         out = [] if scoped is None else similar(self._reading(), doc_id_or_text, k, scoped)
-        self._audit("similar", query=doc_id_or_text[:200], filters=filter_dict(f), ids=[r.doc_id for r in out])
+        self._audit("similar", query=doc_id_or_text[:200], filters=f.as_dict(), ids=[r.doc_id for r in out])
         return out
 
     def document(self, doc_id: str) -> dict[str, Any] | None:

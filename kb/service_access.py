@@ -256,8 +256,3 @@ class AccessVerbs:
 
     def _doc_ids(self, results: Sequence[Any]) -> list[str]:
         return [r.doc_id for r in results]
-
-
-def filter_dict(f: Filters) -> dict[str, Any]:
-    """The filters a user set, for the audit trail."""
-    return {k: v for k in f.__slots__ if (v := getattr(f, k))}

@@ -25,6 +25,7 @@ class WriteVerbs:
     _require: Any
     _require_admin: Any
     _audit: Any
+    _watch_hook: Any
 
     def ingest(
         self,
@@ -52,9 +53,12 @@ class WriteVerbs:
         if collection is not None:
             check_collection(collection, star=False)
         self._require("write", collection)
+        hook = self._watch_hook()  # None when nobody watches a search: then ingest does no watch work
         report = run_ingest(
-            self._writer(), paths, collection, passwords=passwords, progress=progress, executor=executor
+            self._writer(), paths, collection, passwords=passwords, progress=progress, executor=executor, on_commit=hook
         )
+        if hook is not None:
+            hook.notify()
         stored = [r.doc_id for r in report.rows if r.doc_id and r.status in ("ingested", "updated")]
         self._audit("ingest", ids=stored, detail=f"{collection or 'default'}: {len(report.rows)} files")
         return report

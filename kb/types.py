@@ -190,6 +190,10 @@ class Filters:
     def __bool__(self) -> bool:
         return any(getattr(self, f) for f in self.__slots__)  # type: ignore[attr-defined]
 
+    def as_dict(self) -> dict[str, object]:
+        """The filters that are set (for the audit trail, a saved search, JSON)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k in self.__slots__ if (v := getattr(self, k))}  # type: ignore[attr-defined]
+
 
 # -- search-side values (filters, limits, errors) ------------------------------------------------
 from ingest.language import LANGS, OTHER  # noqa: E402 - kept beside what uses it
@@ -211,7 +215,7 @@ AUDIT_ACTIONS = (
     "login", "login_failed", "login_locked", "lockout", "logout", "search", "similar", "view", "download",
     "export", "brief", "compare", "entity", "upload", "ingest", "remove", "set", "relink", "grant", "revoke",
     "user_add", "user_disable", "user_enable", "passwd", "group_add", "group_join", "group_leave",
-    "token_create", "token_revoke",
+    "token_create", "token_revoke", "watch", "note",
 )  # fmt: skip
 
 

@@ -20,6 +20,7 @@ FRONT_ENDS = (
     "kb.cli_serve",
     "kb.cli_accounts",
     "kb.cli_audit",
+    "kb.cli_userdata",
     "kb.ui",
     "kb.api",
 )
@@ -44,6 +45,10 @@ LAYERS = {
     "kb.service_reports": 5,
     "kb.service_writes": 5,
     "kb.service_replicas": 5,
+    "kb.service_watch": 5,
+    "kb.service_notes": 5,
+    "kb.service_bulk": 5,
+    "kb.service_userdata": 5,
     "kb.reports": 4,  # below the facade that offers them as verbs; they reach the kb only through it
     "kb.cli": 7,
     "kb.cli_read": 7,
@@ -51,6 +56,7 @@ LAYERS = {
     "kb.cli_accounts": 7,
     "kb.cli_audit": 7,
     "kb.cli_serve": 7,
+    "kb.cli_userdata": 7,
     "kb.ui": 7,
     "kb.api": 7,
 }

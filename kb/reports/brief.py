@@ -69,6 +69,7 @@ def build_brief(kb: Facade, target: str, *, max_items: int = 12) -> Report:
         _actions(kb, docs, max_items),
         _european_practices(kb, docs, max_items=5),
         _read_first(kb, eid, docs, mentions_in),
+        _team_notes(kb, docs, max_items * 2),
     ]
     countries = ", ".join(entity.get("countries") or []) or "—"
     subtitle = f"{entity['type'].replace('_', ' ').lower()} · {countries} · {len(docs)} documents in the knowledge base"
@@ -245,3 +246,15 @@ def _read_first(kb: Facade, eid: str, docs: dict[str, Any], mentions: dict[str, 
             )
         )
     return Section("Documents to read first", tuple(lines))
+
+
+def _team_notes(kb: Facade, docs: dict[str, Any], limit: int) -> Section:
+    """What colleagues noted on these documents (newest first), with author and date, cited to the page."""
+    notes = sorted(kb.notes_for(list(docs)), key=lambda n: n["id"], reverse=True)[:limit]
+    lines = []
+    for n in notes:
+        doc = docs[n["doc_id"]]
+        text = f"{n['author']}, {n['created'][:10]}: {n['text']}"
+        cited = Citation(doc["id"], doc["title"] or "", doc["source"], n["page"], doc["lang"] or "und")
+        lines.append(Line(text, cited, n["quote"] or None, doc["lang"] if n["quote"] else None))
+    return Section("Team notes", tuple(lines), "Nobody has written a note on these documents yet.")

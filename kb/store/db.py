@@ -34,7 +34,9 @@ from typing import Any
 from kb.store.accounts import ACCOUNTS_SCHEMA
 from kb.store.files import open_private, private_dir
 from kb.store.manifest import FORMAT_VERSION, MANIFEST, read_manifest
+from kb.store.notes import NOTES_SCHEMA
 from kb.store.scope import ScopedConnections
+from kb.store.watches import WATCHES_SCHEMA
 from kb.types import KBError, LockHeld
 
 __all__ = ["FORMAT_VERSION", "KBError", "LockHeld", "Store"]
@@ -86,6 +88,8 @@ CREATE TABLE IF NOT EXISTS report (
 );
 """
     + ACCOUNTS_SCHEMA
+    + WATCHES_SCHEMA
+    + NOTES_SCHEMA
 )
 
 

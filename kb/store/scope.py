@@ -2,11 +2,12 @@
 
 Permissions are enforced here, under every query, instead of in each read: a scoped connection
 has TEMP views named like the tables (``documents``, ``chunks``, ``pages``, ``mentions``,
-``entities``, ...) and SQLite resolves an unqualified name in ``temp`` before ``main``. So every
-statement of :mod:`kb.store.reads` and :mod:`kb.store.lookups` — the search filters, document and
-entity views, facets and their counts, the brief's evidence, the ingest report — runs unchanged
-and cannot return a row of a collection outside the scope, including through a side door written
-later. A reference to a hidden document (a near-duplicate's ``near_dup_of``) reads as NULL.
+``entities``, ``watch_hits``, ``notes``, ...) and SQLite resolves an unqualified name in
+``temp`` before ``main``. So every statement of :mod:`kb.store.reads` and :mod:`kb.store.lookups`
+— the search filters, document and entity views, facets and their counts, the brief's evidence,
+the ingest report — runs unchanged and cannot return a row of a collection outside the scope,
+including through a side door written later. A reference to a hidden document (a
+near-duplicate's ``near_dup_of``) reads as NULL.
 
 The views read the scope from a TEMP table filled with bound parameters (no collection name is
 ever spliced into SQL). A scoped connection is read-only by construction: the views cannot be
@@ -47,6 +48,8 @@ CREATE TEMP VIEW actions AS SELECT * FROM main.actions a WHERE {_DOC_READABLE.fo
 CREATE TEMP VIEW affiliations AS SELECT * FROM main.affiliations a WHERE {_DOC_READABLE.format(ref="a.doc_id")};
 CREATE TEMP VIEW fingerprints AS SELECT * FROM main.fingerprints f WHERE {_DOC_READABLE.format(ref="f.doc_id")};
 CREATE TEMP VIEW report AS SELECT * FROM main.report r WHERE {_DOC_READABLE.format(ref="r.doc_id")};
+CREATE TEMP VIEW watch_hits AS SELECT * FROM main.watch_hits h WHERE {_DOC_READABLE.format(ref="h.doc_id")};
+CREATE TEMP VIEW notes AS SELECT * FROM main.notes n WHERE {_DOC_READABLE.format(ref="n.doc_id")};
 """
 
 

@@ -10,6 +10,7 @@ removed by the next writer.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,10 +68,32 @@ def keep_originals(store: Store, prepared: Prepared) -> tuple[dict[str, str], np
     return files, np.array(mask, dtype=bool)
 
 
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """What one batch commit published: its segment, the generation, the documents stored (post-commit hooks)."""
+
+    segment: int
+    generation: int
+    doc_ids: tuple[str, ...]
+
+
+#: called after each batch commit, under the writer lock, while the new segment's files certainly exist
+OnCommit = Callable[[Committed], None]
+
+
 def commit_batch(
-    ctx: WriteContext, prepared: Prepared, batch: Sequence[Todo], collection: str | None, clock: Stopwatch
+    ctx: WriteContext,
+    prepared: Prepared,
+    batch: Sequence[Todo],
+    collection: str | None,
+    clock: Stopwatch,
+    on_commit: OnCommit | None = None,
 ) -> list[ReportRow]:
-    """Store a prepared batch as one new segment and generation; returns the rows of the stored documents."""
+    """Store a prepared batch as one new segment and generation; returns the rows of the stored documents.
+
+    ``on_commit`` runs once the generation is committed (never when nothing was stored): the
+    facade matches the watched searches against the new segment there.
+    """
     from kb.store.segments import write_segment
 
     store = ctx.store
@@ -110,6 +133,8 @@ def commit_batch(
             store.db, store.segment_dir, dict.fromkeys([seg_id, *filters.missing(store.segment_dir, live)]), gen
         )
     clock.lap("store")
+    if on_commit is not None:
+        on_commit(Committed(seg_id, gen, tuple(a.doc_id for a in analysed)))
     return rows
 
 

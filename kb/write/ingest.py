@@ -20,7 +20,7 @@ from kb.faults import checkpoint
 from kb.store import writes as w
 from kb.store.lookups import next_report_run
 from kb.types import IngestReport, Progress, ReportRow
-from kb.write.commit import commit_batch
+from kb.write.commit import OnCommit, commit_batch
 from kb.write.compact import compact
 from kb.write.concurrency import Stopwatch
 from kb.write.context import WriteContext
@@ -66,11 +66,13 @@ def run_ingest(
     passwords: Sequence[str] = (),
     progress: Progress | None = None,
     executor: Executor | str | None = None,
+    on_commit: OnCommit | None = None,
 ) -> IngestReport:
     """Ingest files and folders (recursively) under the writer lock; one report row per file.
 
     With an ``executor`` the files are read, analysed and embedded elsewhere (a Ray cluster); this
-    process stays the one writer and commits each batch through the same path.
+    process stays the one writer and commits each batch through the same path. ``on_commit`` is
+    called after each batch's commit with what it stored (see :class:`kb.write.commit.Committed`).
     """
     if isinstance(executor, str):  # a Ray address
         from kb.write.distributed import RayExecutor
@@ -88,7 +90,7 @@ def run_ingest(
         with contextlib.closing(remote) if remote is not None else contextlib.nullcontext():  # stops the workers
             for i, batch in enumerate(batches):
                 tell = Progressed(progress, i * BATCH_DOCS, len(todo))
-                rows.extend(ingest_batch(ctx, batch, collection, limits, tell, remote))
+                rows.extend(ingest_batch(ctx, batch, collection, limits, tell, remote, on_commit))
         rows.extend(settle_copies(rows, same))
         with store.transaction():
             w.record_duplicate_paths(store, rows, collection)
@@ -105,6 +107,7 @@ def ingest_batch(
     limits: Any,
     tell: Progressed,
     remote: Iterator[Prepared] | None = None,
+    on_commit: OnCommit | None = None,
 ) -> list[ReportRow]:
     """One batch: read, analyse and embed (overlapped, or the executor's next batch), then one commit."""
     clock = Stopwatch(ctx.timings)
@@ -113,7 +116,7 @@ def ingest_batch(
         return in_input_order(prepared.rows, batch)
     checkpoint("embed")
     clock.lap("embed")
-    stored = commit_batch(ctx, prepared, batch, collection, clock)
+    stored = commit_batch(ctx, prepared, batch, collection, clock, on_commit)
     return in_input_order(prepared.rows + stored, batch)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,11 @@ def _marker(collection: str, i: int) -> str:
 def shared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("perm")
     kb = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
+    kb.add_user("root", "root-password", admin=True)
+    for user in USERS:  # each watches a search that every document matches, while it may read everything
+        kb.add_user(user, f"{user}-password")
+        kb.grant(user, "*", "read")
+        kb.as_user(user).watch_add("w", "patrulla Desaguadero", k=20)
     docs: dict[str, tuple[str, str]] = {}  # doc id -> (collection, marker)
     for coll in COLLECTIONS:
         folder = root / "src" / coll
@@ -67,9 +74,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         for row in report.rows:
             assert row.status == "ingested" and row.doc_id, row
             docs[row.doc_id] = (coll, Path(row.path).stem)
-    kb.add_user("root", "root-password", admin=True)
-    for user in USERS:
-        kb.add_user(user, f"{user}-password")
+            kb.note_add(row.doc_id, f"nota sobre {Path(row.path).stem}", quote=Path(row.path).stem)
     kb.add_group("team")
     dups = {
         r[0]: r[1] for r in kb.store.db.execute("SELECT id, near_dup_of FROM documents WHERE near_dup_of IS NOT NULL")
@@ -103,6 +108,14 @@ def _dump(value: Any) -> str:
     return json.dumps(value, default=repr, ensure_ascii=False)
 
 
+def _exported(view: KnowledgeBase, ids: list[str]) -> str:
+    """Everything in the ZIP the view exports of every id (names and contents)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        view.export([*ids, *view.search("patrulla", k=20)], Path(tmp) / "x.zip")
+        with zipfile.ZipFile(Path(tmp) / "x.zip") as zf:
+            return " ".join(n + " " + zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
+
+
 def _reads(view: KnowledgeBase, ids: list[str]) -> dict[str, Any]:
     """Every read verb's output for this view (errors as text: an error must not leak either)."""
     out: dict[str, Any] = {}
@@ -129,6 +142,12 @@ def _reads(view: KnowledgeBase, ids: list[str]) -> dict[str, Any]:
     call("brief", lambda: view.report_markdown(view.brief("Desaguadero")))
     call("compare", lambda: view.compare("patrulla"))
     call("list", lambda: view.evidence().document_list())
+    call("watch", lambda: view.watch_new("w", mark_seen=False))
+    call("watches", lambda: view.watches())
+    call("notes_search", lambda: view.notes_search("nota"))
+    call("notes_for", lambda: view.notes_for(ids))
+    call("batch", lambda: list(view.batch([{"query": "patrulla"}, {"query": "marcabx0", "collection": "B"}], k=20)))
+    call("export", lambda: _exported(view, ids))
     for i, doc in enumerate(ids):
         call(f"doc{i}", lambda doc=doc: view.document(doc))
         call(f"file{i}", lambda doc=doc: view.original_file(doc))
@@ -155,6 +174,9 @@ def test_no_read_verb_shows_an_unreadable_collection(shared: dict[str, Any], dra
         visible = {d for d, (c, _) in docs.items() if c in readable}
         for i, doc in enumerate(docs):
             assert (outputs[f"doc{i}"] is not None) == (doc in visible)
+        # what the user may read is all there: its watch hits, the notes, the exported originals
+        for name in ("watch", "notes_search", "notes_for", "export"):
+            assert all(docs[d][1] in _dump(outputs[name]) for d in visible), (user, name)
         # k is filled from what the user may read (a near-duplicate pair folds into one result)
         folded = 1 if {"A", "B"} <= readable else 0
         hits = view.search("patrulla", k=3)

@@ -32,6 +32,8 @@ def store(tmp_path: Path) -> Store:
                 db.execute(f"INSERT INTO {table} (doc_id) VALUES (?)", (doc,))
             db.execute("INSERT INTO fingerprints VALUES (?, x'00')", (doc,))
             db.execute("INSERT INTO report (run, path, status, doc_id) VALUES (1, ?, 'ingested', ?)", (doc, doc))
+            db.execute("INSERT INTO watch_hits (watch_id, doc_id, chunk_id, found) VALUES (1, ?, ?, 'now')", (doc, cid))
+            db.execute("INSERT INTO notes (doc_id, text, author, created) VALUES (?, 'n', 'u', 'now')", (doc,))
         db.execute("INSERT INTO report (run, path, status) VALUES (1, 'skipped.pdf', 'skipped')")
     return s
 
@@ -39,6 +41,7 @@ def store(tmp_path: Path) -> Store:
 TABLES = {
     "documents": "id", "document_paths": "doc_id", "pages": "doc_id", "chunks": "doc_id",
     "actions": "doc_id", "affiliations": "doc_id", "fingerprints": "doc_id", "report": "doc_id",
+    "watch_hits": "doc_id", "notes": "doc_id",
 }  # fmt: skip
 
 
