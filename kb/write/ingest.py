@@ -9,6 +9,7 @@ vanished before it was copied.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -51,12 +52,16 @@ def run_ingest(
     *,
     passwords: Sequence[str] = (),
     progress: Progress | None = None,
+    locked: bool = False,
 ) -> IngestReport:
-    """Ingest files and folders (recursively) under the writer lock; one report row per file."""
+    """Ingest files and folders (recursively) under the writer lock; one report row per file.
+
+    ``locked``: the caller holds the writer lock already (an upload places its files under it).
+    """
     files = list(expand(paths))
     store = ctx.store
     limits = read_limits(ctx.config, passwords)
-    with store.writer_lock():
+    with contextlib.nullcontext() if locked else store.writer_lock():
         store.remove_orphans()
         run = next_report_run(store)
         rows, todo, same = scan(store, files, collection, progress)
