@@ -188,3 +188,11 @@ def test_an_upload_over_the_limit_is_refused_unread(tmp_path: Path) -> None:
         [big, small] = kb.upload([("grande.txt", Endless()), ("pequeño.txt", b"x" * 2_000_000)])  # type: ignore[list-item]
         assert (big.status, big.reason) == (small.status, small.reason) == ("refused", "too_large")
         assert uploaded(kb) == {}
+
+
+def test_removing_an_uploaded_document_deletes_its_upload_copy(team: KnowledgeBase) -> None:
+    [border] = team.upload([("nota.txt", NOTE)], "border")
+    [plain] = team.upload([("nota.txt", NOTE + b" Sin coleccion.")])
+    assert len(uploaded(team)) == 2
+    assert team.remove(str(border.doc_id)) and team.remove(str(plain.doc_id))
+    assert uploaded(team) == {}, "a collection folder's copy goes too"
