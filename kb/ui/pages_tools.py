@@ -62,7 +62,7 @@ def _collection_label(name: str) -> str:
 @register("upload", "upload", order=60, allowed=can_upload)
 def page_upload(kb: KnowledgeBase) -> None:
     st.title(L("upload"))
-    st.caption(L("upload_note").format(mb=kb.max_upload_mb))
+    st.caption(L("upload_note").format(mb=int(kb.max_upload_mb)))
     ready, collection = upload_collection(kb)
     if not ready:
         return
