@@ -9,7 +9,6 @@ vanished before it was copied.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -50,18 +49,17 @@ def run_ingest(
     paths: Iterable[str | Path],
     collection: str | None,
     *,
+    locked: bool = False,  # the caller holds the writer lock already (an upload stages its files under it)
     passwords: Sequence[str] = (),
     progress: Progress | None = None,
-    locked: bool = False,
 ) -> IngestReport:
-    """Ingest files and folders (recursively) under the writer lock; one report row per file.
-
-    ``locked``: the caller holds the writer lock already (an upload places its files under it).
-    """
+    """Ingest files and folders (recursively) under the writer lock; one report row per file."""
     files = list(expand(paths))
     store = ctx.store
     limits = read_limits(ctx.config, passwords)
-    with contextlib.nullcontext() if locked else store.writer_lock():
+    from contextlib import nullcontext
+
+    with nullcontext() if locked else store.writer_lock():
         store.remove_orphans()
         run = next_report_run(store)
         rows, todo, same = scan(store, files, collection, progress)
