@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from kb.config import Config
 from kb.types import DEFAULT_COLLECTION, MAX_UPLOAD_MB, UPLOAD_FORMATS, UPLOAD_TYPES, Progress, UploadOutcome
@@ -247,11 +247,13 @@ def upload_files(
     collection: str | None,
     *,
     progress: Progress | None = None,
+    **ingest_options: Any,
 ) -> list[UploadOutcome]:
     """Stage and ingest uploaded files into ``collection`` (``None``: the default one); one outcome per file.
 
     The caller has checked that the principal may write ``collection``. Files over
-    :func:`upload_limit_mb` are refused.
+    :func:`upload_limit_mb` are refused. ``ingest_options`` go to :func:`kb.write.ingest.run_ingest` as
+    the facade's ``ingest`` passes them (hooks), so that an upload is ingested exactly as any file is.
 
     Raises:
         LockHeld: another process is writing this knowledge base; nothing was placed.
@@ -262,7 +264,8 @@ def upload_files(
     with ctx.store.writer_lock(), staged(ctx.store.root, files, max_mb, collection) as (placed, refused):
         outcomes.update(refused)
         if placed:
-            report = run_ingest(ctx, [p.path for p in placed], collection, progress=progress, locked=True)
+            paths = [p.path for p in placed]
+            report = run_ingest(ctx, paths, collection, progress=progress, locked=True, **ingest_options)
             rows = {str(Path(row.path).resolve()): row for row in report.rows}
             for item in placed:
                 row = rows.get(str(item.path.resolve()))
