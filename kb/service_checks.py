@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from kb.read.context import ReadContext
 from kb.read.filter_values import UnknownValue
@@ -19,6 +19,7 @@ class CheckVerbs:
     """Input checks over this knowledge base (mixed into ``KnowledgeBase``)."""
 
     config: Any
+    root: Path
 
     def _reading(self, *, view: bool = True) -> ReadContext:
         raise NotImplementedError  # KnowledgeBase gives the read's collaborators
@@ -70,3 +71,21 @@ class CheckVerbs:
         from kb.read.filter_values import entity_names
 
         return entity_names(self._reading(view=False))
+
+    @property
+    def max_upload_mb(self) -> int:
+        """The largest file an upload (``upload``, ``read_upload``) may be, in MB; never above ``max_file_mb``."""
+        from kb.write.uploads import upload_limit_mb
+
+        return upload_limit_mb(self.config)
+
+    def read_upload(self, name: str, data: bytes | BinaryIO) -> str:
+        """The text of an uploaded file, read as :meth:`read_file` reads and not kept (the precedent
+        finder's drafts): refused by name and size as an upload would be, parsed in the sandbox.
+
+        Raises:
+            ValueError: the file is refused or cannot be read; the message gives the reason code and why.
+        """
+        from kb.write.uploads import draft_text
+
+        return draft_text(Path(self.root), name, data, lambda path: self.read_file(path).text, self.max_upload_mb)

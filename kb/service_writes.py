@@ -1,4 +1,4 @@
-"""The facade's write verbs: ingest, remove, correct, relink, compact, reindex.
+"""The facade's write verbs: ingest, upload, remove, correct, relink, compact, reindex.
 
 :class:`kb.service.KnowledgeBase` inherits these. Each checks the principal first (writing a
 collection needs ``write`` on it; the whole-store operations need an administrator) and runs the
@@ -10,10 +10,11 @@ tell that it exists.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from kb.types import IngestReport, KBError, Progress
+from kb.types import DEFAULT_COLLECTION, IngestReport, KBError, Progress, UploadOutcome
 
 
 class WriteVerbs:
@@ -25,6 +26,7 @@ class WriteVerbs:
     _require: Any
     _require_admin: Any
     _audit: Any
+    _watch_hook: Any
     _watch_hook: Any
 
     def ingest(
@@ -62,6 +64,53 @@ class WriteVerbs:
         stored = [r.doc_id for r in report.rows if r.doc_id and r.status in ("ingested", "updated")]
         self._audit("ingest", ids=stored, detail=f"{collection or 'default'}: {len(report.rows)} files")
         return report
+
+    def upload(
+        self,
+        files: Sequence[tuple[str, bytes | BinaryIO]],
+        collection: str | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> list[UploadOutcome]:
+        """Keep uploaded ``(name, bytes or stream)`` files under ``<kb>/uploads`` and ingest them into
+        ``collection`` (``None`` or ``default``: the default one); one outcome per file, in order.
+
+        The one upload path of the app and the REST API (:mod:`kb.write.uploads`): names made safe,
+        type, size (``max_upload_mb``) and content checked before a file is kept, a refused or
+        skipped file taken back out. The same name uploaded again into the same collection is the
+        same path, so it updates that document (``updated``) instead of adding a second one; a new
+        version the ingest skips leaves the indexed one in place. Recorded once, as ``upload``.
+
+        Raises:
+            Forbidden: the principal may not write ``collection`` (checked before a byte is saved).
+            ValueError: ``collection`` is not a name a grant could name.
+            LockHeld: another process is writing this knowledge base; nothing was kept.
+        """
+        from kb.access.accounts import check_collection
+        from kb.write.uploads import upload_files
+
+        target = None if collection == DEFAULT_COLLECTION else collection
+        if target is not None:
+            check_collection(target, star=False)
+        self._require("write", target)
+        hook = self._watch_hook()  # uploads reach watched searches like any ingest
+        outcomes = upload_files(self._writer(), files, target, progress=progress, on_commit=hook)
+        if hook is not None:
+            hook.notify()
+        outcomes = [self._unnamed(o) for o in outcomes]
+        stored = [o.doc_id for o in outcomes if o.doc_id and o.status in ("ingested", "updated")]
+        self._audit("upload", ids=stored, detail=f"{target or DEFAULT_COLLECTION}: {len(outcomes)} files")
+        return outcomes
+
+    def _unnamed(self, out: UploadOutcome) -> UploadOutcome:
+        """``out`` without the id of a stored copy the principal may not read (a hidden document is never named)."""
+        from kb.store import reads
+
+        if out.status != "duplicate" or not out.doc_id or self.principal.owner:
+            return out
+        if reads.document_id_for(self._db, out.doc_id) is not None:
+            return out
+        return replace(out, doc_id=None, detail="the same content is already stored")
 
     def remove(self, doc_id_or_path: str) -> bool:
         """Remove a document (by id or source path) everywhere; ``False`` when there is no such document

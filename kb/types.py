@@ -34,6 +34,7 @@ __all__ = [
     "DOC_TYPES",
     "ENTITY_TYPES",
     "MAX_K",
+    "MAX_UPLOAD_MB",
     "PAGE_JOINER",
     "REGIONS",
     "SKIP_REASONS",
@@ -52,6 +53,9 @@ __all__ = [
     "RawDocument",
     "ReadError",
     "SearchResult",
+    "UPLOAD_FORMATS",
+    "UPLOAD_TYPES",
+    "UploadOutcome",
 ]
 
 #: The most results one search may ask for. Candidates grow with k (k x per_doc x 2), so an
@@ -137,6 +141,41 @@ class IngestReport:
     @property
     def skipped(self) -> tuple[ReportRow, ...]:
         return tuple(r for r in self.rows if r.status == "skipped")
+
+
+#: what an upload (the app, the REST API) may be, by extension -> the formats its content may sniff as
+UPLOAD_FORMATS: Mapping[str, tuple[str, ...]] = {
+    "pdf": ("pdf",),
+    "docx": ("docx",),
+    "html": ("html",),
+    "htm": ("html",),
+    "md": ("markdown", "html", "text"),
+    "markdown": ("markdown", "html", "text"),
+    "txt": ("text", "markdown", "html"),
+}
+UPLOAD_TYPES = tuple(sorted(UPLOAD_FORMATS))
+#: the largest upload, in MB (also never above the knowledge base's ``max_file_mb``)
+MAX_UPLOAD_MB = 50
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOutcome:
+    """What happened to one uploaded file: ``status`` as in an ingest report, or ``refused`` (never saved).
+
+    ``name`` is the name the file was uploaded under (the uploader's, not the saved one); ``reason``
+    is a skip code (:data:`SKIP_REASONS`) or a refusal's (``unsupported``, ``too_large``, ``empty``).
+    """
+
+    name: str
+    status: str
+    reason: str | None = None
+    detail: str | None = None
+    doc_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the file is in the knowledge base now (added, updated, unchanged or a duplicate)."""
+        return self.status not in ("skipped", "refused")
 
 
 #: document metadata a user may correct (``kb set``); a correction survives relink and re-ingest

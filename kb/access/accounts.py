@@ -50,7 +50,7 @@ def check_name(name: str, what: str = "user") -> str:
 
 def check_collection(name: str, *, star: bool = True) -> str:
     """A collection name grants and ingest accept (``star``: also ``*``, every collection, for grants)."""
-    if not (star and name == ALL_COLLECTIONS) and not COLLECTION.fullmatch(name or ""):
+    if not COLLECTION.fullmatch(name or "") or (name == ALL_COLLECTIONS and not star):
         raise ValueError(f"not a collection name: {name!r}")
     return name
 

@@ -42,7 +42,7 @@ def create_app(kb: Any) -> FastAPI:
     # limits per router, not on the app: the app's limiter answers before any middleware could shape it
     app.include_router(auth_router, prefix=PREFIX, max_body_size=MAX_FORM_BYTES)
     app.include_router(read_router, prefix=PREFIX, max_body_size=MAX_FORM_BYTES)
-    upload_limit = int(kb.config.max_file_mb) * 1024 * 1024 + UPLOAD_OVERHEAD
+    upload_limit = int(kb.max_upload_mb) * 1024 * 1024 + UPLOAD_OVERHEAD
     app.include_router(upload_router, prefix=PREFIX, max_body_size=upload_limit)
     app.add_middleware(Guards)
     return app

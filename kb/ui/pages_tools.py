@@ -1,4 +1,9 @@
-"""Upload page (checked, staged, ingested with progress) and the precedent finder."""
+"""Upload page and the precedent finder: thin over ``KnowledgeBase.upload`` and ``read_upload``.
+
+Names, sizes, content, placement under ``<kb>/uploads`` and the rollback of a refused or skipped
+file are the write path's (:mod:`kb.write.uploads`); this page picks the collection, shows the
+progress, and says what happened to each file in the interface language.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,10 @@ import re
 import streamlit as st
 
 from kb.service import KnowledgeBase
-from kb.types import Forbidden, KBError
+from kb.types import UPLOAD_TYPES, Forbidden, KBError
 from kb.ui.nav import L, register
 from kb.ui.pages_search import show_results, text_language
 from kb.ui.render import esc, export_markdown
-from kb.ui.uploads import MAX_UPLOAD_MB, UPLOAD_TYPES, ingest_uploads, read_draft
 
 STAGES = ("scan", "read", "analyse", "embed")
 
@@ -58,12 +62,12 @@ def _collection_label(name: str) -> str:
 @register("upload", "upload", order=60, allowed=can_upload)
 def page_upload(kb: KnowledgeBase) -> None:
     st.title(L("upload"))
-    st.caption(L("upload_note").format(mb=MAX_UPLOAD_MB))
+    st.caption(L("upload_note").format(mb=int(kb.max_upload_mb)))
     ready, collection = upload_collection(kb)
     if not ready:
         return
-    # The type list is only the browser's filter: uploads.stage checks suffix, size and content again.
-    files = st.file_uploader(L("upload_help"), type=UPLOAD_TYPES, accept_multiple_files=True, key="uploads")
+    # The type list is only the browser's filter: kb.upload checks suffix, size and content again.
+    files = st.file_uploader(L("upload_help"), type=list(UPLOAD_TYPES), accept_multiple_files=True, key="uploads")
     if not files:
         return
     if not st.button(L("ingest"), type="primary", key="ingest"):
@@ -75,7 +79,7 @@ def page_upload(kb: KnowledgeBase) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"{label} {int(done)}/{int(total)}")
 
     try:
-        outcomes = ingest_uploads(kb, [(f.name, f.getvalue()) for f in files], progress=progress, collection=collection)
+        outcomes = kb.upload([(f.name, f.getvalue()) for f in files], collection, progress=progress)
     except Forbidden as exc:  # the grant changed since the page was drawn: nothing was kept
         bar.empty()
         st.error(f"{L('forbidden')}: {esc(exc)}")
@@ -99,10 +103,10 @@ def page_precedents(kb: KnowledgeBase) -> None:
     st.title(L("precedents"))
     st.caption(L("precedents_help"))
     text = st.text_area(L("paste"), height=180, key="precedent_text")
-    draft = st.file_uploader(L("draft"), type=UPLOAD_TYPES, key="precedent_file")
+    draft = st.file_uploader(L("draft"), type=list(UPLOAD_TYPES), key="precedent_file")
     if draft is not None:
         try:
-            text = read_draft(kb, draft.name, draft.getvalue())
+            text = kb.read_upload(draft.name, draft.getvalue())
         except ValueError as exc:
             st.error(f"{esc(draft.name)}: {esc(exc)}")
             return

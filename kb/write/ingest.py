@@ -63,6 +63,7 @@ def run_ingest(
     paths: Iterable[str | Path],
     collection: str | None,
     *,
+    locked: bool = False,  # the caller holds the writer lock already (an upload stages its files under it)
     passwords: Sequence[str] = (),
     progress: Progress | None = None,
     executor: Executor | str | None = None,
@@ -81,7 +82,9 @@ def run_ingest(
     files = list(expand(paths))
     store = ctx.store
     limits = read_limits(ctx.config, passwords)
-    with store.writer_lock():
+    from contextlib import nullcontext
+
+    with nullcontext() if locked else store.writer_lock():
         store.remove_orphans()
         run = next_report_run(store)
         rows, todo, same = scan(store, files, collection, progress)

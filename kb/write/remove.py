@@ -45,12 +45,13 @@ def remove_document(ctx: WriteContext, doc_id_or_path: str) -> bool:
 
 def _delete_copies(store: Store, file: str | None, paths: Sequence[str]) -> None:
     """Delete a removed document's original under ``files/`` (unless another document shares it) and
-    the files the app placed under ``<kb>/uploads`` for it. Sources elsewhere are the user's, left alone.
+    the files an upload placed under ``<kb>/uploads`` (or a collection's folder there) for it. Sources
+    elsewhere are the user's, left alone.
     """
     if file and not file_in_use(store, file):
         (store.root / file).unlink(missing_ok=True)
     uploads = (store.root / "uploads").resolve()
     for p in paths:
         path = Path(p)
-        if path.parent.resolve() == uploads and not path_in_use(store, p):
+        if uploads in path.resolve().parents and not path_in_use(store, p):
             path.unlink(missing_ok=True)

@@ -189,10 +189,29 @@ def test_uploading_a_copy_of_a_hidden_document_does_not_name_it(site: Site) -> N
     files = {"files": ("copia.md", SECRET.encode("utf-8"))}
     r = site.client("dora").post("/documents", files=files, data={"collection": "drafts"})
     assert r.status_code == 201, r.text
-    (row,) = r.json()["files"]
-    assert row["doc_id"] is None and site.secret not in r.text and "zorblax" not in r.text
+    (row,) = r.json()["files"]  # a copy in another collection is dora's own document, never "duplicate of"
+    assert row["status"] == "ingested" and row["doc_id"] != site.secret
+    assert site.secret not in r.text and "zorblax" not in r.text
     r = site.client("bob").post("/documents", files=files, data={"collection": "police"})  # bob reads it
     assert r.json()["files"][0] == {**r.json()["files"][0], "status": "duplicate", "doc_id": site.secret}
+
+
+@pytest.mark.slow  # two ingests in the parser sandbox
+def test_uploading_a_new_version_updates_the_document(site: Site) -> None:
+    bob = site.client("bob")
+    first = {"files": ("parte semanal.md", b"# Parte semanal\n\nPatrulla en el puerto de Guaqui.\n")}
+    r = bob.post("/documents", files=first, data={"collection": "police"})
+    assert r.status_code == 201, r.text
+    (row,) = r.json()["files"]
+    assert row["status"] == "ingested"
+    second = {"files": ("parte semanal.md", b"# Parte semanal\n\nPatrulla en el puerto de Guaqui y en Tiquina.\n")}
+    r = bob.post("/documents", files=second, data={"collection": "police"})
+    assert r.status_code == 201, r.text
+    assert r.json()["files"] == [{**row, "status": "updated", "detail": r.json()["files"][0]["detail"]}]
+    doc = bob.get(f"/documents/{row['doc_id']}").json()
+    assert "Tiquina" in json.dumps(doc) and doc["source"].endswith("/parte semanal.md")
+    r = bob.post("/documents", files=second, data={"collection": "a/b"})
+    assert r.status_code == 422 and r.json()["error"] == "invalid"
 
 
 def test_oversized_bodies_are_refused_with_413(site: Site) -> None:

@@ -9,7 +9,6 @@ import pytest
 
 from ingest.readers.docx import MAX_XML_ELEMENTS
 from kb.service import KnowledgeBase
-from kb.ui.uploads import read_draft
 from tests.helpers import FakeEmbedder, cards, docx_bytes, paragraph_bomb, run_app, shown
 
 
@@ -42,8 +41,8 @@ def test_a_draft_is_parsed_in_the_sandbox_with_the_kbs_budget(tmp_path: Path, mo
     monkeypatch.setattr(sandbox, "read_isolated", hanging)
     with KnowledgeBase.open(tmp_path / "kb", embedder_impl=FakeEmbedder(), file_timeout_s=1.5) as kb:
         with pytest.raises(ValueError, match=r"^timeout: parsing took longer than 1.5 s"):
-            read_draft(kb, "hang.txt", b"Borrador sobre el control migratorio en Desaguadero.")
-        assert read_draft(kb, "nota.txt", b"Borrador sobre Desaguadero.") == "Borrador sobre Desaguadero."
+            kb.read_upload("hang.txt", b"Borrador sobre el control migratorio en Desaguadero.")
+        assert kb.read_upload("nota.txt", b"Borrador sobre Desaguadero.") == "Borrador sobre Desaguadero."
         [limits, _] = seen
         assert limits.timeout_s == 1.5 and limits.max_memory_mb == kb.config.max_parser_memory_mb
         assert not [p for p in (Path(kb.root) / "uploads").iterdir()], "the draft is not kept"

@@ -269,12 +269,10 @@ def test_admin_uploads_into_a_new_collection(fresh_team_kb: KnowledgeBase) -> No
 
 def test_a_refused_upload_keeps_nothing(fresh_team_kb: KnowledgeBase) -> None:
     """The facade refuses a collection the user may not write (a grant taken back meanwhile): nothing stays."""
-    from kb.ui.uploads import ingest_uploads
-
     bob = fresh_team_kb.as_user("bob")
     before = fresh_team_kb.stats()["documents"]
     with pytest.raises(Forbidden):
-        ingest_uploads(bob, [("note.txt", b"Nota sobre Tacna.")], collection="police")
+        bob.upload([("note.txt", b"Nota sobre Tacna.")], "police")
     uploads = Path(fresh_team_kb.root) / "uploads"
     assert [p for p in uploads.rglob("*") if p.is_file()] == []
     assert fresh_team_kb.stats()["documents"] == before
