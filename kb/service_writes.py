@@ -27,7 +27,6 @@ class WriteVerbs:
     _require_admin: Any
     _audit: Any
     _watch_hook: Any
-    _watch_hook: Any
 
     def ingest(
         self,
