@@ -51,6 +51,8 @@ class CurationVerbs:
         from kb.store.curations import entity_id_taken
 
         self._known(entity)
+        if new_id is not None and entity_id_taken(self._db, new_id):
+            raise ValueError(f"the entity id {new_id!r} is taken: merge into it instead")
         target = new_id or f"{entity.split(':', 1)[0]}:{slug(surface)}"
         n = 2
         while new_id is None and entity_id_taken(self._db, target):
