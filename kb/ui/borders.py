@@ -19,6 +19,10 @@ PATH = Path(__file__).resolve().parent / "data" / "borders.geojson"
 
 Box = tuple[float, float, float, float]  # west, south, east, north (degrees)
 
+#: the least width of a map's box in its height (degrees): crossings along a north-south border
+#: (the Andes) would otherwise give a thin strip with no neighbour country in sight
+WIDE = 1.3
+
 
 @lru_cache(maxsize=1)
 def _countries() -> tuple[tuple[str, tuple[tuple[tuple[float, float], ...], ...]], ...]:
@@ -37,13 +41,16 @@ def _countries() -> tuple[tuple[str, tuple[tuple[tuple[float, float], ...], ...]
 
 
 def box_around(points: Iterable[tuple[float, float]], margin: float = 2.0, least: float = 6.0) -> Box | None:
-    """The box holding ``(lon, lat)`` points plus ``margin`` degrees, at least ``least`` degrees wide and tall."""
+    """The box holding ``(lon, lat)`` points plus ``margin`` degrees, at least ``least`` degrees wide and
+    tall and at least :data:`WIDE` times as wide as tall."""
     pts = list(points)
     if not pts:
         return None
     west, east = min(p[0] for p in pts) - margin, max(p[0] for p in pts) + margin
     south, north = min(p[1] for p in pts) - margin, max(p[1] for p in pts) + margin
-    grow_x, grow_y = max(0.0, least - (east - west)) / 2, max(0.0, least - (north - south)) / 2
+    width, height = max(least, east - west), max(least, north - south)
+    width, height = max(width, height * WIDE), max(height, width / WIDE / 2)  # a landscape map, not a strip
+    grow_x, grow_y = (width - (east - west)) / 2, (height - (north - south)) / 2
     return (
         max(-180.0, west - grow_x),
         max(-85.0, south - grow_y),

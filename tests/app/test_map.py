@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from kb.service import KnowledgeBase
 from kb.ui.borders import _area, borders_in, box_around, clip
 from tests.helpers import run_app
@@ -19,8 +21,8 @@ def test_clip_keeps_the_part_inside_the_box() -> None:
 def test_box_around_has_a_margin_and_a_least_size() -> None:
     assert box_around([]) is None
     west, south, east, north = box_around([(-69.0, -16.5)])  # type: ignore[misc]
-    assert east - west == 6 and north - south == 6 and west < -69 < east
-    assert box_around([(-80, -20), (-60, 0)], margin=1) == (-81, -21, -59, 1)
+    assert east - west == pytest.approx(7.8) and north - south == 6 and west < -69 < east
+    assert box_around([(-80, -20), (-60, 0)], margin=1) == pytest.approx((-84.3, -21, -55.7, 1))
 
 
 def test_borders_in_the_andes_name_the_andean_countries_only() -> None:
