@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from kb.types import ENTITY_TYPES, NotFound
+from kb.types import DEFAULT_COLLECTION, ENTITY_TYPES, NotFound
 
 
 class CurationVerbs:
@@ -96,7 +96,8 @@ class CurationVerbs:
         return self._curate("wrong", entity, value=surface, doc_id=doc_id)
 
     def curations(self) -> list[dict[str, Any]]:
-        """The curations the principal can see, oldest first (kind, entity, target, value, doc_id, at, user)."""
+        """The curations the principal can see (it reads every collection each one affected), oldest first:
+        kind, entity, target, value, doc_id, at, user."""
         from kb.store.curations import FIELDS, curation_rows
 
         return [{f: r[f] for f in FIELDS} for r in curation_rows(self._db)]
@@ -126,14 +127,17 @@ class CurationVerbs:
         self._audit("curate_import", detail=f"{n} entity curations")
         return n
 
-    def entity_duplicates(self, limit: int = 50, threshold: float | None = None) -> list[dict[str, Any]]:
+    def entity_duplicates(
+        self, limit: int = 50, threshold: float | None = None, of: str | None = None
+    ) -> list[dict[str, Any]]:
         """Pairs of readable entities whose names are near-identical (accents, languages, spelling),
-        not rejected before: ``{a, a_name, a_mentions, b, b_name, b_mentions, type, score}``, best first."""
+        not rejected before: ``{a, a_name, a_mentions, b, b_name, b_mentions, type, score}``, best first;
+        with ``of``, only that entity's pairs (an entity page). Over the 5,000 most mentioned entities."""
         from kb.read.duplicates import THRESHOLD, duplicate_pairs
         from kb.store.curations import entity_names, rejected_pairs
 
         rows = entity_names(self._db, 5000)
-        return duplicate_pairs(rows, rejected_pairs(self.store.db), threshold or THRESHOLD, limit)
+        return duplicate_pairs(rows, rejected_pairs(self.store.db), threshold or THRESHOLD, limit, of)
 
     def reject_duplicate(self, a: str, b: str) -> None:
         """Remember that ``a`` and ``b`` are different entities: the pair is not proposed again."""
@@ -153,13 +157,15 @@ class CurationVerbs:
             raise NotFound(f"no entity {entity!r}")
         return entity
 
-    def _permitted(self, entities: Iterable[str], docs: set[str]) -> None:
-        """Write on every collection mentioning ``entities`` or holding ``docs``, else Forbidden."""
+    def _permitted(self, entities: Iterable[str], docs: set[str]) -> list[str]:
+        """Write on every collection mentioning ``entities`` or holding ``docs``, else Forbidden; returns them."""
         from kb.store.curations import collections_mentioning, collections_of
 
         db = self.store.db  # unscoped: a collection the principal cannot read is affected too
-        for collection in sorted(collections_mentioning(db, entities) | collections_of(db, docs), key=str):
+        affected = sorted(collections_mentioning(db, entities) | collections_of(db, docs), key=str)
+        for collection in affected:
             self._require("write", collection)
+        return [c or DEFAULT_COLLECTION for c in affected]
 
     def _curate(self, kind: str, entity: str, **fields: Any) -> int:
         from kb.write.curation import affected_documents, curate
@@ -173,8 +179,8 @@ class CurationVerbs:
         }
         row |= fields | {"at": _now(self.clock), "user": self._actor}
         docs = affected_documents(self._writer(), row)
-        self._permitted([entity, row["target"]] if kind == "merge" else [entity], docs)
-        changed = int(curate(self._writer(), row))
+        affected = self._permitted([entity, row["target"]] if kind == "merge" else [entity], docs)
+        changed = int(curate(self._writer(), row, affected))
         what = " ".join(str(row[k]) for k in ("entity", "target", "value") if row[k])
         self._audit("curate", query=what, ids=sorted(docs), detail=kind)
         return changed

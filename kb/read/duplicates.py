@@ -20,10 +20,15 @@ THRESHOLD = 88.0
 
 
 def duplicate_pairs(
-    rows: Sequence[Any], rejected: Iterable[tuple[str, str]], threshold: float = THRESHOLD, limit: int = 100
+    rows: Sequence[Any],
+    rejected: Iterable[tuple[str, str]],
+    threshold: float = THRESHOLD,
+    limit: int = 100,
+    of: str | None = None,
 ) -> list[dict[str, Any]]:
     """Pairs of entities (``rows``: id, name, type, aliases, n) of one type with near-identical names,
-    best first, ``a`` before ``b`` by id; a pair in ``rejected`` (sorted ids) is left out."""
+    best first, ``a`` before ``b`` by id; a pair in ``rejected`` (sorted ids) is left out. With ``of``,
+    only the pairs of that entity (its names against all: what one entity's page needs, much faster)."""
     import numpy as np
     from rapidfuzz import fuzz, process
 
@@ -35,11 +40,13 @@ def duplicate_pairs(
             owner.append(i)
     if not names:
         return []
-    scores = process.cdist(names, names, scorer=fuzz.token_sort_ratio, score_cutoff=threshold, workers=1)
+    mine = [i for i, o in enumerate(owner) if of is None or rows[o]["id"] == of]
+    queries = [names[i] for i in mine]
+    scores = process.cdist(queries, names, scorer=fuzz.token_sort_ratio, score_cutoff=threshold, workers=-1)
     best: dict[tuple[int, int], float] = {}
     for x, y in zip(*np.nonzero(scores), strict=True):
-        a, b = owner[x], owner[y]
-        if a < b and rows[a]["type"] == rows[b]["type"]:
+        a, b = sorted((owner[mine[x]], owner[y]))
+        if a != b and rows[a]["type"] == rows[b]["type"]:
             best[(a, b)] = max(best.get((a, b), 0.0), float(scores[x, y]))
     skip = set(rejected)
     out = []

@@ -2,8 +2,10 @@
 
 A curation is an overlay on the gazetteer kept in the knowledge base: rows applied in order (by
 ``id``) wherever entity linking happens (ingest, ``kb relink``), so they survive both. Only rows
-live here; what a row means is :mod:`kb.write.curation`. A ``wrong`` curation names one document
-(``doc_id``), so the table has a scoped view (:mod:`kb.store.scope`).
+live here; what a row means is :mod:`kb.write.curation`. A row names entities and maybe a
+document of some collections, so the table has a scoped view (:mod:`kb.store.scope`): a principal
+sees a row when it reads its document and every collection the curation affected when it was made
+(``collections``, a JSON list; ``["*"]`` for an imported row: only the owner and full readers see it).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 CURATIONS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS curations (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, entity TEXT NOT NULL, target TEXT,
-    value TEXT, doc_id TEXT, at TEXT NOT NULL, user TEXT NOT NULL
+    value TEXT, doc_id TEXT, at TEXT NOT NULL, user TEXT NOT NULL, collections TEXT NOT NULL DEFAULT '["*"]'
 );
 CREATE TABLE IF NOT EXISTS duplicate_rejections (
     a TEXT NOT NULL, b TEXT NOT NULL, at TEXT NOT NULL, user TEXT NOT NULL, PRIMARY KEY (a, b)
@@ -32,11 +34,11 @@ def curation_rows(db: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in db.execute("SELECT * FROM curations ORDER BY id")]
 
 
-def add_curation(db: sqlite3.Connection, row: dict[str, Any]) -> int:
-    """Append one curation (``FIELDS``); returns its id."""
+def add_curation(db: sqlite3.Connection, row: dict[str, Any], collections: Sequence[str] = ("*",)) -> int:
+    """Append one curation (``FIELDS``) that affected ``collections``; returns its id."""
     cur = db.execute(
-        "INSERT INTO curations (kind, entity, target, value, doc_id, at, user) VALUES (?,?,?,?,?,?,?)",
-        tuple(row.get(f) for f in FIELDS),
+        "INSERT INTO curations (kind, entity, target, value, doc_id, at, user, collections) VALUES (?,?,?,?,?,?,?,?)",
+        (*(row.get(f) for f in FIELDS), json.dumps(sorted(collections))),
     )
     return int(cur.lastrowid or 0)
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from kb.service import KnowledgeBase
 from kb.ui.borders import borders_in, box_around
+from kb.ui.curate import curate_box
 from kb.ui.nav import L, link, param, register
 from kb.ui.render import CSS, LANG_NAMES, anchor, bullets, chip, esc
 
@@ -226,6 +227,8 @@ def page_entity(kb: KnowledgeBase) -> None:
             )
     st.subheader(L("mentioned_in"))
     st.markdown(bullets(_document_line(d) for d in view["documents"]), unsafe_allow_html=True)
+    if view["type"] != "DATE":
+        curate_box(kb, view)
 
 
 @register("crossings", "crossings", order=50)

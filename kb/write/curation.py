@@ -188,9 +188,10 @@ def affected_documents(ctx: WriteContext, row: Mapping[str, Any]) -> set[str]:
     return {doc for _, doc, _ in _changes(ctx.store.db, row)}
 
 
-def curate(ctx: WriteContext, row: Mapping[str, Any]) -> int:
+def curate(ctx: WriteContext, row: Mapping[str, Any], collections: Sequence[str]) -> int:
     """Record one curation and apply it to the stored mentions now (a new generation); returns how
-    many chunks changed. Merges, splits and removals read only the chunks that mention the entity;
+    many chunks changed. ``collections`` are those it affects (who may see the row). Merges, splits
+    and removals read only the chunks that mention the entity;
     an added alias is looked for in every chunk."""
     store = ctx.store
     changed = 0
@@ -198,7 +199,7 @@ def curate(ctx: WriteContext, row: Mapping[str, Any]) -> int:
         db = store.db
         base = stored_describe(ctx)
         before = {row["entity"]: base(row["entity"])}  # the row a split's new entity takes its type from
-        cur.add_curation(db, dict(row))
+        cur.add_curation(db, dict(row), collections)
         mentioned: set[str] = set()
         for chunk_id, _doc, new in list(_changes(db, row)):
             cur.replace_chunk_mentions(db, chunk_id, new)

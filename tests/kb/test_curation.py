@@ -158,5 +158,7 @@ def test_writers_only_and_duplicates_only_over_readable(kb: Any) -> None:
     kb.rename_entity(twin, "PNP (Peru)")
     assert ("org:pnp", twin) in {(p["a"], p["b"]) for p in kb.entity_duplicates()}
     assert all(twin not in (p["a"], p["b"]) for p in bob.entity_duplicates())
+    assert [r["kind"] for r in kb.curations()] == ["rename", "split", "rename"]
+    assert [r["kind"] for r in bob.curations()] == ["rename"]  # the customs curations stay hidden from bob
     with pytest.raises(NotFound):
         bob.merge_entities(twin, "org:pnp")
