@@ -50,7 +50,7 @@ class Overlay:
         """The entity ids whose stored row a curation changes."""
         out: set[str] = set()
         for r in self.rows:
-            out.add(r["target"] if r["kind"] in ("merge", "split") else r["entity"])
+            out |= {r["entity"], r["target"]} if r["kind"] in ("merge", "split") else {r["entity"]}
         return out
 
     def apply(
@@ -108,18 +108,15 @@ class Overlay:
             aliases = list(aliases)
             for r in self.rows:
                 kind, value = r["kind"], r["value"]
-                if kind == "merge" and r["target"] == eid:
-                    src = base(r["entity"])
-                    aliases += [a for a in ([src[0]] if src else []) if a not in aliases and a != name]
-                if r["entity"] != eid:
-                    continue
+                if r["entity"] != eid:  # a merged entity's name is not made an alias: it may come from
+                    continue  # a collection that readers of the target cannot read
                 if kind == "rename":
                     name = value
                 elif kind == "retype":
                     etype = value
                 elif kind == "alias_add" and value not in aliases:
                     aliases.append(value)
-                elif kind == "alias_remove":
+                elif kind in ("alias_remove", "split"):  # a split surface names the new entity now
                     aliases = [a for a in aliases if alias_key(a) != alias_key(value)]
             return (name, etype, aliases, *rest)  # type: ignore[return-value]
 

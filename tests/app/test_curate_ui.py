@@ -30,6 +30,7 @@ def test_a_duplicate_is_offered_and_can_be_rejected(fresh_kb: KnowledgeBase, tmp
     (tmp_path / "pnp.md").write_text("# Nota\n\nLa PNP informa sobre el puente.\n", encoding="utf-8")
     fresh_kb.ingest([tmp_path / "pnp.md"])
     new = fresh_kb.split_entity("org:pnp", "PNP", "org:pnp-ner")  # what NER would have made of "PNP"
+    fresh_kb.rename_entity(new, "Policia Nacional de Peru")
     at = run_app(fresh_kb, page="entity", id=new, ui="es")
     assert not at.exception and box(at).label == "Corregir esta entidad"
     at.button(key="kb_diff_org:pnp").click().run()

@@ -56,7 +56,9 @@ def test_curate_commands(kb: Any, tmp_path: Path) -> None:
 
 def test_duplicates_and_reject(kb: Any) -> None:
     ok(run(kb, "split", "org:pnp", "PNP", "--id", "org:pnp-ner"))
-    assert "org:pnp (National Police of Peru, 1)  ~  org:pnp-ner (PNP, 2)" in ok(run(kb, "duplicates"))
+    ok(run(kb, "rename", "org:pnp-ner", "Policia Nacional de Peru"))
+    out = ok(run(kb, "duplicates"))
+    assert "org:pnp (National Police of Peru, 1)  ~  org:pnp-ner (Policia Nacional de Peru, 2)" in out
     ok(run(kb, "reject", "org:pnp", "org:pnp-ner"))
     assert json.loads(ok(run(kb, "duplicates", "--json"))) == []
 

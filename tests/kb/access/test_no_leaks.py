@@ -67,6 +67,10 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         for row in report.rows:
             assert row.status == "ingested" and row.doc_id, row
             docs[row.doc_id] = (coll, Path(row.path).stem)
+    for coll in COLLECTIONS:  # entity curations naming a marker: an entity only this collection mentions
+        marker = _marker(coll, 0)
+        kb.add_alias("org:pnp", marker)
+        kb.split_entity("org:pnp", marker, f"org:{marker}")
     kb.add_user("root", "root-password", admin=True)
     for user in USERS:
         kb.add_user(user, f"{user}-password")
@@ -129,6 +133,8 @@ def _reads(view: KnowledgeBase, ids: list[str]) -> dict[str, Any]:
     call("brief", lambda: view.report_markdown(view.brief("Desaguadero")))
     call("compare", lambda: view.compare("patrulla"))
     call("list", lambda: view.evidence().document_list())
+    call("curations", lambda: view.curations())
+    call("duplicates", lambda: view.entity_duplicates(limit=1000, threshold=50))
     for i, doc in enumerate(ids):
         call(f"doc{i}", lambda doc=doc: view.document(doc))
         call(f"file{i}", lambda doc=doc: view.original_file(doc))
