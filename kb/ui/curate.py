@@ -37,7 +37,7 @@ def curate_box(kb: KnowledgeBase, view: dict[str, Any]) -> None:
     eid = view["id"]
     with st.expander(L("curate")):
         if _DONE in st.session_state:
-            st.success(L("curate_done").format(n=st.session_state.pop(_DONE)))
+            st.success(esc(L("curate_done").format(n=st.session_state.pop(_DONE))))
         st.caption(L("curate_help"))
         merge, rename = st.columns(2)
         with merge:
@@ -55,7 +55,7 @@ def curate_box(kb: KnowledgeBase, view: dict[str, Any]) -> None:
             other, other_name = (p["b"], p["b_name"]) if p["a"] == eid else (p["a"], p["a_name"])
             text, same, different = st.columns([4, 1, 1])
             text.markdown(
-                f"{anchor(link(page='entity', id=other), other_name)} · {esc(other)} · {p['score']:.0f}%",
+                f"{anchor(link(page='entity', id=other), other_name)} · {esc(other)} · {esc(round(p['score']))}%",
                 unsafe_allow_html=True,
             )
             if same.button(L("curate_same"), key=f"kb_same_{other}"):
