@@ -19,6 +19,7 @@ from kb.faults import checkpoint
 from kb.read.context import ReadContext
 from kb.read.hits import build_hits
 from kb.store import reads
+from kb.store.curations import merged_into
 from kb.types import Filters, Hit, SearchResult
 
 QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|«([^»]+)»')
@@ -38,7 +39,7 @@ def resolve_entity(ctx: ReadContext, value: str) -> str:
         return value
     ent = ctx.gazetteer.lookup(value)
     if ent is not None:
-        return str(ent.id)
+        return merged_into(ctx.db, str(ent.id))  # "SUNAT" after org:sunat was merged into another entity
     return reads.entity_id_named(ctx.db, value) or value
 
 

@@ -126,3 +126,17 @@ def entity_type(db: sqlite3.Connection, entity_id: str) -> str | None:
 def entity_id_taken(db: sqlite3.Connection, entity_id: str) -> bool:
     """Whether any entity has this id, in any collection (a new id must not collide with a hidden one)."""
     return db.execute("SELECT 1 FROM main.entities WHERE id = ?", (entity_id,)).fetchone() is not None
+
+
+def merged_into(db: sqlite3.Connection, entity_id: str) -> str:
+    """The entity ``entity_id`` was last merged into (following chains), as far as ``db`` sees the
+    curations; ``entity_id`` itself when it was never merged."""
+    seen = {entity_id}
+    while True:
+        row = db.execute(
+            "SELECT target FROM curations WHERE kind = 'merge' AND entity = ? ORDER BY id DESC LIMIT 1", (entity_id,)
+        ).fetchone()
+        if row is None or row[0] in seen:
+            return entity_id
+        entity_id = row[0]
+        seen.add(entity_id)

@@ -40,6 +40,7 @@ def test_merge_moves_mentions_and_survives_relink_and_reingest(kb: Any, tmp_path
     assert "SUNAT (Peru customs and tax administration)" not in merged["aliases"]  # it may be a hidden name
     kb.relink()
     assert docs(kb, "org:sunat") == [] and len(docs(kb, "org:pnp")) == 2
+    assert kb.entity("SUNAT")["id"] == "org:pnp"  # a name of the merged entity leads to the one it joined
     (tmp_path / "docs" / "customs" / "sunat.md").write_text(SUNAT + "Otra vez la SUNAT.\n", encoding="utf-8")
     report = kb.ingest([tmp_path / "docs" / "customs"], "customs")
     assert report.count("updated") == 1
