@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ingest.gazetteer import Gazetteer, GazetteerEntry, alias_key
@@ -41,7 +42,7 @@ class Overlay:
 
     def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
         self.rows = tuple(dict(r) for r in rows)
-        self._finders: dict[int, Gazetteer] = {}
+        self._aliases: Gazetteer | bool | None = None  # built on first use; False: no alias added
 
     def __bool__(self) -> bool:
         return bool(self.rows)
@@ -56,16 +57,28 @@ class Overlay:
     def apply(
         self, doc_id: str, texts: Sequence[str], mentions: Sequence[Sequence[Mention]]
     ) -> tuple[tuple[Mention, ...], ...]:
-        """Each chunk's mentions after every curation, in the order they were made."""
+        """Each chunk's mentions after every curation, in the order they were made.
+
+        The added aliases are first looked for in the text in one pass (one matcher for all of them: a
+        matcher per alias would fold every chunk's words once per alias); what each row does to the
+        mentions then follows in order, so a later removal or merge still applies to what they found.
+        """
         out = [list(ms) for ms in mentions]
-        for i, row in enumerate(self.rows):
-            for c, text in enumerate(texts):
-                out[c] = self._one(i, row, doc_id, text, out[c])
+        finder = self._finder()
+        for c, text in enumerate(texts):
+            for s, e, ent in finder.find(text) if finder else ():
+                if not any(m.start < e and s < m.end for m in out[c]):
+                    out[c].append(Mention(ent.id, ent.type, s, e, text[s:e]))
+        for row in self.rows:
+            for c in range(len(texts)):
+                out[c] = self._one(row, doc_id, out[c])
         return tuple(tuple(sorted(ms, key=lambda m: (m.start, m.end))) for ms in out)
 
-    def _one(self, i: int, r: Mapping[str, Any], doc_id: str, text: str, ms: list[Mention]) -> list[Mention]:
+    def _one(self, r: Mapping[str, Any], doc_id: str, ms: list[Mention]) -> list[Mention]:
         kind, eid, value = r["kind"], r["entity"], r["value"]
-        key = alias_key(value) if value else None
+        if kind != "alias_add" and all(m.entity_id != eid for m in ms):
+            return ms  # most rows name an entity this chunk does not mention
+        key = _alias_key(value) if value else None
         if kind == "merge":
             return [replace(m, entity_id=r["target"]) if m.entity_id == eid else m for m in ms]
         if kind == "split":
@@ -76,22 +89,31 @@ class Overlay:
             if doc_id != r["doc_id"]:
                 return ms
             return [m for m in ms if not (m.entity_id == eid and (key is None or _key(m) == key))]
-        if kind == "alias_add":
-            ms = [
+        if kind == "alias_add":  # a mention already written so (NER's, another entity's) now links here
+            return [
                 replace(m, entity_id=eid) if _key(m) == key and not m.entity_id.startswith("date:") else m for m in ms
             ]
-            for s, e, ent in self._finder(i, r).find(text):
-                if not any(m.start < e and s < m.end for m in ms):
-                    ms.append(Mention(ent.id, ent.type, s, e, text[s:e]))
         return ms
 
-    def _finder(self, i: int, r: Mapping[str, Any]) -> Gazetteer:
-        """A one-alias gazetteer: the matcher the packaged gazetteer uses, so "Policia" finds "Policía"."""
-        found = self._finders.get(i)
-        if found is None:
-            ent = Entity(r["entity"], r["value"], r["target"] or "ORG", (r["value"],))
-            found = self._finders[i] = Gazetteer({ent.id: GazetteerEntry(ent, None, ())}, f"curation:{i}")
-        return found
+    def _finder(self) -> Gazetteer | None:
+        """One gazetteer of every added alias (the latest row wins an alias two rows give), with the
+        packaged gazetteer's matcher, so "Policia" finds "Policía"; ``None`` when no alias was added."""
+        if self._aliases is None:
+            owner: dict[tuple[str, ...], Mapping[str, Any]] = {}
+            for r in self.rows:
+                if r["kind"] == "alias_add" and _alias_key(r["value"]):
+                    owner[_alias_key(r["value"])] = r
+            by_entity: dict[str, list[Mapping[str, Any]]] = {}
+            for r in owner.values():
+                by_entity.setdefault(r["entity"], []).append(r)
+            entries = {
+                eid: GazetteerEntry(
+                    Entity(eid, rs[0]["value"], rs[0]["target"] or "ORG", tuple(r["value"] for r in rs)), None, ()
+                )
+                for eid, rs in by_entity.items()
+            }
+            self._aliases = Gazetteer(entries, "curations") if entries else False
+        return self._aliases or None
 
     def describe(self, base: Describe) -> Describe:
         """How a curated entity is stored: ``base``'s row with the renames, types and aliases applied."""
@@ -117,14 +139,20 @@ class Overlay:
                 elif kind == "alias_add" and value not in aliases:
                     aliases.append(value)
                 elif kind in ("alias_remove", "split"):  # a split surface names the new entity now
-                    aliases = [a for a in aliases if alias_key(a) != alias_key(value)]
+                    aliases = [a for a in aliases if _alias_key(a) != _alias_key(value)]
             return (name, etype, aliases, *rest)  # type: ignore[return-value]
 
         return row
 
 
 def _key(m: Mention) -> tuple[str, ...]:
-    return alias_key(m.surface)
+    return _alias_key(m.surface)
+
+
+@lru_cache(maxsize=65536)
+def _alias_key(text: str) -> tuple[str, ...]:
+    """``alias_key``, remembered: the same surfaces come back in every chunk and for every row."""
+    return alias_key(text)
 
 
 def entity_rows(analyser: Analyser) -> Callable[[str], w.EntityRow | None]:
