@@ -99,13 +99,12 @@ class Overlay:
         """One gazetteer of every added alias (the latest row wins an alias two rows give), with the
         packaged gazetteer's matcher, so "Policia" finds "Policía"; ``None`` when no alias was added."""
         if self._aliases is None:
-            owner: dict[tuple[str, ...], Mapping[str, Any]] = {}
-            for r in self.rows:
-                if r["kind"] == "alias_add" and _alias_key(r["value"]):
-                    owner[_alias_key(r["value"])] = r
-            by_entity: dict[str, list[Mapping[str, Any]]] = {}
-            for r in owner.values():
-                by_entity.setdefault(r["entity"], []).append(r)
+            owner = {
+                _alias_key(r["value"]): r for r in self.rows if r["kind"] == "alias_add" and _alias_key(r["value"])
+            }
+            by_entity: dict[str, list[dict[str, Any]]] = {}
+            for row in owner.values():
+                by_entity.setdefault(row["entity"], []).append(row)
             entries = {
                 eid: GazetteerEntry(
                     Entity(eid, rs[0]["value"], rs[0]["target"] or "ORG", tuple(r["value"] for r in rs)), None, ()
@@ -113,7 +112,7 @@ class Overlay:
                 for eid, rs in by_entity.items()
             }
             self._aliases = Gazetteer(entries, "curations") if entries else False
-        return self._aliases or None
+        return self._aliases if isinstance(self._aliases, Gazetteer) else None
 
     def describe(self, base: Describe) -> Describe:
         """How a curated entity is stored: ``base``'s row with the renames, types and aliases applied."""
