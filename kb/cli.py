@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from kb.cli_accounts import ACCOUNT_COMMANDS
+from kb.cli_curate import curate
 from kb.cli_input import parse_assignments
 from kb.cli_read import READ_COMMANDS, open_kb, report_row
 from kb.cli_serve import serve
@@ -254,7 +255,7 @@ def app(ctx: click.Context, port: int, address: str, bootstrap: Path | None) -> 
     raise SystemExit(subprocess.call(cmd, env=env))
 
 
-for _command in (*READ_COMMANDS, *ACCOUNT_COMMANDS, *USERDATA_COMMANDS, serve):
+for _command in (*READ_COMMANDS, *ACCOUNT_COMMANDS, *USERDATA_COMMANDS, curate, serve):
     cli.add_command(_command)
 
 

@@ -14,6 +14,7 @@ from kb.read.context import ReadContext
 from kb.read.filter_values import UnknownValue, close_matches
 from kb.service_access import AccessVerbs
 from kb.service_checks import CheckVerbs
+from kb.service_curation import CurationVerbs
 from kb.service_replicas import ReplicaVerbs
 from kb.service_reports import ReportVerbs
 from kb.service_userdata import UserDataVerbs
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from kb.write.context import WriteContext
 
 
-class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVerbs, UserDataVerbs):
+class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVerbs, UserDataVerbs, CurationVerbs):
     """A knowledge base directory opened for search and ingest.
 
     Models load lazily on first use and stay loaded: build one instance per process, and one view

@@ -254,7 +254,7 @@ AUDIT_ACTIONS = (
     "login", "login_failed", "login_locked", "lockout", "logout", "search", "similar", "view", "download",
     "export", "brief", "compare", "entity", "upload", "ingest", "remove", "set", "relink", "grant", "revoke",
     "user_add", "user_disable", "user_enable", "passwd", "group_add", "group_join", "group_leave",
-    "token_create", "token_revoke", "watch", "note",
+    "token_create", "token_revoke", "watch", "note", "curate", "curate_import", "duplicate_reject",
 )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ FRONT_ENDS = (
     "kb.cli_accounts",
     "kb.cli_audit",
     "kb.cli_userdata",
+    "kb.cli_curate",
     "kb.ui",
     "kb.api",
 )
@@ -49,6 +50,7 @@ LAYERS = {
     "kb.service_notes": 5,
     "kb.service_bulk": 5,
     "kb.service_userdata": 5,
+    "kb.service_curation": 5,
     "kb.reports": 4,  # below the facade that offers them as verbs; they reach the kb only through it
     "kb.cli": 7,
     "kb.cli_read": 7,
@@ -57,6 +59,7 @@ LAYERS = {
     "kb.cli_audit": 7,
     "kb.cli_serve": 7,
     "kb.cli_userdata": 7,
+    "kb.cli_curate": 7,
     "kb.ui": 7,
     "kb.api": 7,
 }

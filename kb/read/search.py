@@ -23,6 +23,7 @@ from kb.read.expand import glossary_expansion
 from kb.read.feedback import feedback_terms
 from kb.read.hits import build_hits
 from kb.store import reads
+from kb.store.curations import merged_into
 from kb.types import Filters, Hit, SearchResult
 
 QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|«([^»]+)»')
@@ -44,7 +45,7 @@ def resolve_entity(ctx: ReadContext, value: str) -> str:
         return value
     ent = ctx.gazetteer.lookup(value)
     if ent is not None:
-        return str(ent.id)
+        return merged_into(ctx.db, str(ent.id))  # "SUNAT" after org:sunat was merged into another entity
     return reads.entity_id_named(ctx.db, value) or value
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.store.accounts import ACCOUNTS_SCHEMA
+from kb.store.curations import CURATIONS_SCHEMA
 from kb.store.files import open_private, private_dir
 from kb.store.manifest import FORMAT_VERSION, MANIFEST, read_manifest
 from kb.store.notes import NOTES_SCHEMA
@@ -90,6 +91,7 @@ CREATE TABLE IF NOT EXISTS report (
     + ACCOUNTS_SCHEMA
     + WATCHES_SCHEMA
     + NOTES_SCHEMA
+    + CURATIONS_SCHEMA
 )
 
 

@@ -47,6 +47,9 @@ CREATE TEMP VIEW entities AS SELECT * FROM main.entities e
 CREATE TEMP VIEW actions AS SELECT * FROM main.actions a WHERE {_DOC_READABLE.format(ref="a.doc_id")};
 CREATE TEMP VIEW affiliations AS SELECT * FROM main.affiliations a WHERE {_DOC_READABLE.format(ref="a.doc_id")};
 CREATE TEMP VIEW fingerprints AS SELECT * FROM main.fingerprints f WHERE {_DOC_READABLE.format(ref="f.doc_id")};
+CREATE TEMP VIEW curations AS SELECT * FROM main.curations u
+    WHERE (u.doc_id IS NULL OR {_DOC_READABLE.format(ref="u.doc_id")})
+      AND NOT EXISTS (SELECT 1 FROM json_each(u.collections) j WHERE j.value NOT IN (SELECT name FROM temp.kb_scope));
 CREATE TEMP VIEW report AS SELECT * FROM main.report r WHERE {_DOC_READABLE.format(ref="r.doc_id")};
 CREATE TEMP VIEW watch_hits AS SELECT * FROM main.watch_hits h WHERE {_DOC_READABLE.format(ref="h.doc_id")};
 CREATE TEMP VIEW notes AS SELECT * FROM main.notes n WHERE {_DOC_READABLE.format(ref="n.doc_id")};

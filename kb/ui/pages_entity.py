@@ -1,7 +1,9 @@
 """Entity page (aliases, documents, co-mentions, mentions over time, map) and the map of all crossings.
 
-The map is a Vega-Lite scatter of longitude/latitude in a Mercator projection, with labels: it
-needs no map tiles, so it works offline and behind firewalls that block tile servers.
+The map draws the country borders (Natural Earth, shipped with the package: :mod:`kb.ui.borders`)
+under the crossings in a Mercator projection zoomed to their region, each crossing a circle sized
+by its document count that links to the crossing's page. It needs no map tiles, so it works
+offline and behind firewalls that block tile servers.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Any
 import streamlit as st
 
 from kb.service import KnowledgeBase
+from kb.ui.borders import borders_in, box_around
+from kb.ui.curate import curate_box
 from kb.ui.nav import L, link, param, register
 from kb.ui.render import CSS, LANG_NAMES, anchor, bullets, chip, esc
 
@@ -49,7 +53,13 @@ def crossing_map(rows: list[dict[str, Any]], height: int = 460, labels: int = 12
         return
     ranked = sorted(rows, key=lambda r: (not r["selected"], -r["documents"], r["name"]))
     shown = {r["id"] for r in ranked[:labels]}
-    df = pd.DataFrame([{**r, "label": f"{r['name']} ({r['documents']})" if r["id"] in shown else ""} for r in rows])
+    df = pd.DataFrame(
+        [
+            {**r, "label": f"{r['name']} ({r['documents']})" if r["id"] in shown else "", "url": _page(r["id"])}
+            for r in rows
+        ]
+    )
+    box = box_around((r["lon"], r["lat"]) for r in rows)
     where = {
         "longitude": {"field": "lon", "type": "quantitative"},
         "latitude": {"field": "lat", "type": "quantitative"},
@@ -70,12 +80,20 @@ def crossing_map(rows: list[dict[str, Any]], height: int = 460, labels: int = 12
         df,
         {
             "layer": [
+                _borders_layer(box),
                 {
-                    "mark": {"type": "circle", "opacity": 0.75, "stroke": "white", "strokeWidth": 1},
+                    "mark": {
+                        "type": "circle",
+                        "opacity": 0.75,
+                        "stroke": "white",
+                        "strokeWidth": 1,
+                        "cursor": "pointer",
+                    },
                     "encoding": {
                         **where,
                         "size": size,
                         "color": colour,
+                        "href": {"field": "url"},
                         "tooltip": [{"field": "name"}, {"field": "documents"}],
                     },
                 },
@@ -89,6 +107,20 @@ def crossing_map(rows: list[dict[str, Any]], height: int = 460, labels: int = 12
         width="stretch",
         height=height,
     )
+
+
+def _page(entity_id: str) -> str:
+    return link(page="entity", id=entity_id)
+
+
+def _borders_layer(box: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    """The countries under the crossings, clipped to their box: grey land, white borders, a name on hover."""
+    features = borders_in(box)["features"] if box else []
+    return {
+        "data": {"values": features},
+        "mark": {"type": "geoshape", "fill": "#e5e7eb", "stroke": "#ffffff", "strokeWidth": 0.8},
+        "encoding": {"tooltip": [{"field": "properties.name", "title": L("country")}]},
+    }
 
 
 def co_mention_chart(frame: Any) -> None:
@@ -195,6 +227,8 @@ def page_entity(kb: KnowledgeBase) -> None:
             )
     st.subheader(L("mentioned_in"))
     st.markdown(bullets(_document_line(d) for d in view["documents"]), unsafe_allow_html=True)
+    if view["type"] != "DATE":
+        curate_box(kb, view)
 
 
 @register("crossings", "crossings", order=50)

@@ -9,39 +9,23 @@ removed by the next writer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from ingest.analyse import Analysed, Analyser
+from ingest.analyse import Analysed
 from kb.faults import checkpoint
 from kb.store import Store, filters
 from kb.store import writes as w
 from kb.store.lookups import next_chunk_id, next_segment_id
 from kb.store.manifest import commit_generation
-from kb.types import ReportRow
+from kb.types import Mention, ReportRow
 from kb.write.concurrency import Stopwatch
 from kb.write.context import WriteContext
+from kb.write.curation import Overlay, entity_rows, load_overlay, store_entities
 from kb.write.prepare import Prepared
 from kb.write.scan import Todo
-
-
-def entity_rows(analyser: Analyser, seen: Mapping[str, Any] | None = None) -> Callable[[str], w.EntityRow | None]:
-    """How an entity id is stored: the gazetteer's or NER's entity, or a date (``date:<iso>``).
-
-    ``seen``: NER entities found by another process's analyser (a Ray worker), which this one never saw.
-    """
-
-    def describe(eid: str) -> w.EntityRow | None:
-        ent = analyser.entity(eid) or (seen or {}).get(eid)
-        if ent is None:
-            return (eid[5:], "DATE", [], [], None, None, None, "dates") if eid.startswith("date:") else None
-        origin = "gazetteer" if analyser.gazetteer.get(eid) is not None else "ner"  # type: ignore[attr-defined]
-        return ent.name, ent.type, list(ent.aliases), list(ent.countries), ent.lat, ent.lon, ent.region, origin
-
-    return describe
 
 
 def keep_originals(store: Store, prepared: Prepared) -> tuple[dict[str, str], np.ndarray | None]:
@@ -120,13 +104,17 @@ def commit_batch(
     embedder = prepared.embedder or ctx.embedder_info()
     with commit_generation(store, embedder, points=points) as (_, gen):
         cid = first_id
+        overlay = load_overlay(ctx)  # entity curations hold across re-ingests
+        ids_mentioned: set[str] = set()
         for a in analysed:
-            _store_document(store, a, collection, files[a.doc_id], gen, cid, seg_id, a.doc_id in replaced)
+            mentions = _store_document(
+                store, a, collection, files[a.doc_id], gen, cid, seg_id, a.doc_id in replaced, overlay
+            )
+            ids_mentioned |= {m.entity_id for ms in mentions for m in ms}
             cid += len(a.chunks)
             status = "updated" if a.doc_id in replaced else "ingested"
             rows.append(ReportRow(str(a.path), status, None, f"{len(a.chunks)} chunks", a.doc_id))
-        ids_mentioned = {m.entity_id for a in analysed for ms in a.mentions for m in ms}
-        w.upsert_entities(store, ids_mentioned, entity_rows(ctx.analyser, prepared.entities))
+        store_entities(ctx, overlay, ids_mentioned, entity_rows(ctx.analyser, prepared.entities))
         w.insert_segment(store, seg_id, gen, len(chunks), params)
         live = store.live_segments()  # the new one, and older ones without filter files (built before them)
         filters.write_for(
@@ -139,9 +127,18 @@ def commit_batch(
 
 
 def _store_document(
-    store: Store, a: Analysed, collection: str | None, file: str, gen: int, first_id: int, seg_id: int, replaces: bool
-) -> None:
-    """Every row of one analysed document (an update first tombstones the version it replaces)."""
+    store: Store,
+    a: Analysed,
+    collection: str | None,
+    file: str,
+    gen: int,
+    first_id: int,
+    seg_id: int,
+    replaces: bool,
+    overlay: Overlay,
+) -> Sequence[Sequence[Mention]]:
+    """Every row of one analysed document (an update first tombstones the version it replaces);
+    returns its mentions as stored, the curations applied."""
     from ingest.neardup import THRESHOLD, similarity
 
     if replaces:
@@ -150,5 +147,7 @@ def _store_document(
     if a.signature is not None:
         w.mark_near_duplicate(store, a.doc_id, a.signature, similarity, THRESHOLD)
     ids = w.insert_chunks(store, a.doc_id, a.chunks, first_id, seg_id)
-    w.replace_passage_links(store, ids, a.mentions, a.regions)
+    mentions = overlay.apply(a.doc_id, [c.text for c in a.chunks], a.mentions) if overlay else a.mentions
+    w.replace_passage_links(store, ids, mentions, a.regions)
     w.replace_structure(store, a.doc_id, ids, a.actions, a.affiliations)
+    return mentions

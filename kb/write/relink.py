@@ -18,8 +18,8 @@ from kb.store import writes as w
 from kb.store.lookups import all_documents, document_chunks, document_pages
 from kb.store.manifest import commit_generation
 from kb.types import EDITABLE, Chunk, KBError, Page, Progress, RawDocument
-from kb.write.commit import entity_rows
 from kb.write.context import WriteContext
+from kb.write.curation import Overlay, entity_rows, load_overlay, store_entities
 
 
 def set_metadata(ctx: WriteContext, doc_id: str, values: dict[str, str]) -> None:
@@ -49,8 +49,9 @@ def relink(ctx: WriteContext, progress: Progress | None = None) -> dict[str, int
     total_mentions = 0
     with store.writer_lock():
         store.remove_orphans()  # a killed writer's filter files (see set_metadata)
+        overlay = load_overlay(ctx)
         for n, d in enumerate(docs):
-            total_mentions += _relink_document(ctx, d)
+            total_mentions += _relink_document(ctx, d, overlay)
             if progress:
                 progress("relink", n + 1, len(docs))
         if not docs:
@@ -60,10 +61,11 @@ def relink(ctx: WriteContext, progress: Progress | None = None) -> dict[str, int
         with commit_generation(store) as (db, gen):
             w.refresh_gazetteer_entities(store, analyser.gazetteer.entities.values())
             filters.write_for(db, store.segment_dir, store.live_segments(), gen)  # entities, places, regions
+            store_entities(ctx, overlay, (), entity_rows(analyser))  # curated names, types, aliases
     return {"documents": len(docs), "mentions": total_mentions}
 
 
-def _relink_document(ctx: WriteContext, d: Any) -> int:
+def _relink_document(ctx: WriteContext, d: Any, overlay: Overlay) -> int:
     """Re-extract one document's mentions and rewrite what follows from them; returns the mention count."""
     store, analyser = ctx.store, ctx.analyser
     rows = document_chunks(store, d["id"])
@@ -92,9 +94,12 @@ def _relink_document(ctx: WriteContext, d: Any) -> int:
     doc_region = overrides.get("region", region)
     doc_type = overrides.get("doc_type") or classify_type(d["title"] or "", raw.text, d["lang"])
     ids = [r["id"] for r in rows]
+    regions = analyser.passage_regions(mentions, doc_region)
+    if overlay:
+        mentions = list(overlay.apply(d["id"], [c.text for c in chunks], mentions))
     with store.transaction():
-        w.replace_passage_links(store, ids, mentions, analyser.passage_regions(mentions, doc_region))
-        w.upsert_entities(store, {m.entity_id for ms in mentions for m in ms}, entity_rows(analyser))
+        w.replace_passage_links(store, ids, mentions, regions)
+        w.upsert_entities(store, {m.entity_id for ms in mentions for m in ms}, overlay.describe(entity_rows(analyser)))
         w.replace_structure(store, d["id"], ids, actions, affiliations)
         w.set_places(store, d["id"], countries, crossings, doc_region, doc_type)
     return sum(len(ms) for ms in mentions)

@@ -75,6 +75,13 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             assert row.status == "ingested" and row.doc_id, row
             docs[row.doc_id] = (coll, Path(row.path).stem)
             kb.note_add(row.doc_id, f"nota sobre {Path(row.path).stem}", quote=Path(row.path).stem)
+    for coll in COLLECTIONS:  # entity curations naming a marker: an entity only this collection mentions
+        marker = _marker(coll, 0)
+        kb.add_alias("org:pnp", marker)
+        kb.split_entity("org:pnp", marker, f"org:{marker}")
+    kb.add_user("root", "root-password", admin=True)
+    for user in USERS:
+        kb.add_user(user, f"{user}-password")
     kb.add_group("team")
     dups = {
         r[0]: r[1] for r in kb.store.db.execute("SELECT id, near_dup_of FROM documents WHERE near_dup_of IS NOT NULL")
@@ -148,6 +155,8 @@ def _reads(view: KnowledgeBase, ids: list[str]) -> dict[str, Any]:
     call("notes_for", lambda: view.notes_for(ids))
     call("batch", lambda: list(view.batch([{"query": "patrulla"}, {"query": "marcabx0", "collection": "B"}], k=20)))
     call("export", lambda: _exported(view, ids))
+    call("curations", lambda: view.curations())
+    call("duplicates", lambda: view.entity_duplicates(limit=1000, threshold=50))
     for i, doc in enumerate(ids):
         call(f"doc{i}", lambda doc=doc: view.document(doc))
         call(f"file{i}", lambda doc=doc: view.original_file(doc))
