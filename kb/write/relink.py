@@ -60,8 +60,8 @@ def relink(ctx: WriteContext, progress: Progress | None = None) -> dict[str, int
             return {"documents": 0, "mentions": 0}
         with commit_generation(store) as (db, gen):
             w.refresh_gazetteer_entities(store, analyser.gazetteer.entities.values())
-            filters.write_for(db, store.segment_dir, store.live_segments(), gen)  # entities, places, regions
             store_entities(ctx, overlay, (), entity_rows(analyser))  # curated names, types, aliases
+            filters.write_for(db, store.segment_dir, store.live_segments(), gen)  # entities, places, regions
     return {"documents": len(docs), "mentions": total_mentions}
 
 
