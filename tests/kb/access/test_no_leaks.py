@@ -79,9 +79,6 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         marker = _marker(coll, 0)
         kb.add_alias("org:pnp", marker)
         kb.split_entity("org:pnp", marker, f"org:{marker}")
-    kb.add_user("root", "root-password", admin=True)
-    for user in USERS:
-        kb.add_user(user, f"{user}-password")
     kb.add_group("team")
     dups = {
         r[0]: r[1] for r in kb.store.db.execute("SELECT id, near_dup_of FROM documents WHERE near_dup_of IS NOT NULL")
