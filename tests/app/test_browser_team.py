@@ -133,6 +133,11 @@ def test_alice_signs_in_searches_her_collection_and_signs_out(
         assert "Acta de la reunión" not in text_of(page)
     assert (tmp_path / "search.png").stat().st_size > 10_000
     with KnowledgeBase.open(ids["kb"], embedder_impl=FakeEmbedder(), use_ner=False) as kb:
-        actions = [r["action"] for r in kb.audit_log(user="alice")]
+        rows = kb.audit_log(user="alice")
+    actions = [r["action"] for r in rows]
     assert actions[0] == "login_failed" and actions[-1] == "logout"
-    assert actions.count("download") == 1 and actions.count("view") == 1, actions  # the download when clicked, once
+    assert actions.count("download") == 1, actions  # the download when clicked, once
+    # one view of her document; the hidden and the missing id are recorded as views of nothing
+    opened = [r for r in rows if r["action"] == "view" and r["ids"]]
+    refused = [r["query"] for r in rows if r["action"] == "view" and not r["ids"]]
+    assert len(opened) == 1 and ids["police"] in refused and "no-such-document" in refused, rows
