@@ -8,6 +8,7 @@ back to English, and an entity type without a label shows as the type itself.
 from __future__ import annotations
 
 from kb.ui.i18n_access import ACCESS_ROWS
+from kb.ui.i18n_userdata import USERDATA_ROWS
 
 LANGUAGES = {"en": "English", "es": "Español", "pt": "Português", "fr": "Français"}
 
@@ -265,7 +266,7 @@ _ROWS: dict[str, tuple[str, str, str, str]] = {
 }
 
 LABELS: dict[str, dict[str, str]] = {
-    key: dict(zip(LANGUAGES, row, strict=True)) for key, row in {**_ROWS, **ACCESS_ROWS}.items()
+    key: dict(zip(LANGUAGES, row, strict=True)) for key, row in {**_ROWS, **ACCESS_ROWS, **USERDATA_ROWS}.items()
 }
 
 
