@@ -56,4 +56,33 @@ USERDATA_ROWS: dict[str, tuple[str, str, str, str]] = {
         "Baixar o ZIP ({n} documentos)",
         "Télécharger le ZIP ({n} documents)",
     ),
+    # batch look-ups
+    "batch": ("Batch look-up", "Búsqueda por lotes", "Pesquisa em lote", "Recherche par lot"),
+    "batch_intro": (
+        "A CSV with a query column (a name, a question, a plate…) and optional lang, collection, doc_type, country, crossing, entity, since, until columns: one search per row.",
+        "Un CSV con una columna query (un nombre, una pregunta, una matrícula…) y columnas opcionales lang, collection, doc_type, country, crossing, entity, since, until: una búsqueda por fila.",
+        "Um CSV com uma coluna query (um nome, uma pergunta, uma placa…) e colunas opcionais lang, collection, doc_type, country, crossing, entity, since, until: uma pesquisa por linha.",
+        "Un CSV avec une colonne query (un nom, une question, une plaque…) et des colonnes facultatives lang, collection, doc_type, country, crossing, entity, since, until : une recherche par ligne.",
+    ),
+    "batch_file": (
+        "Table of queries (CSV)",
+        "Tabla de consultas (CSV)",
+        "Tabela de consultas (CSV)",
+        "Tableau de requêtes (CSV)",
+    ),
+    "batch_k": ("Hits per row", "Resultados por fila", "Resultados por linha", "Résultats par ligne"),
+    "batch_run": ("Run the look-ups", "Ejecutar las búsquedas", "Executar as pesquisas", "Lancer les recherches"),
+    "batch_rows": ("{n} of {total} rows", "{n} de {total} filas", "{n} de {total} linhas", "{n} sur {total} lignes"),
+    "batch_done": (
+        "{n} rows searched ({e} with an error).",
+        "{n} filas buscadas ({e} con error).",
+        "{n} linhas pesquisadas ({e} com erro).",
+        "{n} lignes recherchées ({e} avec une erreur).",
+    ),
+    "batch_download": (
+        "Download the results (CSV)",
+        "Descargar los resultados (CSV)",
+        "Baixar os resultados (CSV)",
+        "Télécharger les résultats (CSV)",
+    ),
 }

@@ -105,3 +105,22 @@ def test_a_reader_of_one_collection_sees_no_hidden_hit_or_note(fresh_team_kb: Kn
     assert SECRET not in everything(at) and not at.get("form")
     at = run_app_as(kb, "admin", page="doc", id=doc_id(kb, "police"))
     assert f"nota {SECRET}" in everything(at)
+
+
+def test_batch_page_runs_each_row_and_offers_the_csv(fresh_team_kb: KnowledgeBase) -> None:
+    from kb.ui.pages_batch import run_batch
+
+    kb = fresh_team_kb
+    table = f"query;lang\n{QUERY};es\n{QUERY};klingon\n"
+    data, rows, errors = run_batch(kb.as_user("alice"), table, 3)  # bare mode: the progress bar draws nowhere
+    text = data.decode("utf-8")
+    assert text.startswith("\ufeff") and (rows, errors) == (2, 1)
+    assert "acta-desaguadero" in text and "informe-reservado" not in text and SECRET not in text
+    admin_data, _, admin_errors = run_batch(kb.as_user("admin"), table, 3)
+    assert "informe-reservado" in admin_data.decode("utf-8")
+    with pytest.raises(ValueError):
+        run_batch(kb.as_user("alice"), "name\nx\n", 3)
+    at = run_app_as(kb, "alice", page="batch")
+    assert not at.exception and at.title[0].value == "Batch look-up" and admin_errors == 1
+    assert at.get("file_uploader")  # the upload widget (AppTest cannot feed it a file)
+    assert "page=batch" in str(next(m.value for m in at.sidebar.markdown if "kb-nav" in str(m.value)))
