@@ -28,7 +28,7 @@ def run_batch(kb: KnowledgeBase, text: str, k: int) -> tuple[bytes, int, int]:
 
     def step(n: int) -> None:
         done[0] += n
-        bar.progress(done[0] / max(len(rows), 1), text=L("batch_rows").format(n=done[0], total=len(rows)))
+        bar.progress(done[0] / max(len(rows), 1), text=L("batch_rows").format(n=int(done[0]), total=len(rows)))
 
     def counted() -> object:
         for r in kb.batch(rows, k=k, progress=step):
