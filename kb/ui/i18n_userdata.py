@@ -31,7 +31,7 @@ USERDATA_ROWS: dict[str, tuple[str, str, str, str]] = {
         "Nada de novo desde a última vez.",
         "Rien de nouveau depuis votre dernière visite.",
     ),
-    "watch_remove": ("Stop watching", "Dejar de vigilar", "Deixar de acompanhar", "Ne plus suivre"),
+    "watch_remove": ("Delete this watch", "Dejar de vigilar", "Deixar de acompanhar", "Ne plus suivre"),
     "watch_query": ("Query", "Consulta", "Consulta", "Requête"),
     "last_looked": ("last looked", "última consulta", "última consulta", "dernière consultation"),
     "never": ("never", "nunca", "nunca", "jamais"),
