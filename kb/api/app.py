@@ -18,6 +18,7 @@ from kb.api.auth import router as auth_router
 from kb.api.errors import SafeJSON, body, install
 from kb.api.read import router as read_router
 from kb.api.upload import router as upload_router
+from kb.api.userdata import router as userdata_router
 
 PREFIX = "/api/v1"
 MAX_FORM_BYTES = 64 * 1024
@@ -42,6 +43,7 @@ def create_app(kb: Any) -> FastAPI:
     # limits per router, not on the app: the app's limiter answers before any middleware could shape it
     app.include_router(auth_router, prefix=PREFIX, max_body_size=MAX_FORM_BYTES)
     app.include_router(read_router, prefix=PREFIX, max_body_size=MAX_FORM_BYTES)
+    app.include_router(userdata_router, prefix=PREFIX, max_body_size=MAX_FORM_BYTES)
     upload_limit = int(kb.max_upload_mb) * 1024 * 1024 + UPLOAD_OVERHEAD
     app.include_router(upload_router, prefix=PREFIX, max_body_size=upload_limit)
     app.add_middleware(Guards)

@@ -7,7 +7,7 @@ unless told otherwise (see .streamlit/config.toml and the README). Imports `kb.s
 once per process.
 
 Pages are chosen by `?page=` (search, doc, entity, crossings, similar, precedents, brief,
-compare, upload, admin); to add one, decorate its function with `kb.ui.nav.register` in a `kb.ui`
+compare, upload, watched, batch, admin); to add one, decorate its function with `kb.ui.nav.register` in a `kb.ui`
 module imported below.
 
 A knowledge base with users asks for a login first (:mod:`kb.ui.session`); every page then gets
@@ -19,7 +19,16 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.service import KnowledgeBase
-from kb.ui import pages_admin, pages_doc, pages_entity, pages_reports, pages_search, pages_tools  # noqa: F401
+from kb.ui import (  # noqa: F401 - each registers its pages
+    pages_admin,
+    pages_batch,
+    pages_doc,
+    pages_entity,
+    pages_reports,
+    pages_search,
+    pages_tools,
+    pages_watch,
+)
 from kb.ui.context import get_kb
 from kb.ui.i18n import LANGUAGES
 from kb.ui.nav import DEFAULT_UI, L, link, pages, ui_lang

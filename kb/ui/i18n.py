@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kb.ui.i18n_access import ACCESS_ROWS
 from kb.ui.i18n_curation import CURATION_ROWS
+from kb.ui.i18n_userdata import USERDATA_ROWS
 
 LANGUAGES = {"en": "English", "es": "Español", "pt": "Português", "fr": "Français"}
 
@@ -266,7 +267,8 @@ _ROWS: dict[str, tuple[str, str, str, str]] = {
 }
 
 LABELS: dict[str, dict[str, str]] = {
-    key: dict(zip(LANGUAGES, row, strict=True)) for key, row in {**_ROWS, **ACCESS_ROWS, **CURATION_ROWS}.items()
+    key: dict(zip(LANGUAGES, row, strict=True))
+    for key, row in {**_ROWS, **ACCESS_ROWS, **CURATION_ROWS, **USERDATA_ROWS}.items()
 }
 
 

@@ -11,6 +11,7 @@ import streamlit as st
 from kb.service import KnowledgeBase
 from kb.ui.nav import L, int_param, link, param, register
 from kb.ui.render import CSS, LANG_NAMES, anchor, bullets, chip, esc, page_html, query_words
+from kb.ui.userdata import notes_section
 
 META = ("doc_type", "lang", "date", "format", "page_count", "region", "countries", "crossings", "collection")
 
@@ -83,6 +84,7 @@ def page_doc(kb: KnowledgeBase) -> None:
             if p.get("ocr_confidence") is not None:
                 st.caption(f"OCR {float(p['ocr_confidence']):.0%}")
             st.markdown(page_html(p["text"], hits.get(number, []), terms), unsafe_allow_html=True)
+    notes_section(kb, doc)
     st.subheader(L("similar"))
     similar = [r for r in kb.similar(doc["doc_id"], k=6) if r.doc_id != doc["doc_id"]][:5]
     if similar:

@@ -12,6 +12,7 @@ from kb.service import KnowledgeBase
 from kb.types import SearchResult
 from kb.ui.nav import L, link, param, register
 from kb.ui.render import CSS, card, esc, export_csv, export_markdown, passage
+from kb.ui.userdata import watch_box, zip_button
 
 FACETS = ("doc_type", "lang", "country", "crossing", "entity", "year", "region")
 SHOWN = 20
@@ -103,12 +104,15 @@ def page_search(kb: KnowledgeBase) -> None:
     also = kb.also_searched(query)
     st.caption(f"{len(results)} {L('results')}" + (f" · {L('also_searched')}: {esc(', '.join(also))}" if also else ""))
     show_results(results, query, qlang)
-    c1, c2 = st.columns(2)
+    watch_box(kb, query, to_filters(chosen))
+    c1, c2, c3 = st.columns(3)
     ids = [r.doc_id for r in results]  # made on the click, and recorded then (a shared kb audits exports)
     csv_data = partial(audited_export, kb, ids, "kb-results.csv", lambda: export_csv(results))
     md_data = partial(audited_export, kb, ids, "kb-results.md", lambda: export_markdown(query, results))
     c1.download_button(f"{L('export')} CSV", csv_data, "kb-results.csv", "text/csv", on_click="ignore")
     c2.download_button(f"{L('export')} Markdown", md_data, "kb-results.md", "text/markdown", on_click="ignore")
+    with c3:
+        zip_button(kb, results, query)
 
 
 def audited_export(kb: KnowledgeBase, doc_ids: Sequence[str], name: str, make: Callable[[], str]) -> str:

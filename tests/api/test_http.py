@@ -287,3 +287,71 @@ def test_single_user_mode_acts_as_the_owner_on_loopback_only(owner_server) -> No
     proxied = c.get("/collections", headers={"X-Forwarded-For": "203.0.113.9"})
     assert proxied.status_code == 401 and "no users" in proxied.json()["detail"]
     assert c.post("/auth/token", data={"username": "a", "password": "b" * 8}).status_code == 400
+
+
+# --- watched searches, notes, export (issue 18) ---------------------------------------------------
+
+
+def test_a_watch_over_http_shows_only_readable_new_hits(site: Site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    alice, bob = site.client("alice"), site.client("bob")
+    for c in (alice, bob):
+        r = c.post("/watches", json={"name": "glorptex", "q": "glorptex contrabando"})
+        assert r.status_code == 201 and r.json()["name"] == "glorptex", r.text
+    again = alice.post("/watches", json={"name": "glorptex", "q": "otra"})
+    assert again.status_code == 422 and again.json()["error"] == "invalid"
+    bad = alice.post("/watches", json={"name": "x", "q": "y", "filters": {"lang": ["klingon"]}})
+    assert bad.status_code == 422 and bad.json()["error"] == "unknown_value"
+    for collection in ("public", "police"):  # the same news arrives in both collections
+        folder = tmp_path / collection
+        folder.mkdir()
+        (folder / f"glorptex-{collection}.md").write_text(
+            f"# Glorptex {collection}\n\nContrabando de glorptex en Desaguadero.\n", encoding="utf-8"
+        )
+        site.kb.ingest([folder], collection)
+    assert [(w["name"], w["new"]) for w in alice.get("/watches").json()] == [("glorptex", 1)]
+    assert bob.get("/watches").json()[0]["new"] == 2
+    peek = alice.get("/watches/glorptex/new", params={"peek": 1}).json()
+    assert [h["source"].rsplit("/", 1)[-1] for h in peek["hits"]] == ["glorptex-public.md"] and "glorptex" in peek[
+        "hits"
+    ][0]["snippet"]
+    assert alice.get("/watches").json()[0]["new"] == 1  # peeking keeps them new
+    assert len(alice.get("/watches/glorptex/new").json()["hits"]) == 1
+    assert alice.get("/watches/glorptex/new").json()["hits"] == []  # seen now
+    assert len(bob.get("/watches/glorptex/new").json()["hits"]) == 2
+    assert alice.get("/watches/nothing/new").content == alice.get("/documents/nothing").content  # the one 404
+    assert alice.delete("/watches/glorptex").status_code == 200
+    assert alice.delete("/watches/glorptex").status_code == 404 and alice.get("/watches").json() == []
+    bob.delete("/watches/glorptex")
+
+
+def test_notes_over_http_follow_the_document_permissions(site: Site) -> None:
+    alice, bob = site.client("alice"), site.client("bob")
+    r = bob.post(f"/documents/{site.secret}/notes", json={"text": "vrumtak seen here", "quote": "zorblax"})
+    assert r.status_code == 201 and r.json()["author"] == "bob", r.text
+    assert bob.post(f"/documents/{site.public[0]}/notes", json={"text": "vrumtak public"}).status_code == 201
+    assert [n["text"] for n in bob.get(f"/documents/{site.secret}/notes").json()] == ["vrumtak seen here"]
+    hidden = alice.get(f"/documents/{site.secret}/notes")
+    assert hidden.status_code == 404 and hidden.content == alice.get("/documents/nothing/notes").content
+    assert alice.post(f"/documents/{site.secret}/notes", json={"text": "x"}).status_code == 404
+    assert [n["text"] for n in alice.get("/notes", params={"q": "vrumtak"}).json()] == ["vrumtak public"]
+    assert len(bob.get("/notes", params={"q": "vrumtak"}).json()) == 2
+    blank = bob.post(f"/documents/{site.public[0]}/notes", json={"text": "   "})  # blank
+    assert blank.status_code == 422 and blank.json()["error"] == "invalid"
+
+
+def test_export_over_http_is_a_zip_of_readable_documents_or_413(site: Site) -> None:
+    import io
+    import zipfile
+
+    alice = site.client("alice")
+    r = alice.post("/export", json={"doc_ids": [site.public[0], site.secret]})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip", r.text
+    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert "documents.csv" in names and "index.md" in names
+    listing = zipfile.ZipFile(io.BytesIO(r.content)).read("documents.csv").decode("utf-8-sig")
+    assert site.public[0] in listing and site.secret not in listing and "zorblax" not in r.content.decode("latin-1")
+    by_search = alice.post("/export", json={"q": "patrulla", "k": 3})
+    assert by_search.status_code == 200 and r.headers["x-kb-documents"] == "1"
+    big = site.client("bob").post("/export", json={"doc_ids": site.public, "max_mb": 0.00001})
+    assert big.status_code == 413 and big.json()["error"] == "too_large" and big.json()["detail"]
+    assert alice.post("/export", json={}).status_code == 422

@@ -141,3 +141,38 @@ def test_alice_signs_in_searches_her_collection_and_signs_out(
     opened = [r for r in rows if r["action"] == "view" and r["ids"]]
     refused = [r["query"] for r in rows if r["action"] == "view" and not r["ids"]]
     assert len(opened) == 1 and ids["police"] in refused and "no-such-document" in refused, rows
+
+
+def test_alice_watches_a_search_and_sees_only_her_new_hits(
+    team_server: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, ids = team_server
+    requests: list[str] = []
+    with browse(requests) as page:
+        page.goto(f"{url}/?q={quote(QUERY)}")
+        page.get_by_label("User name").wait_for(timeout=LONG)
+        sign_in(page, "alice", TEAM_PASSWORDS["alice"])
+        page.locator(".kb-card").first.wait_for(timeout=LONG)
+        page.get_by_text("Watch this search").first.click()
+        name = page.get_by_label("Name of the watch")
+        name.fill("fuel")
+        name.press("Enter")
+        page.get_by_role("button", name="Watch this search").click()
+        page.get_by_text("Watching it").wait_for(timeout=LONG)
+        with KnowledgeBase.open(ids["kb"], embedder_impl=FakeEmbedder(), use_ner=False) as kb:
+            for collection in ("border", "police"):
+                folder = tmp_path / collection
+                folder.mkdir()
+                word = SECRET if collection == "police" else "frontera"
+                text = f"# Parte {collection}\n\nNuevo contrabando de combustible en Desaguadero, {word}.\n"
+                (folder / f"parte-{collection}.md").write_text(text, encoding="utf-8")
+                kb.ingest([folder], collection=collection)
+        page.goto(f"{url}/?page=watched")
+        page.get_by_text("fuel · 1 new").wait_for(timeout=LONG)
+        page.get_by_role("button", name="Show what is new").click()
+        page.locator(".kb-card", has_text="parte-border.md").wait_for(timeout=LONG)
+        settle(page)
+        assert "fuel · 0 new" in text_of(page) and SECRET not in text_of(page) and "parte-police" not in page.content()
+        page.screenshot(path=str(tmp_path / "watched.png"), full_page=True)
+        if os.environ.get("KB_SCREENSHOTS"):
+            page.screenshot(path=str(Path(os.environ["KB_SCREENSHOTS"]) / "browser-team-watched.png"))
