@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import pickle
+import pickle  # transport only: between this run's own Ray tasks, in memory; nothing is saved with it
 import sys
 import threading
 from collections.abc import Callable, Generator, Sequence
