@@ -36,17 +36,22 @@ NPROBES = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 BITMAP_MAX_ID = 1 << 27  # a filter builds one byte per id up to the largest: beyond, use id lists
 
 
-def _sorted_ids(index: Any) -> np.ndarray:
-    """All ids stored in the inverted lists, sorted (ids are not kept anywhere else)."""
+def _ids_and_lists(index: Any) -> tuple[np.ndarray, np.ndarray]:
+    """All ids stored in the inverted lists, sorted, and the list each is in (ids are not kept anywhere else)."""
     import faiss
 
     inv = index.invlists
-    parts = []
+    parts, lists = [], []
     for lst in range(index.nlist):
         size = inv.list_size(lst)
         if size:
             parts.append(faiss.rev_swig_ptr(inv.get_ids(lst), size).copy())
-    return np.sort(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64)
+            lists.append(np.full(size, lst, np.int32))
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32)
+    ids, where = np.concatenate(parts).astype(np.int64), np.concatenate(lists)
+    order = np.argsort(ids, kind="stable")
+    return ids[order], where[order]
 
 
 class IVFDenseIndex:
@@ -59,7 +64,7 @@ class IVFDenseIndex:
         self.dim = int(index.d)
         self.params: dict[str, Any] = dict(params or {})
         self.nprobe = int(self.params.get("nprobe") or index.nprobe)
-        self._ids = _sorted_ids(index)
+        self._ids, self._list_of = _ids_and_lists(index)
 
     # -- building ---------------------------------------------------------------------------
     @classmethod
@@ -140,10 +145,10 @@ class IVFDenseIndex:
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, ids)`` of shape ``(len(queries), k)``, best first, padded with ``-1`` ids.
 
-        With a filter, ``nprobe`` grows by the inverse of the fraction of the segment it keeps,
-        so the probed lists still hold about as many eligible vectors as an unfiltered search;
-        when that would probe a quarter of the lists, an exact scan of the eligible vectors is
-        cheaper and returns the true top k.
+        With a filter, ``nprobe`` grows until the probed lists (nearest first) hold about as many
+        eligible vectors as an unfiltered search scans (:meth:`_filtered_nprobe`); when that would
+        probe a quarter of the lists, an exact scan of the eligible vectors is cheaper and returns
+        the true top k.
         """
         import faiss
 
@@ -161,7 +166,7 @@ class IVFDenseIndex:
             bits, count = self._mask(allowed, exclude)
             if count == 0:
                 return empty
-            nprobe = min(nlist, math.ceil(self.nprobe * n / count))
+            nprobe = self._filtered_nprobe(queries, bits, nlist, n)
             if nprobe >= nlist // 4:
                 return self._exact(queries, k, self._ids[bits[self._ids]])
             packed = np.packbits(bits, bitorder="little")
@@ -170,6 +175,24 @@ class IVFDenseIndex:
             params._keep = packed, sel  # the selector points into ``packed``: keep both alive
         scores, ids = self.index.search(queries, kk, params=params)
         return np.where(ids < 0, -np.inf, scores).astype(np.float32), ids.astype(np.int64)
+
+    def _filtered_nprobe(self, queries: np.ndarray, bits: np.ndarray, nlist: int, n: int) -> int:
+        """Probes enough lists, nearest first, to hold as many *eligible* vectors as an unfiltered search scans.
+
+        Growing ``nprobe`` by the share the filter keeps overall is not enough when the filter follows
+        the clusters (a language, a collection of one programme): a query's nearest lists may hold few
+        eligible vectors while the ones it should find sit a little further out (measured at 1M chunks:
+        ``lang=es`` recall@10 0.917 that way). So count the eligible vectors per list and walk each
+        query's lists in centroid order until they add up.
+        """
+        counts = np.bincount(self._list_of[bits[self._ids]], minlength=nlist)
+        want = self.nprobe * n / nlist  # vectors an unfiltered search scans, on average
+        _, order = self.index.quantizer.search(queries, nlist)
+        need = self.nprobe
+        for row in order:
+            reached = np.cumsum(counts[row[row >= 0]])
+            need = max(need, int(np.searchsorted(reached, want)) + 1)
+        return min(nlist, need)
 
     def _search_sparse_ids(
         self, queries: np.ndarray, k: int, allowed: np.ndarray | None, exclude: np.ndarray | None
