@@ -33,6 +33,8 @@ PROBE_MARGIN = 0.01
 PROBE_WORDS = 8  # words of each probe: short like a question (longer ones sit closer to their own chunk)
 PROBE_COUNT = 300
 NPROBES = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+#: an exact scan copies its candidates' vectors out of the index: past this many, probing more lists is cheaper
+EXACT_MAX = 50_000
 BITMAP_MAX_ID = 1 << 27  # a filter builds one byte per id up to the largest: beyond, use id lists
 
 
@@ -147,8 +149,9 @@ class IVFDenseIndex:
 
         With a filter, ``nprobe`` grows until the probed lists (nearest first) hold about as many
         eligible vectors as an unfiltered search scans (:meth:`_filtered_nprobe`); when that would
-        probe a quarter of the lists, an exact scan of the eligible vectors is cheaper and returns
-        the true top k.
+        probe a quarter of the lists and the filter keeps at most :data:`EXACT_MAX` vectors, an exact
+        scan of them is cheaper and returns the true top k (past that, copying them out of the index
+        costs more than probing the lists).
         """
         import faiss
 
@@ -167,7 +170,7 @@ class IVFDenseIndex:
             if count == 0:
                 return empty
             nprobe = self._filtered_nprobe(queries, bits, nlist, n)
-            if nprobe >= nlist // 4:
+            if nprobe >= nlist // 4 and count <= EXACT_MAX:
                 return self._exact(queries, k, self._ids[bits[self._ids]])
             packed = np.packbits(bits, bitorder="little")
             sel = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(packed))
