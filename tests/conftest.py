@@ -6,6 +6,9 @@ Helpers that test files import (FakeEmbedder, shared_dir, sample documents) live
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +59,13 @@ def real_extractor():  # type: ignore[no-untyped-def]
     from ingest.gazetteer import Gazetteer
 
     return EntityExtractor(Gazetteer.load())
+
+
+@pytest.fixture
+def fresh_team_kb(tmp_path: Path) -> Iterator[Any]:
+    """A multi-user knowledge base of one's own (tests.helpers.team_kb), for tests that change accounts or grants."""
+    from tests.helpers import team_kb
+
+    kb = team_kb(tmp_path)
+    yield kb
+    kb.close()

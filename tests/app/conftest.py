@@ -40,10 +40,3 @@ def shared_team_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Knowled
     kb: KnowledgeBase = team_kb(tmp_path_factory.mktemp("teamkb"))
     yield kb
     kb.close()
-
-
-@pytest.fixture
-def fresh_team_kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
-    kb: KnowledgeBase = team_kb(tmp_path)
-    yield kb
-    kb.close()

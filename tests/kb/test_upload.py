@@ -16,7 +16,7 @@ from kb.faults import hook
 from kb.service import KnowledgeBase
 from kb.types import Forbidden, KBError, LockHeld, Principal
 from kb.write.uploads import MAX_NAME_BYTES
-from tests.helpers import APP_DOCS, TEAM_PASSWORDS, FakeEmbedder, docx_bytes, fake_kb, team_kb
+from tests.helpers import APP_DOCS, TEAM_PASSWORDS, FakeEmbedder, docx_bytes, fake_kb
 
 NOTE = "Informe sobre el paso de Tacna–Arica: la PDI de Chile revisó el control migratorio del puente.".encode()
 LONG_NAME = "Informe técnico de la visita a Rumichaca – versión final revisada por la coordinación " * 3 + ".txt"
@@ -25,13 +25,6 @@ LONG_NAME = "Informe técnico de la visita a Rumichaca – versión final revisa
 @pytest.fixture
 def kb(tmp_path: Path) -> Iterator[KnowledgeBase]:
     opened: KnowledgeBase = fake_kb(tmp_path, APP_DOCS)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[KnowledgeBase]:
-    opened: KnowledgeBase = team_kb(tmp_path)
     yield opened
     opened.close()
 
@@ -123,18 +116,18 @@ def test_a_traversal_name_stays_inside_uploads(kb: KnowledgeBase, name: str) -> 
     assert kb.document(str(out.doc_id))["source"] == str(found[0])  # type: ignore[index]
 
 
-def test_a_user_without_write_is_refused_before_a_byte_is_read(team: KnowledgeBase) -> None:
+def test_a_user_without_write_is_refused_before_a_byte_is_read(fresh_team_kb: KnowledgeBase) -> None:
     class Untouchable(io.BytesIO):
         def read(self, *args: object) -> bytes:
             raise AssertionError("read before the permission check")
 
-    before = team.stats()["documents"]
+    before = fresh_team_kb.stats()["documents"]
     for user, collection in [("bob", "police"), ("alice", "border"), ("bob", None)]:
         with pytest.raises(Forbidden):
-            team.as_user(user).upload([("nota.txt", Untouchable(NOTE))], collection)
-    assert not (Path(team.root) / "uploads").exists(), "not even a folder was made"
-    assert team.stats()["documents"] == before
-    assert not [r for r in team.audit_log() if r["action"] == "upload"]
+            fresh_team_kb.as_user(user).upload([("nota.txt", Untouchable(NOTE))], collection)
+    assert not (Path(fresh_team_kb.root) / "uploads").exists(), "not even a folder was made"
+    assert fresh_team_kb.stats()["documents"] == before
+    assert not [r for r in fresh_team_kb.audit_log() if r["action"] == "upload"]
 
 
 def test_a_collection_name_no_grant_could_name_is_refused(kb: KnowledgeBase) -> None:
@@ -144,33 +137,37 @@ def test_a_collection_name_no_grant_could_name_is_refused(kb: KnowledgeBase) -> 
     assert uploaded(kb) == {}
 
 
-def test_the_same_name_in_two_collections_makes_two_documents(team: KnowledgeBase) -> None:
-    [border] = team.upload([("nota.txt", NOTE + b" Frontera.")], "border")
-    [police] = team.upload([("nota.txt", NOTE + b" Policia.")], "police")
+def test_the_same_name_in_two_collections_makes_two_documents(fresh_team_kb: KnowledgeBase) -> None:
+    [border] = fresh_team_kb.upload([("nota.txt", NOTE + b" Frontera.")], "border")
+    [police] = fresh_team_kb.upload([("nota.txt", NOTE + b" Policia.")], "police")
     assert border.status == police.status == "ingested" and border.doc_id != police.doc_id
-    docs = {o.doc_id: team.document(str(o.doc_id)) for o in (border, police)}
+    docs = {o.doc_id: fresh_team_kb.document(str(o.doc_id)) for o in (border, police)}
     assert [d["collection"] for d in docs.values()] == ["border", "police"]  # type: ignore[index]
     sources = [Path(d["source"]) for d in docs.values()]  # type: ignore[index]
     assert sources[0] != sources[1] and all(p.name == "nota.txt" for p in sources)
     assert [p.read_bytes() for p in sources] == [NOTE + b" Frontera.", NOTE + b" Policia."]
-    [default] = team.upload([("nota.txt", NOTE + b" Sin coleccion.")], "default")
-    assert default.status == "ingested" and team.document(str(default.doc_id))["collection"] is None  # type: ignore[index]
+    [default] = fresh_team_kb.upload([("nota.txt", NOTE + b" Sin coleccion.")], "default")
+    assert default.status == "ingested" and fresh_team_kb.document(str(default.doc_id))["collection"] is None  # type: ignore[index]
 
 
-def test_an_upload_is_audited_once_as_upload(team: KnowledgeBase) -> None:
-    bob = team.for_token(team.login("bob", TEAM_PASSWORDS["bob"])["access_token"])  # bob himself, not "as bob"
+def test_an_upload_is_audited_once_as_upload(fresh_team_kb: KnowledgeBase) -> None:
+    bob = fresh_team_kb.for_token(
+        fresh_team_kb.login("bob", TEAM_PASSWORDS["bob"])["access_token"]
+    )  # bob himself, not "as bob"
     outcomes = bob.upload([("nota.txt", NOTE), ("malo.exe", b"MZ")], "border")
     assert [o.status for o in outcomes] == ["ingested", "refused"]
-    rows = [r for r in team.audit_log(user="bob") if r["action"] in ("upload", "ingest")]
+    rows = [r for r in fresh_team_kb.audit_log(user="bob") if r["action"] in ("upload", "ingest")]
     assert [(r["action"], r["ids"]) for r in rows] == [("upload", [outcomes[0].doc_id])]
     assert rows[0]["detail"].startswith("border: 2 files")
 
 
-def test_a_copy_the_uploader_cannot_read_is_not_named(team: KnowledgeBase) -> None:
-    writer = team.as_principal(Principal("w", read=frozenset(), write=frozenset({"border"}), manage=frozenset()))
+def test_a_copy_the_uploader_cannot_read_is_not_named(fresh_team_kb: KnowledgeBase) -> None:
+    writer = fresh_team_kb.as_principal(
+        Principal("w", read=frozenset(), write=frozenset({"border"}), manage=frozenset())
+    )
     [out] = writer.upload([("copia.md", APP_DOCS["acta-desaguadero.md"].encode())], "border")
     assert out.status == "duplicate" and out.doc_id is None and "acta" not in (out.detail or "")
-    [seen] = team.upload([("copia2.md", APP_DOCS["acta-desaguadero.md"].encode())], "border")
+    [seen] = fresh_team_kb.upload([("copia2.md", APP_DOCS["acta-desaguadero.md"].encode())], "border")
     assert seen.status == "duplicate" and seen.doc_id  # the owner reads it: named
 
 
@@ -190,9 +187,9 @@ def test_an_upload_over_the_limit_is_refused_unread(tmp_path: Path) -> None:
         assert uploaded(kb) == {}
 
 
-def test_removing_an_uploaded_document_deletes_its_upload_copy(team: KnowledgeBase) -> None:
-    [border] = team.upload([("nota.txt", NOTE)], "border")
-    [plain] = team.upload([("nota.txt", NOTE + b" Sin coleccion.")])
-    assert len(uploaded(team)) == 2
-    assert team.remove(str(border.doc_id)) and team.remove(str(plain.doc_id))
-    assert uploaded(team) == {}, "a collection folder's copy goes too"
+def test_removing_an_uploaded_document_deletes_its_upload_copy(fresh_team_kb: KnowledgeBase) -> None:
+    [border] = fresh_team_kb.upload([("nota.txt", NOTE)], "border")
+    [plain] = fresh_team_kb.upload([("nota.txt", NOTE + b" Sin coleccion.")])
+    assert len(uploaded(fresh_team_kb)) == 2
+    assert fresh_team_kb.remove(str(border.doc_id)) and fresh_team_kb.remove(str(plain.doc_id))
+    assert uploaded(fresh_team_kb) == {}, "a collection folder's copy goes too"
