@@ -151,11 +151,20 @@ class IVFDenseIndex:
         eligible vectors as an unfiltered search scans (:meth:`_filtered_nprobe`); when that would
         probe a quarter of the lists and the filter keeps at most :data:`EXACT_MAX` vectors, an exact
         scan of them is cheaper and returns the true top k (past that, copying them out of the index
-        costs more than probing the lists).
+        costs more than probing the lists). One query runs on the calling thread alone
+        (:func:`index.dense.one_query_thread`).
         """
-        import faiss
+        from index.dense import one_query_thread
 
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        with one_query_thread(len(queries)):
+            return self._search(queries, k, allowed, exclude)
+
+    def _search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None, exclude: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        import faiss
+
         nq, n = len(queries), len(self)
         kk = max(k, 0)
         empty = np.full((nq, kk), -np.inf, np.float32), np.full((nq, kk), -1, np.int64)

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from kb.read.snippets import make_snippet, match_spans
+from kb.read.snippets import Highlighter, make_snippet
 from kb.store import reads
 from kb.types import EntityRef, Hit
 
@@ -32,13 +32,14 @@ def build_hits(
     for cid, eid, name, etype in reads.hit_entities(db, ids):
         ents.setdefault(cid, []).append(EntityRef(eid, name, etype))
     hits: dict[int, Hit] = {}
+    marker = Highlighter(terms, phrases)
     for cid, score in ranked:
         r = rows.get(cid)
         if r is None:  # purged by a compaction since this reader's generation
             continue
         text = " ".join(r["text"].split())
         if snippets:
-            snippet, highlights = make_snippet(text, match_spans(text, terms, r["lang"], phrases))
+            snippet, highlights = make_snippet(text, marker.spans(text, r["lang"]))
         else:
             snippet, highlights = text[:200], ()
         chunk_ents = sorted(

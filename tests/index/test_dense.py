@@ -154,3 +154,20 @@ def test_load_refuses_torn_or_foreign_directory(tmp_path: Path, data) -> None:
     (tmp_path / "b" / "meta.json").write_text('{"format": 99}', encoding="utf-8")
     with pytest.raises(ValueError, match="format"):
         DenseIndex.load(tmp_path / "b")
+
+
+def test_one_query_runs_faiss_single_threaded_and_puts_the_setting_back() -> None:
+    """OpenMP's thread count is per thread: set to one for a single query only, restored after."""
+    import faiss
+
+    from index.dense import one_query_thread
+
+    faiss.omp_set_num_threads(2)
+    with one_query_thread(1):
+        assert faiss.omp_get_max_threads() == 1
+    assert faiss.omp_get_max_threads() == 2
+    with one_query_thread(5):  # a batch keeps the team
+        assert faiss.omp_get_max_threads() == 2
+    index = DenseIndex.build(np.arange(3, dtype=np.int64), np.eye(3, dtype=np.float32))
+    index.search(np.eye(3, dtype=np.float32)[0], 2)
+    assert faiss.omp_get_max_threads() == 2

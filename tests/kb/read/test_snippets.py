@@ -28,3 +28,18 @@ def test_long_text_windows_on_the_densest_matches_and_shifts_offsets() -> None:
     assert snippet.startswith("… ") and snippet.endswith(" …")
     assert len(snippet) <= 200 + 4
     assert [snippet[s:e] for s, e in highlights] == ["contrabando", "contrabando"]
+
+
+def test_one_highlighter_for_a_page_marks_each_passage_in_its_own_language() -> None:
+    """A word's analysis is remembered per language: "controles" matches the Spanish stem in a
+    Spanish passage and is analysed again (differently) in an English one."""
+    from index.analyze import query_terms
+    from kb.read.snippets import Highlighter
+
+    terms = set(query_terms("controles migratorios", "es"))
+    marker = Highlighter(terms)
+    es = "Los controles migratorios y el control conjunto en la frontera."
+    en = "Border controls and migratory checks."
+    for text, lang in ((es, "es"), (en, "en"), (es, "es")):
+        assert marker.spans(text, lang) == match_spans(text, terms, lang)
+    assert [es[s:e] for s, e in marker.spans(es, "es")] == ["controles", "migratorios", "control"]
