@@ -29,11 +29,11 @@ from typing import Any
 from common import gold_queries, log, summary_ms, table, write_result
 
 
-def in_process(kb_dir: Path) -> Callable[[str], int]:
+def in_process(kb_dir: Path, **settings: Any) -> Callable[[str], int]:
     """A search function on one shared facade (the knowledge base is opened once, models warmed)."""
     from kb.service import KnowledgeBase
 
-    kb = KnowledgeBase.open(kb_dir)
+    kb = KnowledgeBase.open(kb_dir, **settings)
     for q in gold_queries()[:5]:  # models, gazetteer, language detection loaded before the clock
         kb.search(q["text"] + " ", k=10)
     return lambda q: len(kb.search(q, k=10))
@@ -96,22 +96,32 @@ def main() -> None:
     ap.add_argument("--token", help="bearer token for --url")
     ap.add_argument("--users", default="1,4,8,16")
     ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--batch-ab", action="store_true",
+                    help="in-process: each level with query batching on (16) and off (0), alternately")  # fmt: skip
     args = ap.parse_args()
     if not args.kb and not args.url:
         ap.error("give --kb DIR or --url URL")
-    search = over_http(args.url, args.token) if args.url else in_process(args.kb)
+    if args.url:
+        variants = {"-": over_http(args.url, args.token)}
+    elif args.batch_ab:
+        variants = {"16": in_process(args.kb, query_batch=16), "0": in_process(args.kb, query_batch=0)}
+    else:
+        variants = {"-": in_process(args.kb)}
     queries = [q["text"] for q in gold_queries()]
     rows = []
     for users in (int(u) for u in args.users.split(",")):
-        log(f"{users} users for {args.seconds:.0f} s")
-        rows.append(level(search, users, args.seconds, queries))
-    base = rows[0]["searches_per_s"] or 1.0
+        for name, search in variants.items():
+            log(f"{users} users for {args.seconds:.0f} s (query_batch {name})")
+            rows.append({"query_batch": name, **level(search, users, args.seconds, queries)})
     for r in rows:
-        r["vs_first"] = round(r["searches_per_s"] / base, 2)
+        first = next(b for b in rows if b["query_batch"] == r["query_batch"])
+        r["vs_first"] = round(r["searches_per_s"] / (first["searches_per_s"] or 1.0), 2)
     target = args.url or str(args.kb)
-    print(table(rows, ["users", "searches_per_s", "vs_first", "p50_ms", "p95_ms", "p99_ms", "n", "errors", "load_avg"],
-                f"Closed-loop load on {target} (hybrid, k=10)"))  # fmt: skip
-    write_result("load_url" if args.url else "load", {"target": target, "seconds": args.seconds, "levels": rows})
+    cols = ["users", "searches_per_s", "vs_first", "p50_ms", "p95_ms", "p99_ms", "n", "errors", "load_avg"]
+    cols = (["query_batch"] if args.batch_ab else []) + cols
+    print(table(rows, cols, f"Closed-loop load on {target} (hybrid, k=10)"))
+    name = "load_url" if args.url else ("load_batch_ab" if args.batch_ab else "load")
+    write_result(name, {"target": target, "seconds": args.seconds, "levels": rows})
 
 
 if __name__ == "__main__":

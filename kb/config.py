@@ -42,6 +42,7 @@ SETTINGS: dict[str, str] = {
     "ivf_threshold": "segments with more chunks than this use an approximate IVF index",
     "fast_queries": "embed queries with the fp32 ONNX copy of e5 when exported (same vectors, fast cold start)",
     "session_hours": "hours a login session (app or REST API) lasts before the user signs in again",
+    "query_batch": "queries of overlapping searches embedded in one encoder run, at most this many (0: each alone)",
     "query_int8": "embed queries (not documents) with the int8 ONNX copy of e5 when exported (faster; see README)",
     "watch_hook_hosts": "hosts a watched search's webhook may call, comma-separated (* for any); loopback by default",
     "watch_min_similarity": "a new passage also matches a watch when its dense similarity reaches this (0: words only)",
@@ -76,6 +77,7 @@ class Config:
     fast_queries: bool = True
     session_hours: float = 12.0
     query_int8: bool = False
+    query_batch: int = 16
     watch_hook_hosts: str = "127.0.0.1,localhost,::1"
     watch_min_similarity: float = 0.0
 

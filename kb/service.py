@@ -56,6 +56,7 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
         self._view_lock = threading.Lock()
         self._qcache: dict[str, np.ndarray] = {}
         self._query_embedder: Any = None
+        self._batcher: tuple[Any, Any] | None = None  # (encoder, QueryBatcher of it)
         self.timings: dict[str, float] = {}  # seconds per ingest stage, summed over this process
         self._base: KnowledgeBase | None = None  # set on a principal's view: the instance that loads things
         if not migrating:
@@ -358,11 +359,29 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
         """The query's embedding, remembered for repeated queries (facet clicks, modes, eval)."""
         vec = self._qcache.get(text)
         if vec is None:
-            vec = self.query_embedder.embed([text], "query")
+            vec = self._query_batcher().embed(text)
             if len(self._qcache) > 512:
                 self._qcache.clear()
             self._qcache[text] = vec
         return vec
+
+    def _query_batcher(self) -> Any:
+        """Concurrent searches share encoder runs (:mod:`index.batching`); one batcher per encoder in use.
+
+        An int8 encoder is not batched (a pass-through): it quantises activations per batch, so a
+        query's vector would depend on the queries it arrived with.
+        """
+        from index.batching import QueryBatcher
+
+        base = self._base or self
+        encoder = base.query_embedder
+        held = base._batcher
+        if held is None or held[0] is not encoder:
+            int8 = "int8" in str(getattr(getattr(encoder, "info", None), "runtime", ""))
+            size = 0 if int8 else self.config.query_batch
+            held = (encoder, QueryBatcher(lambda texts: encoder.embed(texts, "query"), max_batch=size))
+            base._batcher = held
+        return held[1]
 
     def close(self) -> None:
         """Close the store and caches; on a principal's view, nothing (the knowledge base stays open)."""

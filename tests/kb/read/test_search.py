@@ -64,3 +64,24 @@ def test_evidence_and_original_file(many: KnowledgeBase) -> None:
     original = many.original_file(doc_id)
     assert original is not None and original.read_bytes().startswith("Sección 0".encode())
     assert many.original_file("no-such-document") is None
+
+
+def test_concurrent_searches_answer_as_alone(many: KnowledgeBase) -> None:
+    """Eight users at once (their queries may share encoder runs): each gets what it gets alone."""
+    import threading
+
+    queries = [f"{t} informe {n}" for n, t in enumerate(TOPICS)]
+    alone = {q: [(r.doc_id, r.best.chunk_id) for r in many.search(q, k=5)] for q in queries}
+    many._qcache.clear()  # embed again, this time together
+    start, together = threading.Barrier(len(queries)), {}
+
+    def user(q: str) -> None:
+        start.wait()
+        together[q] = [(r.doc_id, r.best.chunk_id) for r in many.search(q, k=5)]
+
+    threads = [threading.Thread(target=user, args=(q,)) for q in queries]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert together == alone
