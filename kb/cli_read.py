@@ -106,7 +106,7 @@ def search(
         "collection": collection,
     }
     check_filters(kb, filters)
-    results = kb.search(query, k=k, filters=filters, mode=mode)
+    results = kb.search(query, k=k, filters=filters, mode=mode, snippets="best")
     if export is not None:  # originals, documents.csv and index.md of the documents found
         done = kb.export(results, export, title=f"kb search: {query}")
         click.echo(f"exported {done['documents']} documents ({done['files']} files) to {export}", err=True)

@@ -108,7 +108,7 @@ def search(
         kb, lang=lang, doc_type=doc_type, region=region, country=country, crossing=crossing,
         entity=entity, collection=collection, since=since, until=until,
     )  # fmt: skip
-    results = kb.search(q, k=k, filters=filters, mode=mode)
+    results = kb.search(q, k=k, filters=filters, mode=mode, snippets="best")
     return [kb.hit_json(r.best, passages=len(r.hits)) for r in results]
 
 

@@ -22,8 +22,10 @@ def build_hits(
     phrases: Sequence[str],
     *,
     snippets: bool = True,
+    only: set[int] | None = None,
 ) -> dict[int, Hit]:
-    """A hit per ranked chunk still stored; ``terms`` and ``phrases`` are highlighted in its snippet."""
+    """A hit per ranked chunk still stored; ``terms`` and ``phrases`` are highlighted in its snippet
+    (with ``only``, in the snippets of those chunks alone)."""
     if not ranked:
         return {}
     ids = [c for c, _ in ranked]
@@ -38,7 +40,7 @@ def build_hits(
         if r is None:  # purged by a compaction since this reader's generation
             continue
         text = " ".join(r["text"].split())
-        if snippets:
+        if snippets and (only is None or cid in only):
             snippet, highlights = make_snippet(text, marker.spans(text, r["lang"]))
         else:
             snippet, highlights = text[:200], ()

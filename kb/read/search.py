@@ -90,9 +90,19 @@ def allowed_ids(ctx: ReadContext, f: Filters, phrases: Sequence[str]) -> np.ndar
 
 
 def search(
-    ctx: ReadContext, query: str, k: int, f: Filters, *, mode: str = "hybrid", per_doc: int = 5, snippets: bool = True
+    ctx: ReadContext,
+    query: str,
+    k: int,
+    f: Filters,
+    *,
+    mode: str = "hybrid",
+    per_doc: int = 5,
+    snippets: bool | str = True,
 ) -> list[SearchResult]:
-    """Results grouped by document, best passage first in each; ``mode`` is hybrid, dense or sparse."""
+    """Results grouped by document, best passage first in each; ``mode`` is hybrid, dense or sparse.
+
+    ``snippets``: True for every passage, ``"best"`` for each document's best passage only, False for none.
+    """
     from index.analyze import query_terms
     from ingest.language import query_language
 
@@ -109,7 +119,8 @@ def search(
     groups = group_by_document(ranked, reads.chunk_column(ctx.db, "doc_id", [c for c, _ in ranked]), k, per_doc)
     wanted = [(c, s) for _, _, items in groups for c, s in items]
     terms = set(query_terms(text, qlang)) | {t for p in phrases for t in query_terms(p, qlang)}
-    hits = build_hits(ctx.db, wanted, terms, qlang, phrases, snippets=snippets)
+    marked = {items[0][0] for _, _, items in groups if items} if snippets == "best" else None
+    hits = build_hits(ctx.db, wanted, terms, qlang, phrases, snippets=bool(snippets), only=marked)
     return group_results(groups, hits, reads.near_duplicates(ctx.db, [d for d, _, _ in groups]))
 
 

@@ -85,3 +85,15 @@ def test_concurrent_searches_answer_as_alone(many: KnowledgeBase) -> None:
     for th in threads:
         th.join(30)
     assert together == alone
+
+
+def test_best_snippets_mark_only_each_documents_best_passage(many: KnowledgeBase) -> None:
+    """``snippets="best"`` (the API and the CLI) highlights the best passages exactly as a full search does."""
+    full = many.search("cooperación policial", k=5, per_doc=3)
+    best = many.search("cooperación policial", k=5, per_doc=3, snippets="best")
+    assert [r.doc_id for r in best] == [r.doc_id for r in full]
+    for f, b in zip(full, best, strict=True):
+        assert (b.best.snippet, b.best.highlights) == (f.best.snippet, f.best.highlights)
+        assert b.best.highlights, "the best passage names the query's words"
+        assert len(b.hits) == len(f.hits) > 1
+        assert all(h.highlights == () and h.snippet == h.text[:200] for h in b.hits[1:])
