@@ -51,7 +51,12 @@ def over_http(url: str, token: str | None) -> Callable[[str], int]:
             body = json.loads(resp.read())
         return len(body) if isinstance(body, list) else len(body.get("results", body.get("hits", [])))
 
-    search(" warm up")
+    for _ in range(2):  # every worker process loads its models on its first request: reach them all first
+        threads = [threading.Thread(target=search, args=(f" warm up {i}",)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     return search
 
 
