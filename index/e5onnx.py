@@ -188,7 +188,9 @@ def fp32_folder(st_folder: Path) -> Path:
     return st_folder.parent / f"{st_folder.name}-onnx-fp32"
 
 
-def ready_query_encoder(cache_dir: Path | None = None, *, int8: bool = False) -> OnnxE5QueryEncoder | None:
+def ready_query_encoder(
+    cache_dir: Path | None = None, *, int8: bool = False, threads: int | None = None
+) -> OnnxE5QueryEncoder | None:
     """The fp32 (or ``int8``) query encoder when it has been exported (never exports: that needs torch), else
     None. Queries embedded by the int8 copy are matched against fp32 passages: see the README's figures."""
     from index import e5convert
@@ -198,7 +200,7 @@ def ready_query_encoder(cache_dir: Path | None = None, *, int8: bool = False) ->
         folder = st_folder.parent / f"{st_folder.name}-onnx-int8" if int8 else fp32_folder(st_folder)
         if not (folder / (MODEL_FILE if int8 else FLOAT_FILE)).is_file():
             return None
-        return OnnxE5QueryEncoder(folder)
+        return OnnxE5QueryEncoder(folder, threads)
     except Exception:  # noqa: BLE001 - a broken copy only costs speed: the caller falls back
         return None
 
@@ -206,8 +208,8 @@ def ready_query_encoder(cache_dir: Path | None = None, *, int8: bool = False) ->
 class OnnxE5QueryEncoder:
     """Queries for the ``e5`` family through the fp32 ONNX copy: same vectors, no torch import."""
 
-    def __init__(self, folder: Path) -> None:
-        self._model = OnnxE5(folder)
+    def __init__(self, folder: Path, threads: int | None = None) -> None:
+        self._model = OnnxE5(folder, threads)
         kind = "int8" if (folder / MODEL_FILE).is_file() else "fp32"
         self.info = EmbedderInfo(f"e5-onnx-{kind}", E5_FAMILY, f"onnx-{kind}", 384)
 

@@ -42,6 +42,7 @@ SETTINGS: dict[str, str] = {
     "ivf_threshold": "segments with more chunks than this use an approximate IVF index",
     "fast_queries": "embed queries with the fp32 ONNX copy of e5 when exported (same vectors, fast cold start)",
     "session_hours": "hours a login session (app or REST API) lasts before the user signs in again",
+    "query_threads": "threads of the ONNX query encoder (0: one per core; kb serve --workers N shares the cores out)",
     "query_batch": "queries of overlapping searches embedded in one encoder run, at most this many (0: each alone)",
     "query_int8": "embed queries (not documents) with the int8 ONNX copy of e5 when exported (faster; see README)",
     "watch_hook_hosts": "hosts a watched search's webhook may call, comma-separated (* for any); loopback by default",
@@ -78,6 +79,7 @@ class Config:
     session_hours: float = 12.0
     query_int8: bool = False
     query_batch: int = 16
+    query_threads: int = 0
     watch_hook_hosts: str = "127.0.0.1,localhost,::1"
     watch_min_similarity: float = 0.0
 

@@ -164,7 +164,7 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
             if self._query_embedder is None:
                 from index.e5onnx import ready_query_encoder
 
-                self._query_embedder = ready_query_encoder(int8=True)
+                self._query_embedder = ready_query_encoder(int8=True, threads=self.config.query_threads or None)
             if self._query_embedder is not None:
                 return self._query_embedder
         if self._embedder is not None:
@@ -173,7 +173,7 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
             if self.config.embedder == "e5" and self.config.fast_queries:
                 from index.e5onnx import ready_query_encoder
 
-                self._query_embedder = ready_query_encoder()
+                self._query_embedder = ready_query_encoder(threads=self.config.query_threads or None)
             if self._query_embedder is None:
                 return self.embedder
         return self._query_embedder

@@ -25,6 +25,7 @@ from kb.types import KBError
 
 PATH_ENV = "KB_SERVE_PATH"
 EMBEDDER_ENV = "KB_SERVE_EMBEDDER"
+WORKERS_ENV = "KB_SERVE_WORKERS"
 
 
 def is_loopback(host: str) -> bool:
@@ -54,8 +55,24 @@ def app_from_env() -> FastAPI:
     """The app factory of a worker process: open the knowledge base named in the environment."""
     from kb.service import KnowledgeBase
 
-    kb = KnowledgeBase.open(os.environ[PATH_ENV], embedder=os.environ.get(EMBEDDER_ENV) or None)
+    from kb.config import Config
+
+    path = Path(os.environ[PATH_ENV])
+    chosen = Config.load(path).query_threads  # a setting of the user's (kb.toml, KB_QUERY_THREADS) wins
+    threads = None if chosen else worker_threads(int(os.environ.get(WORKERS_ENV, "1")))
+    kb = KnowledgeBase.open(path, embedder=os.environ.get(EMBEDDER_ENV) or None, query_threads=threads)
     return create_app(kb)
+
+
+def worker_threads(workers: int) -> int | None:
+    """The query encoder's threads in each of ``workers`` processes: the cores shared out.
+
+    Each worker's encoder would otherwise start one thread per core, so N workers would run N×cores
+    threads on the cores' arithmetic units. ``None`` (one process): ONNX Runtime's default.
+    """
+    if workers <= 1:
+        return None
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def serve(kb: Any, host: str = "127.0.0.1", port: int = 8000, *, log_level: str = "info") -> None:
@@ -77,6 +94,7 @@ def serve_workers(
     with KnowledgeBase.open(path, embedder=embedder) as kb:  # fail here, once, rather than in every worker
         check_binding(kb, host)
     os.environ[PATH_ENV] = str(Path(path).resolve())
+    os.environ[WORKERS_ENV] = str(workers)
     if embedder:
         os.environ[EMBEDDER_ENV] = embedder
     uvicorn.run(

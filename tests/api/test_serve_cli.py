@@ -54,3 +54,21 @@ def test_kb_serve_answers_logins_and_reads(tmp_path: Path, workers: str) -> None
     finally:
         out = server.stop()
     assert "Traceback" not in out, out
+
+
+def test_workers_share_the_cores_out_unless_the_user_chose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each of N workers gets cores/N query-encoder threads (at least one); a kb.toml setting wins."""
+    from kb.api import server
+
+    cores = os.cpu_count() or 1
+    assert server.worker_threads(1) is None
+    assert server.worker_threads(2) == max(1, cores // 2)
+    assert server.worker_threads(64) == 1
+    kb_dir = _kb(tmp_path / "kb", admin=False)
+    monkeypatch.setenv(server.PATH_ENV, str(kb_dir))
+    monkeypatch.setenv(server.WORKERS_ENV, "64")
+    monkeypatch.delenv("KB_QUERY_THREADS", raising=False)
+    app = server.app_from_env()
+    assert app.state.kb.config.query_threads == 1
+    (kb_dir / "kb.toml").write_text("query_threads = 3\n", encoding="utf-8")
+    assert server.app_from_env().state.kb.config.query_threads == 3
