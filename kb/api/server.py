@@ -53,9 +53,8 @@ def check_binding(kb: Any, host: str) -> None:
 
 def app_from_env() -> FastAPI:
     """The app factory of a worker process: open the knowledge base named in the environment."""
-    from kb.service import KnowledgeBase
-
     from kb.config import Config
+    from kb.service import KnowledgeBase
 
     path = Path(os.environ[PATH_ENV])
     chosen = Config.load(path).query_threads  # a setting of the user's (kb.toml, KB_QUERY_THREADS) wins
