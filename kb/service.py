@@ -15,6 +15,7 @@ from kb.read.filter_values import UnknownValue, close_matches
 from kb.service_access import AccessVerbs
 from kb.service_checks import CheckVerbs
 from kb.service_curation import CurationVerbs
+from kb.service_queries import QueryVerbs
 from kb.service_replicas import ReplicaVerbs
 from kb.service_reports import ReportVerbs
 from kb.service_userdata import UserDataVerbs
@@ -38,7 +39,9 @@ if TYPE_CHECKING:
     from kb.write.context import WriteContext
 
 
-class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVerbs, UserDataVerbs, CurationVerbs):
+class KnowledgeBase(
+    AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVerbs, UserDataVerbs, CurationVerbs, QueryVerbs
+):
     """A knowledge base directory opened for search and ingest.
 
     Models load lazily on first use and stay loaded: build one instance per process, and one view
@@ -149,34 +152,6 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
             except ValueError as exc:
                 raise KBError(str(exc)) from exc
         return self._embedder
-
-    @property
-    def query_embedder(self) -> Any:
-        """What embeds queries: the embedder itself, or for ``e5`` its fp32 ONNX copy when exported.
-
-        The copy gives the same vectors (cosine >= 0.9999) without importing torch and
-        sentence-transformers, so a search in a fresh process (the CLI, a restarted app) answers
-        in seconds. Once the full embedder is loaded (an ingest ran here), it serves queries too.
-        """
-        if self._base is not None:
-            return self._base.query_embedder
-        if self.config.embedder == "e5" and self.config.query_int8:  # chosen over the full model: measured
-            if self._query_embedder is None:
-                from index.e5onnx import ready_query_encoder
-
-                self._query_embedder = ready_query_encoder(int8=True, threads=self.config.query_threads or None)
-            if self._query_embedder is not None:
-                return self._query_embedder
-        if self._embedder is not None:
-            return self._embedder
-        if self._query_embedder is None:
-            if self.config.embedder == "e5" and self.config.fast_queries:
-                from index.e5onnx import ready_query_encoder
-
-                self._query_embedder = ready_query_encoder(threads=self.config.query_threads or None)
-            if self._query_embedder is None:
-                return self.embedder
-        return self._query_embedder
 
     @property
     def analyser(self) -> Any:
@@ -358,34 +333,6 @@ class KnowledgeBase(AccessVerbs, WriteVerbs, CheckVerbs, ReportVerbs, ReplicaVer
             query_vector=self.query_vector,
             embed_passages=lambda texts: self.query_embedder.embed(texts, "passage"),
         )
-
-    def query_vector(self, text: str) -> np.ndarray:
-        """The query's embedding, remembered for repeated queries (facet clicks, modes, eval)."""
-        vec = self._qcache.get(text)
-        if vec is None:
-            vec = self._query_batcher().embed(text)
-            if len(self._qcache) > 512:
-                self._qcache.clear()
-            self._qcache[text] = vec
-        return vec
-
-    def _query_batcher(self) -> Any:
-        """Concurrent searches share encoder runs (:mod:`index.batching`); one batcher per encoder in use.
-
-        An int8 encoder is not batched (a pass-through): it quantises activations per batch, so a
-        query's vector would depend on the queries it arrived with.
-        """
-        from index.batching import QueryBatcher
-
-        base = self._base or self
-        encoder = base.query_embedder
-        held = base._batcher
-        if held is None or held[0] is not encoder:
-            int8 = "int8" in str(getattr(getattr(encoder, "info", None), "runtime", ""))
-            size = 0 if int8 else self.config.query_batch
-            held = (encoder, QueryBatcher(lambda texts: encoder.embed(texts, "query"), max_batch=size))
-            base._batcher = held
-        return held[1]
 
     def close(self) -> None:
         """Close the store and caches; on a principal's view, nothing (the knowledge base stays open)."""

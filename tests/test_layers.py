@@ -51,6 +51,7 @@ LAYERS = {
     "kb.service_bulk": 5,
     "kb.service_userdata": 5,
     "kb.service_curation": 5,
+    "kb.service_queries": 5,
     "kb.reports": 4,  # below the facade that offers them as verbs; they reach the kb only through it
     "kb.cli": 7,
     "kb.cli_read": 7,

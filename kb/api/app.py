@@ -15,6 +15,8 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kb.api.auth import router as auth_router
+from kb.api.curation import MAX_IMPORT
+from kb.api.curation import router as curation_router
 from kb.api.errors import SafeJSON, body, install
 from kb.api.read import router as read_router
 from kb.api.upload import router as upload_router
@@ -44,6 +46,7 @@ def create_app(kb: Any) -> FastAPI:
     app.include_router(auth_router, prefix=PREFIX, max_body_size=MAX_FORM_BYTES)
     app.include_router(read_router, prefix=PREFIX, max_body_size=MAX_FORM_BYTES)
     app.include_router(userdata_router, prefix=PREFIX, max_body_size=MAX_FORM_BYTES)
+    app.include_router(curation_router, prefix=PREFIX, max_body_size=4 * MAX_IMPORT + MAX_FORM_BYTES)  # JSON-escaped
     upload_limit = int(kb.max_upload_mb) * 1024 * 1024 + UPLOAD_OVERHEAD
     app.include_router(upload_router, prefix=PREFIX, max_body_size=upload_limit)
     app.add_middleware(Guards)

@@ -390,7 +390,7 @@ def test_queries_use_the_onnx_copy_only_when_it_is_ready(tmp_path: Path, monkeyp
     from kb.service import KnowledgeBase
 
     sentinel = object()
-    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None: sentinel)
+    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None, threads=None: sentinel)
     kb = KnowledgeBase.open(tmp_path / "kb")
     assert kb.query_embedder is sentinel and kb._embedder is None  # torch never imported for a query
     kb.close()
@@ -398,7 +398,7 @@ def test_queries_use_the_onnx_copy_only_when_it_is_ready(tmp_path: Path, monkeyp
     monkeypatch.setattr(KnowledgeBase, "embedder", property(lambda self: "full"))
     assert kb.query_embedder == "full"
     kb.close()
-    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None: None)
+    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None, threads=None: None)
     kb = KnowledgeBase.open(tmp_path / "kb")
     assert kb.query_embedder == "full"
     kb.close()
@@ -413,7 +413,7 @@ def test_query_int8_picks_the_int8_copy_even_with_the_full_model_loaded(
 
     asked: list[bool] = []
 
-    def ready(cache_dir: object = None, *, int8: bool = False) -> object:
+    def ready(cache_dir: object = None, *, int8: bool = False, threads: int | None = None) -> object:
         asked.append(int8)
         return "int8" if int8 else "fp32"
 
@@ -422,7 +422,7 @@ def test_query_int8_picks_the_int8_copy_even_with_the_full_model_loaded(
     kb._embedder = "full"  # an ingest ran in this process
     assert kb.query_embedder == "int8" and asked == [True]
     kb.close()
-    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None, *, int8=False: None)
+    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None, *, int8=False, threads=None: None)
     kb = KnowledgeBase.open(tmp_path / "kb", query_int8=True)
     monkeypatch.setattr(KnowledgeBase, "embedder", property(lambda self: "full"))
     assert kb.query_embedder == "full"  # not exported: the configured embedder

@@ -1,0 +1,82 @@
+"""How queries become vectors: which encoder, a cache of recent queries, and batching of concurrent ones.
+
+:class:`kb.service.KnowledgeBase` inherits these; a principal's view shares its base's encoder
+and batcher (``_base``), so every user of one server process feeds the same encoder runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class QueryVerbs:
+    """The query encoder of this knowledge base (mixed into ``KnowledgeBase``)."""
+
+    config: Any
+    _base: Any
+    _embedder: Any
+    _query_embedder: Any
+    _qcache: dict[str, np.ndarray]
+    _batcher: tuple[Any, Any] | None
+
+    @property
+    def embedder(self) -> Any:
+        raise NotImplementedError  # KnowledgeBase loads the configured embedder
+
+    @property
+    def query_embedder(self) -> Any:
+        """What embeds queries: the embedder itself, or for ``e5`` its fp32 ONNX copy when exported.
+
+        The copy gives the same vectors (cosine >= 0.9999) without importing torch and
+        sentence-transformers, so a search in a fresh process (the CLI, a restarted app) answers
+        in seconds. Once the full embedder is loaded (an ingest ran here), it serves queries too.
+        """
+        if self._base is not None:
+            return self._base.query_embedder
+        if self.config.embedder == "e5" and self.config.query_int8:  # chosen over the full model: measured
+            if self._query_embedder is None:
+                from index.e5onnx import ready_query_encoder
+
+                self._query_embedder = ready_query_encoder(int8=True, threads=self.config.query_threads or None)
+            if self._query_embedder is not None:
+                return self._query_embedder
+        if self._embedder is not None:
+            return self._embedder
+        if self._query_embedder is None:
+            if self.config.embedder == "e5" and self.config.fast_queries:
+                from index.e5onnx import ready_query_encoder
+
+                self._query_embedder = ready_query_encoder(threads=self.config.query_threads or None)
+            if self._query_embedder is None:
+                return self.embedder
+        return self._query_embedder
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The query's embedding, remembered for repeated queries (facet clicks, modes, eval)."""
+        vec = self._qcache.get(text)
+        if vec is None:
+            vec = self._query_batcher().embed(text)
+            if len(self._qcache) > 512:
+                self._qcache.clear()
+            self._qcache[text] = vec
+        return vec
+
+    def _query_batcher(self) -> Any:
+        """Concurrent searches share encoder runs (:mod:`index.batching`); one batcher per encoder in use.
+
+        An int8 encoder is not batched (a pass-through): it quantises activations per batch, so a
+        query's vector would depend on the queries it arrived with.
+        """
+        from index.batching import QueryBatcher
+
+        base = self._base or self
+        encoder = base.query_embedder
+        held = base._batcher
+        if held is None or held[0] is not encoder:
+            int8 = "int8" in str(getattr(getattr(encoder, "info", None), "runtime", ""))
+            size = 0 if int8 else self.config.query_batch
+            held = (encoder, QueryBatcher(lambda texts: encoder.embed(texts, "query"), max_batch=size))
+            base._batcher = held
+        return held[1]
