@@ -33,15 +33,12 @@ PROBE_MARGIN = 0.01
 PROBE_WORDS = 8  # words of each probe: short like a question (longer ones sit closer to their own chunk)
 PROBE_COUNT = 300
 NPROBES = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
-#: an exact scan copies its candidates' vectors out of the index (a hash lookup each): past this many, probing
-#: every list with the bitmap selector is cheaper. Measured at 1M chunks, one thread, p50 of 30 queries:
-#: 10,000 vectors exact 12.5 ms / all lists 13.5 ms; 15,000: 20.8 / 16.7; 30,000: 39.6 / 23.9 ms.
+#: past this many eligible vectors an exact scan (a hash lookup per vector to copy it out) costs more than
+#: probing every list with the bitmap selector (1M chunks, one thread: 30,000 vectors 39.6 vs 23.9 ms p50)
 EXACT_MAX = 12_000
-#: a filtered search probes until its lists hold this share of the vectors an unfiltered one scans. At 1M
-#: chunks, recall@10 per query (150 gold questions) with 1.0 / 0.5 / 0.3: lang=es 0.997 / 0.987 / 0.963,
-#: every other filter of the benchmark ≥ 0.999 / ≥ 0.999 / ≥ 0.995, for 10-40% less dense time at 0.5
-#: (bench/study_filtered_scan.py); but a small index whose filter follows its clusters fell to 0.92 at
-#: 0.5 (tests/index/test_ivf.py), so the whole share is kept.
+#: a filtered search probes until its lists hold this share of what an unfiltered one scans (eligible
+#: vectors only); 0.5 saves 10-40% dense time at 1M with recall ≥ 0.987 but a small cluster-following
+#: index falls to 0.92 (bench/study_filtered_scan.py, tests/index/test_ivf.py)
 FILTERED_SCAN = 1.0
 BITMAP_MAX_ID = 1 << 27  # a filter builds one byte per id up to the largest: beyond, use id lists
 
@@ -230,11 +227,8 @@ class IVFDenseIndex:
     def _exact(self, queries: np.ndarray, k: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Brute force over ``candidates`` (sorted ids of this segment); ties go to the smaller id.
 
-        ``einsum`` rather than ``@``: a BLAS matrix product starts OpenBLAS's worker threads, which then
-        spin for up to ~0.1 s on the two cores the query encoder needs next (the "1% filter" anomaly:
-        query embedding twice as slow after every narrow filtered search, bench/bench_query.py
-        --threads-study); einsum's single-threaded loop is as fast for one query against a few
-        thousand vectors.
+        ``einsum``, not ``@``: a BLAS product leaves OpenBLAS threads spinning ~0.1 s on the cores the
+        query encoder needs next (the "1% filter" anomaly, bench/study_thread_anomaly.py).
         """
         sims = np.einsum("ij,kj->ik", queries, self.reconstruct(candidates))
         kk = min(k, len(candidates))
