@@ -4,8 +4,9 @@ Filters are applied first, as the set of chunk ids the retrievers may return. Ea
 is searched densely (FAISS) and sparsely (BM25, with the gazetteer aliases of the names in the
 query added, so that names match across languages, and the glossary terms of the concepts it names,
 weighted lower: :mod:`kb.read.expand`); the per-segment lists are merged and fused with language-aware
-reciprocal-rank fusion (:func:`index.fusion.fuse`; BM25 weighs more when the query names a specific
-entity, :func:`fusion_sparse_weight`), grouped by document,
+reciprocal-rank fusion of document ranks (:func:`index.fusion.fuse_documents`, each document ranked at its best
+passage per retriever; passage ranks with ``document_fusion`` off: :func:`index.fusion.fuse`; BM25 weighs more
+when the query names a specific entity, :func:`fusion_sparse_weight`), grouped by document,
 turned into hits with snippets, and near-duplicate documents are folded into the first shown.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from index.fusion import fuse, group_by_document, merge_topk
+from index.fusion import fuse, fuse_documents, group_by_document, merge_topk
 from kb.faults import checkpoint
 from kb.read.context import ReadContext
 from kb.read.expand import glossary_expansion
@@ -134,22 +135,25 @@ def _rank(ctx: ReadContext, text: str, qlang: str | None, mode: str, n: int, all
         extra = glossary_expansion(text, qlang, cfg.glossary_weight).terms + feedback_terms(
             ctx, dense_ids, qlang, passages=cfg.feedback_passages, terms=cfg.feedback_terms, weight=cfg.feedback_weight
         )
-        sparts = [seg.sparse.search(sq, qlang, n, allowed=allowed, exclude=exclude, extra=extra) for seg in segments]
+        sparts = [
+            seg.sparse.search(
+                sq, qlang, n, allowed=allowed, exclude=exclude, extra=extra, title_weight=cfg.title_weight
+            )
+            for seg in segments
+        ]
         scores, sparse_ids = merge_topk(list(sparts), n) if sparts else (np.zeros(0), sparse_ids)
     if mode == "dense":
         return [(int(i), dense_scores[int(i)]) for i in dense_ids]
     if mode == "sparse":
         return [(int(i), float(s)) for s, i in zip(scores, sparse_ids, strict=False)]
-    langs = reads.chunk_column(ctx.db, "lang", [int(i) for i in np.union1d(dense_ids, sparse_ids)])
-    ids, fused = fuse(
-        dense_ids,
-        sparse_ids,
-        langs,
-        qlang,
-        k=cfg.rrf_k,
-        dense_weight=cfg.dense_weight,
-        sparse_weight=fusion_sparse_weight(ctx, text),
-    )
+    found = [int(i) for i in np.union1d(dense_ids, sparse_ids)]
+    langs = reads.chunk_column(ctx.db, "lang", found)
+    weights = {"dense_weight": cfg.dense_weight, "sparse_weight": fusion_sparse_weight(ctx, text)}
+    if cfg.document_fusion:
+        doc_of = reads.chunk_column(ctx.db, "doc_id", found)
+        ids, fused = fuse_documents(dense_ids, sparse_ids, doc_of, langs, qlang, k=cfg.rrf_k, **weights)
+    else:
+        ids, fused = fuse(dense_ids, sparse_ids, langs, qlang, k=cfg.rrf_k, **weights)
     return [(int(i), float(s)) for i, s in zip(ids, fused, strict=True)]
 
 
