@@ -56,14 +56,20 @@ def _rrf(
     k: int,
     dense_weight: float,
     sparse_weight: float,
+    foreign_best: bool = False,
 ) -> dict[Any, float]:
     """Language-aware RRF scores of ranked items (passages or documents); ``foreign(item)`` says
-    whether the item is written in another language than the query."""
+    whether the item is written in another language than the query. With ``foreign_best`` a foreign
+    item's better rank also stands in for its dense rank."""
     scores: dict[Any, float] = {}
     for item in dense_rank.keys() | sparse_rank.keys():
         s = 0.0
         rd = dense_rank.get(item)
         rs = sparse_rank.get(item)
+        if foreign_best and foreign(item):
+            best = min(r for r in (rd, rs) if r is not None)
+            scores[item] = (dense_weight + sparse_weight) / (k + best + 1)
+            continue
         if rd is not None:
             s += dense_weight / (k + rd + 1)
         if rd is not None and foreign(item):
@@ -85,12 +91,17 @@ def fuse(
     k: int = 60,
     dense_weight: float = 1.0,
     sparse_weight: float = 1.0,
+    foreign_best: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Language-aware reciprocal-rank fusion; returns ``(ids, scores)`` best first."""
+    """Language-aware reciprocal-rank fusion; returns ``(ids, scores)`` best first.
+
+    ``foreign_best``: a passage in another language counts its better rank in both terms (see
+    :func:`_rrf`); the caller sets it when the query names a specific entity.
+    """
     dense_rank = {int(i): r for r, i in enumerate(dense_ids)}
     sparse_rank = {int(i): r for r, i in enumerate(sparse_ids)}
     foreign = lambda cid: query_lang is not None and chunk_lang.get(cid, query_lang) != query_lang  # noqa: E731
-    scores = _rrf(dense_rank, sparse_rank, foreign, k, dense_weight, sparse_weight)
+    scores = _rrf(dense_rank, sparse_rank, foreign, k, dense_weight, sparse_weight, foreign_best)
     if not scores:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     ids = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
@@ -119,6 +130,7 @@ def fuse_documents(
     k: int = 60,
     dense_weight: float = 1.0,
     sparse_weight: float = 1.0,
+    foreign_best: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Language-aware reciprocal-rank fusion of document ranks; returns a passage ranking ``(ids, scores)``.
 
@@ -127,11 +139,10 @@ def fuse_documents(
     score, ties (common: ranks are few) in the order of their best passages' fused scores
     (:func:`fuse`, what passage fusion would show); inside one, its passages keep that order.
     Every passage's score is its document's, so scores never rise down the list. Passages without
-    a document in ``doc_of`` are dropped.
+    a document in ``doc_of`` are dropped. ``foreign_best`` as in :func:`fuse`, for both.
     """
-    pids, _ = fuse(
-        dense_ids, sparse_ids, chunk_lang, query_lang, k=k, dense_weight=dense_weight, sparse_weight=sparse_weight
-    )
+    weights = {"dense_weight": dense_weight, "sparse_weight": sparse_weight}
+    pids, _ = fuse(dense_ids, sparse_ids, chunk_lang, query_lang, k=k, foreign_best=foreign_best, **weights)
     dense_rank, sparse_rank = _document_ranks(dense_ids, doc_of), _document_ranks(sparse_ids, doc_of)
     lang: dict[str, str] = {}
     for cid in (*dense_ids.tolist(), *sparse_ids.tolist()):
@@ -139,7 +150,7 @@ def fuse_documents(
         if doc is not None and doc not in lang and int(cid) in chunk_lang:
             lang[doc] = chunk_lang[int(cid)]
     foreign = lambda doc: query_lang is not None and lang.get(doc, query_lang) != query_lang  # noqa: E731
-    scores = _rrf(dense_rank, sparse_rank, foreign, k, dense_weight, sparse_weight)
+    scores = _rrf(dense_rank, sparse_rank, foreign, k, dense_weight, sparse_weight, foreign_best)
     kept = [(n, int(cid), doc_of[int(cid)]) for n, cid in enumerate(pids) if int(cid) in doc_of]
     first: dict[str, int] = {}
     for n, _, doc in kept:

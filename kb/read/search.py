@@ -146,18 +146,34 @@ def _rank(ctx: ReadContext, text: str, qlang: str | None, mode: str, n: int, all
         return [(int(i), dense_scores[int(i)]) for i in dense_ids]
     if mode == "sparse":
         return [(int(i), float(s)) for s, i in zip(scores, sparse_ids, strict=False)]
+    return _fuse(ctx, text, qlang, dense_ids, sparse_ids)
+
+
+def _fuse(ctx: ReadContext, text: str, qlang: str | None, dense_ids: np.ndarray, sparse_ids: np.ndarray) -> Ranked:
+    """The dense and BM25 rankings fused, by passage or (``document_fusion``) by document."""
+    cfg = ctx.config
     found = [int(i) for i in np.union1d(dense_ids, sparse_ids)]
     langs = reads.chunk_column(ctx.db, "lang", found)
-    weights = {"dense_weight": cfg.dense_weight, "sparse_weight": fusion_sparse_weight(ctx, text)}
+    named = names_specific_entity(ctx, text)
+    weights = {"dense_weight": cfg.dense_weight, "sparse_weight": fusion_sparse_weight(ctx, text, named)}
+    best = cfg.foreign_name_rank and named
     if cfg.document_fusion:
         doc_of = reads.chunk_column(ctx.db, "doc_id", found)
-        ids, fused = fuse_documents(dense_ids, sparse_ids, doc_of, langs, qlang, k=cfg.rrf_k, **weights)
+        ids, fused = fuse_documents(
+            dense_ids, sparse_ids, doc_of, langs, qlang, k=cfg.rrf_k, foreign_best=best, **weights
+        )
     else:
-        ids, fused = fuse(dense_ids, sparse_ids, langs, qlang, k=cfg.rrf_k, **weights)
+        ids, fused = fuse(dense_ids, sparse_ids, langs, qlang, k=cfg.rrf_k, foreign_best=best, **weights)
     return [(int(i), float(s)) for i, s in zip(ids, fused, strict=True)]
 
 
-def fusion_sparse_weight(ctx: ReadContext, text: str) -> float:
+def names_specific_entity(ctx: ReadContext, text: str) -> bool:
+    """Whether the query names a gazetteer entity other than a country, a place or an organisation
+    (:data:`BROAD_TYPES`): a crossing, a programme, a legal instrument, a crime type."""
+    return any(e.type not in BROAD_TYPES for _, _, e in ctx.gazetteer.find(text))
+
+
+def fusion_sparse_weight(ctx: ReadContext, text: str, named: bool | None = None) -> float:
     """The BM25 ranking's weight in fusion: higher when the query names a specific known entity.
 
     A name (a crossing, an institution, a programme) is matched exactly by BM25, in every language
@@ -167,14 +183,13 @@ def fusion_sparse_weight(ctx: ReadContext, text: str) -> float:
     raised hybrid nDCG@10 from 0.835 to 0.861. Query length did not add anything once names
     were accounted for. Countries, places and organisations (:data:`BROAD_TYPES`) do not count: many
     documents name them (on XQuAD, Wikipedia questions about Warsaw, France, the UN or the EU lost
-    same-language R@1 with them; without them dev nDCG@10 is 0.861 instead of 0.865).
+    same-language R@1 with them; without them dev nDCG@10 is 0.861 instead of 0.865). ``named``:
+    whether it does (:func:`names_specific_entity`), when the caller knows already.
     """
     cfg = ctx.config
-    if cfg.entity_sparse_weight != cfg.sparse_weight and any(
-        e.type not in BROAD_TYPES for _, _, e in ctx.gazetteer.find(text)
-    ):
-        return cfg.entity_sparse_weight
-    return cfg.sparse_weight
+    if named is None:
+        named = cfg.entity_sparse_weight != cfg.sparse_weight and names_specific_entity(ctx, text)
+    return cfg.entity_sparse_weight if named else cfg.sparse_weight
 
 
 def similar(ctx: ReadContext, doc_id_or_text: str, k: int, f: Filters) -> list[SearchResult]:

@@ -81,3 +81,22 @@ def test_document_fusion_drops_passages_without_a_document() -> None:
     assert ids.tolist() == [2] and len(scores) == 1
     empty_ids, empty_scores = fuse_documents(np.zeros(0, np.int64), np.zeros(0, np.int64), {}, {}, "en")
     assert len(empty_ids) == 0 and len(empty_scores) == 0
+
+
+def test_foreign_best_lets_a_name_matched_foreign_passage_count_its_bm25_rank_for_dense_too() -> None:
+    # an English query naming a crossing: BM25 ranks the Spanish report (5) first through the name's
+    # aliases, dense prefers English passages (the embedder's language bias) and puts it third
+    dense, sparse = np.array([1, 2, 5]), np.array([5, 1])
+    langs = {1: "en", 2: "en", 5: "es", 6: "es"}
+    ids, scores = fuse(dense, sparse, langs, "en")
+    assert ids.tolist() == [1, 5, 2]  # 1/61 + 1/62 beats 1/63 + 1/61
+    ids, scores = fuse(dense, sparse, langs, "en", foreign_best=True)
+    assert ids.tolist() == [5, 1, 2]  # 5 takes its better rank (BM25's first) in both terms: 2/61
+    np.testing.assert_allclose(scores, [2 / 61, 1 / 61 + 1 / 62, 1 / 62], rtol=1e-6)
+    # a foreign passage only BM25 found counts its rank twice; same-language passages are unchanged
+    ids, scores = fuse(np.array([1]), np.array([6, 1]), langs, "en", foreign_best=True)
+    assert ids.tolist() == [6, 1]
+    np.testing.assert_allclose(scores, [2 / 61, 1 / 61 + 1 / 62], rtol=1e-6)
+    # documents alike
+    doc_ids, _ = fuse_documents(dense, sparse, {1: "a", 2: "b", 5: "c"}, langs, "en", foreign_best=True)
+    assert doc_ids.tolist() == [5, 1, 2]
