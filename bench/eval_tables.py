@@ -33,8 +33,15 @@ from common import RESULTS, ROOT
 MODES = ("dense", "sparse", "hybrid")
 COLS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
 GOLD = ROOT / "corpus" / "eval"
-#: The search settings of before issue 17 (no glossary expansion, no feedback, one BM25 fusion weight).
-BEFORE_17 = {"glossary_weight": 0.0, "feedback_passages": 0, "entity_sparse_weight": 1.0}
+#: The search settings of before issue 17 (no glossary expansion, no feedback, one BM25 fusion weight, no BM25
+#: title field, no better-rank stand-in for foreign passages).
+BEFORE_17 = {
+    "glossary_weight": 0.0,
+    "feedback_passages": 0,
+    "entity_sparse_weight": 1.0,
+    "title_weight": 0.0,
+    "foreign_name_rank": False,
+}
 
 
 def _f(x: float) -> str:

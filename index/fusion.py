@@ -6,7 +6,8 @@ whatever order the segments were visited in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,39 @@ def merge_topk(parts: Sequence[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[
 # treated as language-neutral (plain fusion, the caller passes no query language).
 
 
+def _rrf(
+    dense_rank: Mapping[Any, int],
+    sparse_rank: Mapping[Any, int],
+    foreign: Callable[[Any], bool],
+    k: int,
+    dense_weight: float,
+    sparse_weight: float,
+    foreign_best: bool = False,
+) -> dict[Any, float]:
+    """Language-aware RRF scores of ranked items (passages or documents); ``foreign(item)`` says
+    whether the item is written in another language than the query. With ``foreign_best`` a foreign
+    item's better rank also stands in for its dense rank."""
+    scores: dict[Any, float] = {}
+    for item in dense_rank.keys() | sparse_rank.keys():
+        s = 0.0
+        rd = dense_rank.get(item)
+        rs = sparse_rank.get(item)
+        if foreign_best and foreign(item):
+            best = min(r for r in (rd, rs) if r is not None)
+            scores[item] = (dense_weight + sparse_weight) / (k + best + 1)
+            continue
+        if rd is not None:
+            s += dense_weight / (k + rd + 1)
+        if rd is not None and foreign(item):
+            # no sparse evidence is possible in another language: stand in the dense rank
+            best = rd if rs is None else min(rd, rs)
+            s += sparse_weight / (k + best + 1)
+        elif rs is not None:
+            s += sparse_weight / (k + rs + 1)
+        scores[item] = s
+    return scores
+
+
 def fuse(
     dense_ids: np.ndarray,
     sparse_ids: np.ndarray,
@@ -57,25 +91,17 @@ def fuse(
     k: int = 60,
     dense_weight: float = 1.0,
     sparse_weight: float = 1.0,
+    foreign_best: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Language-aware reciprocal-rank fusion; returns ``(ids, scores)`` best first."""
-    scores: dict[int, float] = {}
+    """Language-aware reciprocal-rank fusion; returns ``(ids, scores)`` best first.
+
+    ``foreign_best``: a passage in another language counts its better rank in both terms (see
+    :func:`_rrf`); the caller sets it when the query names a specific entity.
+    """
     dense_rank = {int(i): r for r, i in enumerate(dense_ids)}
     sparse_rank = {int(i): r for r, i in enumerate(sparse_ids)}
-    for cid in dense_rank.keys() | sparse_rank.keys():
-        s = 0.0
-        rd = dense_rank.get(cid)
-        rs = sparse_rank.get(cid)
-        if rd is not None:
-            s += dense_weight / (k + rd + 1)
-        foreign = query_lang is not None and chunk_lang.get(cid, query_lang) != query_lang
-        if foreign and rd is not None:
-            # no sparse evidence is possible in another language: stand in the dense rank
-            best = rd if rs is None else min(rd, rs)
-            s += sparse_weight / (k + best + 1)
-        elif rs is not None:
-            s += sparse_weight / (k + rs + 1)
-        scores[cid] = s
+    foreign = lambda cid: query_lang is not None and chunk_lang.get(cid, query_lang) != query_lang  # noqa: E731
+    scores = _rrf(dense_rank, sparse_rank, foreign, k, dense_weight, sparse_weight, foreign_best)
     if not scores:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     ids = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
@@ -84,6 +110,64 @@ def fuse(
     tie = np.array([dense_rank.get(int(i), 10**9) for i in ids], dtype=np.int64)
     order = np.lexsort((ids, tie, -vals))
     return ids[order], vals[order].astype(np.float32)
+
+
+# Document-level fusion: search results are documents, and a document's evidence is often spread
+# over several passages - dense finds the passage that paraphrases the question (often in another
+# language), BM25 the one that names the crossing or the instrument. Fusing passage ranks credits
+# a document only with its best single passage, so a document that both retrievers found, through
+# different passages, loses to one passage that one retriever ranked high. Fusing document ranks
+# (each document ranked at its best passage, per retriever) credits both.
+
+
+def fuse_documents(
+    dense_ids: np.ndarray,
+    sparse_ids: np.ndarray,
+    doc_of: Mapping[int, str],
+    chunk_lang: Mapping[int, str],
+    query_lang: str | None,
+    *,
+    k: int = 60,
+    dense_weight: float = 1.0,
+    sparse_weight: float = 1.0,
+    foreign_best: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Language-aware reciprocal-rank fusion of document ranks; returns a passage ranking ``(ids, scores)``.
+
+    Each retriever ranks a document at its best passage. A document counts as written in another
+    language when the passage that ranks it (dense first, else BM25) is. Documents come by fused
+    score, ties (common: ranks are few) in the order of their best passages' fused scores
+    (:func:`fuse`, what passage fusion would show); inside one, its passages keep that order.
+    Every passage's score is its document's, so scores never rise down the list. Passages without
+    a document in ``doc_of`` are dropped. ``foreign_best`` as in :func:`fuse`, for both.
+    """
+    weights = {"dense_weight": dense_weight, "sparse_weight": sparse_weight}
+    pids, _ = fuse(dense_ids, sparse_ids, chunk_lang, query_lang, k=k, foreign_best=foreign_best, **weights)
+    dense_rank, sparse_rank = _document_ranks(dense_ids, doc_of), _document_ranks(sparse_ids, doc_of)
+    lang: dict[str, str] = {}
+    for cid in (*dense_ids.tolist(), *sparse_ids.tolist()):
+        doc = doc_of.get(int(cid))
+        if doc is not None and doc not in lang and int(cid) in chunk_lang:
+            lang[doc] = chunk_lang[int(cid)]
+    foreign = lambda doc: query_lang is not None and lang.get(doc, query_lang) != query_lang  # noqa: E731
+    scores = _rrf(dense_rank, sparse_rank, foreign, k, dense_weight, sparse_weight, foreign_best)
+    kept = [(n, int(cid), doc_of[int(cid)]) for n, cid in enumerate(pids) if int(cid) in doc_of]
+    first: dict[str, int] = {}
+    for n, _, doc in kept:
+        first.setdefault(doc, n)
+    kept.sort(key=lambda x: (-scores[x[2]], first[x[2]], x[0]))
+    ids = np.array([cid for _, cid, _ in kept], dtype=np.int64)
+    return ids, np.array([scores[doc] for _, _, doc in kept], dtype=np.float32)
+
+
+def _document_ranks(ids: np.ndarray, doc_of: Mapping[int, str]) -> dict[str, int]:
+    """Each document's rank in a passage ranking: the rank of its best passage among documents."""
+    ranks: dict[str, int] = {}
+    for cid in ids.tolist():
+        doc = doc_of.get(int(cid))
+        if doc is not None and doc not in ranks:
+            ranks[doc] = len(ranks)
+    return ranks
 
 
 def group_by_document(

@@ -33,6 +33,9 @@ SETTINGS: dict[str, str] = {
     "dense_weight": "weight of the dense ranking in fusion",
     "sparse_weight": "weight of the BM25 ranking in fusion when the query language matches the passage",
     "candidates": "candidates taken from each ranking before fusion",
+    "document_fusion": "fuse document ranks (each document at its best passage per ranking) rather than passage ranks",
+    "foreign_name_rank": "query names a specific entity: a passage in another language counts its better rank twice",
+    "title_weight": "weight of BM25's title field (the document's title, for passages that lack it; 0: body only)",
     "entity_sparse_weight": "weight of the BM25 ranking in fusion when the query names a known (gazetteer) entity",
     "feedback_passages": "other-language dense hits feeding terms back into the BM25 query (0, the default: none)",
     "feedback_terms": "terms fed back from them",
@@ -73,6 +76,9 @@ class Config:
     feedback_terms: int = 15
     feedback_weight: float = 0.3
     entity_sparse_weight: float = 2.0
+    document_fusion: bool = False
+    title_weight: float = 1.0
+    foreign_name_rank: bool = True
     compact_segments: int = 8
     ivf_threshold: int = 200_000
     fast_queries: bool = True

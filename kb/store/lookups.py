@@ -88,9 +88,10 @@ def tombstone_count(store: Store) -> int:
 
 
 def live_chunks(store: Store) -> list[sqlite3.Row]:
-    """Every live chunk's id, text, language and segment, by id (what a merged segment indexes)."""
+    """Every live chunk's id, text, language, segment and document title, by id (what a merged segment indexes)."""
     return store.db.execute(
-        "SELECT id, text, lang, segment FROM chunks WHERE deleted_gen IS NULL ORDER BY id"
+        "SELECT c.id, c.text, c.lang, c.segment, d.title FROM chunks c LEFT JOIN documents d ON d.id = c.doc_id"
+        " WHERE c.deleted_gen IS NULL ORDER BY c.id"
     ).fetchall()
 
 

@@ -42,12 +42,14 @@ def write_segment(
     langs: Sequence[str],
     ivf_threshold: int = 200_000,
     embed_queries: Callable[[list[str]], np.ndarray] | None = None,
+    titles: Sequence[str | None] | None = None,
 ) -> dict[str, object]:
     """Build and save both indexes into a fresh ``directory``; returns the params recorded in the manifest.
 
     Segments of ``ivf_threshold`` chunks or more get an IVF index tuned to recall@10 >= 0.98
     against exact search (measured while building, see :mod:`index.ivf`); smaller ones stay exact.
-    ``embed_queries`` embeds texts with the query prompt: the IVF tuning's probes.
+    ``embed_queries`` embeds texts with the query prompt: the IVF tuning's probes. ``titles`` (each
+    chunk's document title) make BM25's title field (:func:`index.sparse.passage_titles`).
     """
     from index.atomic import replace_directory
     from index.ivf import choose_dense_index, probe_texts
@@ -60,7 +62,7 @@ def write_segment(
     probes = (lambda: embed_queries(probe_texts(texts))) if embed_queries is not None else None
     dense = choose_dense_index(ids, vectors, threshold=ivf_threshold, probes=probes)
     dense.save(tmp / "dense")
-    sparse = SparseIndex.build(ids, texts, langs)
+    sparse = SparseIndex.build(ids, texts, langs, titles)
     sparse.save(tmp / "sparse")
     params: dict[str, object] = {"n": int(len(ids)), "dense": getattr(dense, "kind", "flat")}
     if getattr(dense, "params", None):

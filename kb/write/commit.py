@@ -95,6 +95,7 @@ def commit_batch(
     params = write_segment(
         store.segment_dir(seg_id), ids, vectors, [c.text for c in chunks], [c.lang for c in chunks],
         ivf_threshold=ctx.config.ivf_threshold, embed_queries=ctx.embed_queries(),
+        titles=[a.title for a in analysed for _ in a.chunks],
     )  # fmt: skip
     checkpoint("segment_written")
     clock.lap("index")

@@ -97,7 +97,7 @@ def _merge(
     seg_id = next_segment_id(store)
     params = write_segment(
         store.segment_dir(seg_id), ids, vectors, [r["text"] for r in rows], [r["lang"] for r in rows],
-        ivf_threshold=ctx.config.ivf_threshold, embed_queries=ctx.embed_queries(),
+        ivf_threshold=ctx.config.ivf_threshold, embed_queries=ctx.embed_queries(), titles=[r["title"] for r in rows],
     )  # fmt: skip
     if written:
         checkpoint(written)

@@ -212,3 +212,49 @@ def test_extra_terms_add_their_weighted_bm25() -> None:
     np.testing.assert_allclose(
         idx.scores("control fronterizo", "es", [("border", 0.0)]), bm25_oracle(docs, own), rtol=1e-5
     )
+
+
+def test_title_field_reaches_passages_that_lack_their_title(tmp_path: Path) -> None:
+    texts = [
+        "Acta de la reunión de Desaguadero\n\nLos participantes acordaron patrullajes.",  # the title page
+        "Los participantes acordaron patrullajes conjuntos en el río.",  # deep in the same document
+        "Informe sobre patrullajes en otro paso fronterizo.",  # another document, another title
+    ]
+    titles = ["Acta de la reunión de Desaguadero", "Acta de la reunión de Desaguadero", "Informe de Rumichaca"]
+    from index.sparse import passage_titles
+
+    # the first passage repeats its title (case and spacing aside): no title field, it would count twice
+    assert passage_titles(["ACTA  de la\nreunión de Desaguadero ..."], titles[:1]) == [""]
+    assert passage_titles(texts, titles) == ["", titles[1], titles[2]]
+    ids = np.array([1, 2, 3])
+    idx = SparseIndex.build(ids, texts, ["es"] * 3, titles)
+    body = SparseIndex.build(ids, texts, ["es"] * 3)
+    query = "patrullajes conjuntos en Desaguadero"
+    np.testing.assert_allclose(idx.scores(query, "es"), body.scores(query, "es"))  # weight 0: body only
+    # the field's score: its own BM25 over the title texts, analysed in the passage's language
+    field = bm25_oracle([[], tokenize(titles[1], "es"), tokenize(titles[2], "es")], query_terms(query, "es"))
+    np.testing.assert_allclose(
+        idx.scores(query, "es", title_weight=2.0), body.scores(query, "es") + 2 * field, rtol=1e-5
+    )
+    assert field[1] > 0 and field[0] == 0 and field[2] == 0
+    _, top = idx.search(query, "es", 1, title_weight=1.0)
+    assert top.tolist() == [2]  # the deep passage now carries "Desaguadero" too
+    idx.save(tmp_path / "s")
+    again = SparseIndex.load(tmp_path / "s")
+    np.testing.assert_allclose(again.scores(query, "es", title_weight=1.0), idx.scores(query, "es", title_weight=1.0))
+    body.save(tmp_path / "b")  # a segment without titles (or built before the field) loads without one
+    assert SparseIndex.load(tmp_path / "b").title is None
+
+
+def test_title_field_counts_extra_terms_at_their_weight() -> None:
+    texts = ["Patrullajes en el río.", "Otro texto sin relación."]
+    titles = ["Plan binacional de Desaguadero", "Nota de Rumichaca"]
+    idx = SparseIndex.build(np.array([1, 2]), texts, ["es", "es"], titles)
+    extra = [(tokenize("Desaguadero", "es")[0], 0.5)]
+    only_extra = idx.scores("patrullajes", "es", extra, title_weight=1.0) - idx.scores(
+        "patrullajes", "es", title_weight=1.0
+    )
+    field = bm25_oracle([tokenize(t, "es") for t in titles], [extra[0][0]])
+    np.testing.assert_allclose(only_extra, 0.5 * field, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="titles"):
+        SparseIndex.build(np.array([1, 2]), texts, ["es", "es"], titles[:1])

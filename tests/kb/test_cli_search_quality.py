@@ -44,3 +44,38 @@ def test_evaluate_one_half_needs_a_split_file(tmp_path: Path) -> None:
         assert kb.evaluate(gold, modes=("sparse",))["queries"] == 2
     finally:
         kb.close()
+
+
+def _long_report(title: str, topic: str) -> str:
+    filler = " ".join(f"Párrafo {n} sobre {topic} y los turnos del personal de la oficina." for n in range(60))
+    return f"# {title}\n\n{filler}\n\nAl final se acordaron patrullajes conjuntos en el río."
+
+
+def test_a_passage_deep_in_a_document_matches_the_words_of_its_title(tmp_path: Path) -> None:
+    kb = fake_kb(
+        tmp_path,
+        {
+            "acta.md": _long_report("Acta de la reunión de Desaguadero", "la logística"),
+            "nota.md": _long_report("Nota de Rumichaca", "la logística"),
+        },
+    )
+    try:
+        extra = tmp_path / "more"  # a second batch: a second segment, so that compaction merges two
+        extra.mkdir()
+        (extra / "otro.md").write_text("# Otro\n\nUn documento breve sobre aduanas.", "utf-8")
+        kb.ingest([extra])
+        for step in ("ingest", "compact"):
+            if step == "compact":
+                assert kb.compact()["segments_after"] == 1
+            with_title = kb.search("patrullajes en Desaguadero", k=1, mode="sparse", per_doc=1)
+            assert with_title[0].best.title == "Acta de la reunión de Desaguadero", step
+            assert "patrullajes conjuntos" in with_title[0].best.text, step  # the last passage, not the title page
+        deep = kb.search("Desaguadero", k=1, mode="sparse", per_doc=5)[0].hits
+    finally:
+        kb.close()
+    body_only = type(kb).open(kb.root, embedder_impl=kb._embedder, use_ner=False, title_weight=0.0)
+    try:  # without the title field only the title page names Desaguadero; with it, every passage of the Acta
+        assert len(body_only.search("Desaguadero", k=1, mode="sparse", per_doc=5)[0].hits) == 1
+        assert len(deep) > 1
+    finally:
+        body_only.close()

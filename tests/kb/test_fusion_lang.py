@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.fusion import fuse, group_by_document
+from index.fusion import fuse, fuse_documents, group_by_document
 
 
 def test_plain_rrf_when_query_language_unknown() -> None:
@@ -46,3 +46,57 @@ def test_group_by_document_keeps_best_first() -> None:
     ranked = [(1, 0.9), (2, 0.8), (3, 0.7), (4, 0.6)]
     groups = group_by_document(ranked, {1: "a", 2: "b", 3: "a", 4: "c"}, k=2)
     assert [(d, [c for c, _ in items]) for d, _, items in groups] == [("a", [1, 3]), ("b", [2])]
+
+
+def test_document_fusion_credits_a_document_both_rankings_found_through_different_passages() -> None:
+    # document "b": dense found its passage 2 second, BM25 its passage 3 second; "a" and "c" are each
+    # first in one ranking only
+    dense, sparse = np.array([1, 2, 5]), np.array([4, 3])
+    doc_of = {1: "a", 2: "b", 3: "b", 4: "c", 5: "b"}
+    langs = dict.fromkeys(doc_of, "en")
+    passage_ids, _ = fuse(dense, sparse, langs, "en")
+    assert [doc_of[i] for i in passage_ids][:2] == ["a", "c"]  # passage fusion: a (1/61), c (1/61), then b
+    ids, scores = fuse_documents(dense, sparse, doc_of, langs, "en")
+    # document fusion: b = 1/62 + 1/62 beats a = c = 1/61; a before c on the tie, as passage fusion has them
+    assert [doc_of[i] for i in ids] == ["b", "b", "b", "a", "c"]
+    # inside b its passages keep their passage-level order: 2 and 3 tie at 1/62, 2 has the dense rank
+    assert ids.tolist()[:3] == [2, 3, 5]
+    np.testing.assert_allclose(scores, [2 / 62] * 3 + [1 / 61] * 2, rtol=1e-6)
+
+
+def test_document_fusion_is_language_aware_per_document() -> None:
+    # an English query: dense ranks the Spanish document "es" first, BM25 only finds English near-misses
+    dense, sparse = np.array([10, 20, 30]), np.array([20, 30, 40])
+    doc_of = {10: "es", 20: "en1", 30: "en2", 40: "en3"}
+    langs = {10: "es", 20: "en", 30: "en", 40: "en"}
+    ids, scores = fuse_documents(dense, sparse, doc_of, langs, "en")
+    assert ids.tolist() == [10, 20, 30, 40]
+    np.testing.assert_allclose(scores[0], 2 / 61, rtol=1e-6)  # the dense rank stands in for the sparse one
+    plain, _ = fuse_documents(dense, sparse, doc_of, langs, None)
+    assert plain.tolist()[0] == 20  # without a query language: plain fusion, the near-miss leads
+
+
+def test_document_fusion_drops_passages_without_a_document() -> None:
+    ids, scores = fuse_documents(np.array([1, 2]), np.array([2]), {2: "d"}, {}, None)
+    assert ids.tolist() == [2] and len(scores) == 1
+    empty_ids, empty_scores = fuse_documents(np.zeros(0, np.int64), np.zeros(0, np.int64), {}, {}, "en")
+    assert len(empty_ids) == 0 and len(empty_scores) == 0
+
+
+def test_foreign_best_lets_a_name_matched_foreign_passage_count_its_bm25_rank_for_dense_too() -> None:
+    # an English query naming a crossing: BM25 ranks the Spanish report (5) first through the name's
+    # aliases, dense prefers English passages (the embedder's language bias) and puts it third
+    dense, sparse = np.array([1, 2, 5]), np.array([5, 1])
+    langs = {1: "en", 2: "en", 5: "es", 6: "es"}
+    ids, scores = fuse(dense, sparse, langs, "en")
+    assert ids.tolist() == [1, 5, 2]  # 1/61 + 1/62 beats 1/63 + 1/61
+    ids, scores = fuse(dense, sparse, langs, "en", foreign_best=True)
+    assert ids.tolist() == [5, 1, 2]  # 5 takes its better rank (BM25's first) in both terms: 2/61
+    np.testing.assert_allclose(scores, [2 / 61, 1 / 61 + 1 / 62, 1 / 62], rtol=1e-6)
+    # a foreign passage only BM25 found counts its rank twice; same-language passages are unchanged
+    ids, scores = fuse(np.array([1]), np.array([6, 1]), langs, "en", foreign_best=True)
+    assert ids.tolist() == [6, 1]
+    np.testing.assert_allclose(scores, [2 / 61, 1 / 61 + 1 / 62], rtol=1e-6)
+    # documents alike
+    doc_ids, _ = fuse_documents(dense, sparse, {1: "a", 2: "b", 5: "c"}, langs, "en", foreign_best=True)
+    assert doc_ids.tolist() == [5, 1, 2]

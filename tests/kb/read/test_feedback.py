@@ -49,7 +49,7 @@ def test_no_feedback_without_a_query_language_or_another_language() -> None:
 
 def test_bm25_weighs_more_only_for_queries_naming_a_specific_entity() -> None:
     from ingest.gazetteer import Gazetteer
-    from kb.read.search import fusion_sparse_weight
+    from kb.read.search import fusion_sparse_weight, names_specific_entity
 
     gaz = Gazetteer.load()
     cfg = Config(sparse_weight=1.0, entity_sparse_weight=2.0)
@@ -58,4 +58,7 @@ def test_bm25_weighs_more_only_for_queries_naming_a_specific_entity() -> None:
     assert fusion_sparse_weight(ctx, "tiempo de espera de camiones en la frontera") == 1.0
     assert fusion_sparse_weight(ctx, "talleres sobre trata de personas en la frontera") == 2.0  # a crime type
     assert fusion_sparse_weight(ctx, "¿Cuántos habitantes tiene Francia?") == 1.0  # a country is too broad
+    # the same test gates foreign_name_rank, whatever the weights
+    assert names_specific_entity(ctx, "tiempo de espera de camiones en el CEBAF de Desaguadero")
+    assert not names_specific_entity(ctx, "¿Cuántos habitantes tiene Francia?")
     assert fusion_sparse_weight(ctx, "¿Qué hizo la Policía Nacional del Perú?") == 1.0  # so is an organisation
