@@ -71,8 +71,24 @@ def passage_titles(texts: Sequence[str], titles: Sequence[str | None]) -> list[s
     return out
 
 
-def _bm25(tokens: list[list[str]]) -> Any:
+def _bm25s() -> Any:
+    """The bm25s module, its logger put back under the application's logging configuration.
+
+    bm25s sets its own logger to DEBUG when imported, so every index build printed "Building index
+    from tokens" through the CLI's warning-level handler.
+    """
+    import logging
+
     import bm25s
+
+    logger = logging.getLogger("bm25s")
+    if logger.level == logging.DEBUG:
+        logger.setLevel(logging.NOTSET)
+    return bm25s
+
+
+def _bm25(tokens: list[list[str]]) -> Any:
+    bm25s = _bm25s()
 
     model = bm25s.BM25(k1=K1, b=B)
     model.index(tokens, show_progress=False)
@@ -266,7 +282,7 @@ class SparseIndex:
         Raises:
             ValueError: On a format version this code does not read, or a count mismatch.
         """
-        import bm25s
+        bm25s = _bm25s()
 
         directory = Path(directory)
         meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))

@@ -258,3 +258,11 @@ def test_title_field_counts_extra_terms_at_their_weight() -> None:
     np.testing.assert_allclose(only_extra, 0.5 * field, rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="titles"):
         SparseIndex.build(np.array([1, 2]), texts, ["es", "es"], titles[:1])
+
+
+def test_bm25s_does_not_log_debug_lines_through_the_applications_handlers() -> None:
+    """bm25s sets its logger to DEBUG on import; kb puts it back under the root's level."""
+    import logging
+
+    SparseIndex.build(np.array([1], dtype=np.int64), ["control migratorio"], ["es"])
+    assert logging.getLogger("bm25s").getEffectiveLevel() == logging.getLogger().getEffectiveLevel()
