@@ -28,7 +28,12 @@ NOUNS = sorted(
         "acuerdo acordo accord agreement convenio convênio convención convenção convention tratado traité treaty "
         "protocolo protocole protocol memorando memorándum mémorandum memorandum"
     ).split()
-    + ["memorandum of understanding", "memorando de entendimiento", "memorando de entendimento", "mémorandum d'entente"],
+    + [
+        "memorandum of understanding",
+        "memorando de entendimiento",
+        "memorando de entendimento",
+        "mémorandum d'entente",
+    ],
     key=len,
     reverse=True,
 )
@@ -53,7 +58,7 @@ _RESTART = frozenset("La El Los Las Le Les The O Os As A Un Una Considerando Con
 #: Lower-case words that end a title: what follows is the sentence about it.
 _STOP = frozenset(
     "que qui which that firmado firmada signed signé signée assinado assinada adoptado adopted suscrito celebrado "
-    "vigente en_vigor".split()
+    "vigente".split()
 )
 _MAX_WORDS = 45
 
@@ -143,7 +148,7 @@ def find_instruments(text: str) -> list[tuple[int, int, str]]:
         end = _instrument(text, noun)
         if end is not None:
             found.append((noun.start(), end, text[noun.start() : end]))
-    out = []
+    out: list[tuple[int, int, str]] = []
     for s, e, surface in sorted(found):
         if not out or s >= out[-1][1]:
             name = " ".join(surface.split())

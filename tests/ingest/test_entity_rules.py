@@ -191,7 +191,8 @@ def test_acronyms_short_names_and_countries_join_the_full_institution(extractor:
     ],
 )
 def test_concept_aliases_match_in_the_other_number(text: str, entity_id: str) -> None:
-    assert [e.id for _, _, e in Gazetteer.load().find(text)] == [entity_id]
+    found = [e.id for _, _, e in Gazetteer.load().find(text)]
+    assert found[:1] == [entity_id] and entity_id not in found[1:]  # "Modane" after it is a place of its own
 
 
 def test_names_do_not_take_the_other_number() -> None:
