@@ -129,9 +129,10 @@ class EntityExtractor:
         out: list[tuple[Mention, ...]] = []
         for i, (text, lang) in enumerate(zip(texts, langs, strict=True)):
             mentions = list(ruled[i])
-            for s, e, ent in self.gazetteer.find(text):
-                if not _overlaps(s, e, mentions):
-                    mentions.append(Mention(ent.id, ent.type, s, e, text[s:e]))
+            for s, e, ent in self.gazetteer.find(text):  # wins over a ruler match inside it, unless across "(...)"
+                inside = [m for m in mentions if s <= m.start and m.end <= e and not {"(", ")"} & set(text[s:e])]
+                if not _overlaps(s, e, [m for m in mentions if m not in inside]):
+                    mentions = [m for m in mentions if m not in inside] + [Mention(ent.id, ent.type, s, e, text[s:e])]
             for s, e, iso in find_dates(text, lang):
                 if not _overlaps(s, e, mentions):
                     mentions.append(Mention(f"date:{iso}", "DATE", s, e, text[s:e], iso))

@@ -166,7 +166,7 @@ def short_names(entities: Iterable[Entity], is_place: Callable[[str], bool]) -> 
                 head = words[:k]
                 while head and head[-1].lower() in PARTICLES:
                     head.pop()
-                if head and all(w[:1].isupper() for w in head) and len(" ".join(head)) >= 4:
+                if head and all(w[:1].isupper() or w in PARTICLES for w in head) and len(" ".join(head)) >= 4:
                     out.setdefault(" ".join(head), set()).add(entity.id)
                 break
     return out

@@ -96,3 +96,19 @@ def test_units_of_a_named_body_and_sentences_stay_apart() -> None:
     assert ("PLACE", "Ipiales") in _seated("DIAN, Dirección Seccional de Ipiales")
     # a verb and an article after it are no part of a name
     assert ("PLACE", "Tacna") in _seated("La Policía patrulla la frontera de Tacna")
+
+
+def test_a_gazetteer_name_the_ruler_split_on_an_accent_wins_over_its_last_word() -> None:
+    """Spanish "Policía" in a Portuguese name: the ruler's patterns miss it and match only "Uruguai"; the
+    accent-folding matcher finds the whole name, which replaces the country inside it. Across a parenthesis
+    the ruler's split stands ("Dirección General de Migración (Bolivia)" is an institution and a country)."""
+    spacy = pytest.importorskip("spacy")
+    from ingest.entities import EntityExtractor
+
+    ex = EntityExtractor(Gazetteer.load(), load_model=lambda model: spacy.blank(model.split("_")[0]))
+    found = ex.extract(["a Jefatura de Rivera, da Policía Nacional do Uruguai, e a Receita"], ["pt"])[0]
+    assert [(m.entity_id, m.surface) for m in found if "Uruguai" in m.surface] == [
+        ("org:policia-uy", "Policía Nacional do Uruguai")
+    ]
+    found = ex.extract(["la Dirección General de\nMigración (Bolivia) y la PDI"], ["es"])[0]
+    assert "country:bo" in [m.entity_id for m in found]
