@@ -71,3 +71,14 @@ def test_a_short_name_or_a_complete_one_never_runs_over_a_line(gaz: Gazetteer) -
     assert "place:latin-america" not in ids(gaz, "América\nLatina")
     # "Perú" names a country on its own line: the break ends it, whatever could follow
     assert ids(gaz, "Perú\nPolicía Nacional") == ["country:pe"]
+
+
+def test_short_names_keep_their_inner_particles(gaz: Gazetteer) -> None:
+    """ "Dirección General de Migraciones del Paraguay" gives the short name "Dirección General de Migraciones",
+    which a document on the Paraguayan border then links to Paraguay's service."""
+    from ingest.orgs import short_names
+
+    shorts = short_names(gaz, lambda t: getattr(gaz.lookup(t), "type", None) in ("COUNTRY", "PLACE"))
+    assert shorts["Dirección General de Migraciones"] == {"org:dgm-py"}
+    assert shorts["Ministerio del Interior"] == {"org:mininterior-ec", "org:mininterior-cl"}
+    assert shorts["SENASA"] == {"org:senasa-pe", "org:senasa-ar"}
