@@ -156,7 +156,7 @@ def short_names(entities: Iterable[Entity], is_place: Callable[[str], bool]) -> 
     """
     out: dict[str, set[str]] = {}
     for entity in entities:
-        if entity.type != "ORG":
+        if entity.type not in ("ORG", "BORDER_CROSSING"):  # a crossing: "Santa Rosa (Perú)" -> "Santa Rosa"
             continue
         for alias in (entity.name, *entity.aliases):
             words = alias.split()
@@ -191,7 +191,7 @@ def by_country(
         return
     for text, ms in zip(texts, mentions, strict=True):
         for short, ids in shorts.items():
-            weight = sorted(((max((seen[c] for c in countries_of(i)), default=0), i) for i in ids), reverse=True)
+            weight = sorted(((sum(seen[c] for c in countries_of(i)), i) for i in ids), reverse=True)
             if not weight[0][0] or (len(weight) > 1 and weight[1][0] == weight[0][0]):
                 continue  # no institution of the document's countries, or two as likely
             fitting = [weight[0][1]]

@@ -82,3 +82,19 @@ def test_short_names_keep_their_inner_particles(gaz: Gazetteer) -> None:
     assert shorts["Dirección General de Migraciones"] == {"org:dgm-py"}
     assert shorts["Ministerio del Interior"] == {"org:mininterior-ec", "org:mininterior-cl"}
     assert shorts["SENASA"] == {"org:senasa-pe", "org:senasa-ar"}
+
+
+@pytest.mark.parametrize(
+    ("text", "crossing"),
+    [
+        ("Visita a Santa Rosa, en la frontera de Perú con Chile. Chile y Chile.", "bc:tacna-arica"),
+        ("Reunião em Tabatinga com o Brasil e o Peru: a comunidade de Santa Rosa.", "bc:santa-rosa-yavari"),
+    ],
+)
+def test_a_crossing_name_two_crossings_share_is_the_one_of_the_documents_countries(text: str, crossing: str) -> None:
+    spacy = pytest.importorskip("spacy")
+    from ingest.entities import EntityExtractor
+
+    ex = EntityExtractor(Gazetteer.load(), load_model=lambda model: spacy.blank(model.split("_")[0]))
+    linked = ex.link_document([text], ex.extract([text], ["es"]))[0]
+    assert [m.entity_id for m in linked if m.surface == "Santa Rosa"] == [crossing]
