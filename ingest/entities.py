@@ -22,6 +22,7 @@ from typing import Any
 
 from ingest.dates import find_dates
 from ingest.gazetteer import Gazetteer, fold
+from ingest.instruments import find_instruments
 from ingest.orgs import by_country, link_institutions, short_names
 from ingest.persons import TITLES, find_people, name_key, occurrences, surname_index, unlike_a_name
 from ingest.places import find_places
@@ -128,9 +129,10 @@ class EntityExtractor:
         out: list[tuple[Mention, ...]] = []
         for i, (text, lang) in enumerate(zip(texts, langs, strict=True)):
             mentions = list(ruled[i])
-            for s, e, ent in self.gazetteer.find(text):
-                if not _overlaps(s, e, mentions):
-                    mentions.append(Mention(ent.id, ent.type, s, e, text[s:e]))
+            for s, e, ent in self.gazetteer.find(text):  # wins over a ruler match inside it, unless across "(...)"
+                inside = [m for m in mentions if s <= m.start and m.end <= e and not {"(", ")"} & set(text[s:e])]
+                if not _overlaps(s, e, [m for m in mentions if m not in inside]):
+                    mentions = [m for m in mentions if m not in inside] + [Mention(ent.id, ent.type, s, e, text[s:e])]
             for s, e, iso in find_dates(text, lang):
                 if not _overlaps(s, e, mentions):
                     mentions.append(Mention(f"date:{iso}", "DATE", s, e, text[s:e], iso))
@@ -158,6 +160,10 @@ class EntityExtractor:
                 continue
             mentions = [m for m in mentions if m not in over]
             mentions.append(self._person(s, e, text[s:e]) if place is None else self._place(s, e, text[s:e], place))
+        for s, e, title in find_instruments(text):  # a title holds its parties: anything after its noun gives way
+            over = [m for m in mentions if m.start < e and s < m.end]
+            if all(s < m.start and m.end <= e for m in over):
+                mentions = [m for m in mentions if m not in over] + [self._place(s, e, text[s:e], title, "legal")]
         return mentions
 
     def _short_names(self) -> dict[str, set[str]]:
@@ -184,10 +190,11 @@ class EntityExtractor:
         known = self.entity(target)
         return Mention(target, known.type if known else "ORG", start, end, surface)
 
-    def _place(self, start: int, end: int, surface: str, name: str) -> Mention:
-        eid = f"place:{slug(name)}"
-        self._seen.setdefault(eid, Entity(eid, name, "PLACE"))
-        return Mention(eid, "PLACE", start, end, surface)
+    def _place(self, start: int, end: int, surface: str, name: str, prefix: str = "place") -> Mention:
+        """A mention of a place (or, with ``prefix="legal"``, an instrument) named by rule."""
+        eid, kind = f"{prefix}:{slug(name)}", "PLACE" if prefix == "place" else "LEGAL_INSTRUMENT"
+        self._seen.setdefault(eid, Entity(eid, name, kind))
+        return Mention(eid, kind, start, end, surface)
 
     def _person(self, start: int, end: int, surface: str, entity_id: str | None = None) -> Mention:
         """A PERSON mention (its entity named with single spaces: "Ricardo Nogueira Lins" across a line break)."""

@@ -37,7 +37,10 @@ _TOKEN_RE = re.compile(r"[^\W_][\w\u0300-\u036f]*")
 _BREAK_RE = re.compile(r"[;!?\n]|\.\s+\S")
 #: Words a line never ends a name with: after one of these a line break is a wrapped line
 #: ("Dirección General de" / "Migración" in a PDF column), not the end of a cell or heading.
-_WRAP_AFTER = frozenset("de del da do dos das di du des la las los le les of the for y e et and em en".split())
+_WRAP_AFTER = frozenset("de del da do dos das di du des el la las los le les of the for y e et and em en".split())
+#: A name of at least this many words may also run over a line break after any word ("Polícia Rodoviária" /
+#: "Federal", "equipes" / "conjuntas de investigação"), when what precedes the break names nothing itself.
+_WRAPPED_WORDS = 3
 _END = "\x00"  # trie key marking "an alias ends here": never a folded token ("" is one: U+FF9E folds to nothing)
 
 
@@ -191,13 +194,18 @@ class Gazetteer:
             best: tuple[int, str] | None = None
             node: dict[str, Any] | None = self._trie
             j = i
+            wrapped = False
             while j < len(toks):
                 if j > i and _breaks(text, toks[j - 1], toks[j]):
-                    break
+                    if best is not None or wrapped or text[toks[j - 1][1] : toks[j][0]].strip(" \t") != "\n":
+                        break
+                    wrapped = True  # a line wrapped inside a longer name: it must have _WRAPPED_WORDS words
                 node = node.get(folded[j])  # type: ignore[union-attr]
                 if node is None:
                     break
                 j += 1
+                if wrapped and j - i < _WRAPPED_WORDS:
+                    continue
                 for target in node.get(_END, ()):
                     if target.exact is None or target.exact == tuple(t for _, _, t in toks[i:j]):
                         best = (j, target.entity_id)

@@ -117,7 +117,10 @@ def link_institutions(
     ``known(entity_id)`` says an id is the gazetteer's (its mentions are kept as they are);
     ``make(start, end, surface, entity_id or long name)`` builds an ORG mention.
     """
-    out = [with_country(text, list(ms), known, make) for text, ms in zip(texts, mentions, strict=True)]
+    out = [
+        with_country(text, seated_institutions(text, list(ms), known, make), known, make)
+        for text, ms in zip(texts, mentions, strict=True)
+    ]
     acronyms: dict[str, set[str]] = {}
     for text, ms in zip(texts, out, strict=True):
         for start, end, acronym in definitions(text):
@@ -153,7 +156,7 @@ def short_names(entities: Iterable[Entity], is_place: Callable[[str], bool]) -> 
     """
     out: dict[str, set[str]] = {}
     for entity in entities:
-        if entity.type != "ORG":
+        if entity.type not in ("ORG", "BORDER_CROSSING"):  # a crossing: "Santa Rosa (Perú)" -> "Santa Rosa"
             continue
         for alias in (entity.name, *entity.aliases):
             words = alias.split()
@@ -163,7 +166,7 @@ def short_names(entities: Iterable[Entity], is_place: Callable[[str], bool]) -> 
                 head = words[:k]
                 while head and head[-1].lower() in PARTICLES:
                     head.pop()
-                if head and all(w[:1].isupper() for w in head) and len(" ".join(head)) >= 4:
+                if head and all(w[:1].isupper() or w in PARTICLES for w in head) and len(" ".join(head)) >= 4:
                     out.setdefault(" ".join(head), set()).add(entity.id)
                 break
     return out
@@ -188,7 +191,7 @@ def by_country(
         return
     for text, ms in zip(texts, mentions, strict=True):
         for short, ids in shorts.items():
-            weight = sorted(((max((seen[c] for c in countries_of(i)), default=0), i) for i in ids), reverse=True)
+            weight = sorted(((sum(seen[c] for c in countries_of(i)), i) for i in ids), reverse=True)
             if not weight[0][0] or (len(weight) > 1 and weight[1][0] == weight[0][0]):
                 continue  # no institution of the document's countries, or two as likely
             fitting = [weight[0][1]]
@@ -199,3 +202,56 @@ def by_country(
                 if inside and all(m.type in ("ORG", "PLACE") and not countries_of(m.entity_id) for m in over):
                     ms[:] = [m for m in ms if m not in over] + [make(s, e, short, fitting[0])]
         ms.sort(key=lambda m: (m.start, m.end))
+
+
+#: First words of an institution named after its territory or its seat ("Préfecture de la Guyane", "Consulat
+#: général du Brésil à Cayenne", "Polícia Militar do Amapá"). Local units of a national body ("Delegacia de
+#: Tabatinga", "Intendencia de Aduana de Puno") are not among them: those are the body plus a place.
+_SEATED = re.compile(
+    r"(?<![\w\-])(?:Préfecture|Consulat|Consulado|Consulate|Embajada|Embaixada|Ambassade|Embassy|Direction|Dirección|"
+    r"Direção|Directorate|Jefatura|Delegación|Gabinete|Gouvernement|Governo|Gobierno|Government|División|Divisão|"
+    r"Superintendance|Superintendência|Superintendencia|Municipalidad|Municipality|Prefeitura|Mairie|Policía|"
+    r"Polícia|Police)(?![\w\-])"
+)
+_PREPOSITIONS = frozenset("de del du des da do das dos à aux of em en dans".split())
+_ARTICLES = frozenset("la las los le les l el the o a os as".split())
+
+
+def _seated_words(between: str) -> bool:
+    """Whether the words from an institution's first word to its place can be one name: capitalised words,
+    prepositions, articles right after a preposition, and at most two lower-case words ("régionale", "douanes")."""
+    if re.search(r"[.,;:!?()|\d]|\n\s*\n", between):
+        return False
+    words = re.findall(r"[^\W\d_]+", between.replace("’", "'"))
+    if not words or len(words) > 14 or words[-1].lower() not in _PREPOSITIONS | _ARTICLES:
+        return False
+    lower = 0
+    for before, word in zip(["de", *words], words, strict=False):
+        if word.lower() in _ARTICLES and before.lower() not in _PREPOSITIONS:
+            return False
+        lower += int(word.islower() and word not in _PREPOSITIONS | _ARTICLES)
+    return lower <= 2
+
+
+def seated_institutions(
+    text: str, ms: list[Mention], known: Callable[[str], bool], make: Callable[[int, int, str, str], Mention]
+) -> list[Mention]:
+    """Institutions named after the place that ends their name, with everything inside them (longest name wins).
+
+    The place must be a gazetteer place or country; an institution word already inside a gazetteer name, or
+    after "<institution>, " (a unit of that institution: "DIAN, Dirección Seccional de Ipiales"), is left alone.
+    """
+    for head in _SEATED.finditer(text):
+        h = head.start()
+        if any(m.start <= h < m.end and known(m.entity_id) for m in ms):
+            continue
+        if any(m.type == "ORG" and re.fullmatch(r",\s*", text[m.end : h]) for m in ms):
+            continue
+        places = [m for m in ms if m.start > h and m.type in ("PLACE", "COUNTRY") and known(m.entity_id)]
+        end = next((p for p in reversed(places) if _seated_words(text[h : p.start])), None)  # the longest name
+        if end is None:
+            continue
+        over = [m for m in ms if m.start < end.end and h < m.end]
+        if all(h <= m.start and m.end <= end.end for m in over):
+            ms = [m for m in ms if m not in over] + [make(h, end.end, text[h : end.end], text[h : end.end])]
+    return sorted(ms, key=lambda m: (m.start, m.end))

@@ -255,6 +255,11 @@ def report(ctx: click.Context, run: int | None, as_json: bool) -> None:
     help="Score this knowledge base's entities on a gold file [default: corpus/eval/entities/gold.jsonl].",
 )
 @click.option(
+    "--ids-only",
+    is_flag=True,
+    help="With --entities: a gazetteer entity matches only a gold key equal to its id, not a gold key of its name.",
+)
+@click.option(
     "--doctypes",
     "doctype_labels",
     is_flag=False,
@@ -271,6 +276,7 @@ def eval_cmd(
     limit: int | None,
     half: str | None,
     entity_gold: Path | None,
+    ids_only: bool,
     doctype_labels: Path | None,
     as_json: bool,
 ) -> None:
@@ -283,7 +289,7 @@ def eval_cmd(
     if entity_gold is not None or doctype_labels is not None:
         kb = open_kb(ctx)
         if entity_gold is not None:
-            res = kb.evaluate_entities(entity_gold)
+            res = kb.evaluate_entities(entity_gold, by_name=not ids_only)
             click.echo(json.dumps(res, ensure_ascii=False, indent=2) if as_json else kb.entity_eval_table(res))
         if doctype_labels is not None:
             res = kb.evaluate_doctypes(doctype_labels)

@@ -74,12 +74,13 @@ class ReportVerbs:
 
         return run_eval(self, directory, modes=modes, limit=limit, half=half)
 
-    def evaluate_entities(self, gold: Path) -> dict[str, Any]:
+    def evaluate_entities(self, gold: Path, *, by_name: bool = True) -> dict[str, Any]:
         """Entity extraction scored on a gold file of annotated excerpts (``corpus/eval/entities/gold.jsonl``):
-        precision and recall per type and language over canonical entities and mentions, the worst misses."""
+        precision and recall per type and language over canonical entities and mentions, the worst misses.
+        ``by_name=False`` matches gazetteer entities by id only, never by the name of a key the gold set made."""
         from kb.reports.entity_eval import run_entity_eval
 
-        return run_entity_eval(self, gold)
+        return run_entity_eval(self, gold, by_name=by_name)
 
     def evaluate_doctypes(self, labels: Path) -> dict[str, Any]:
         """Document type accuracy and confusion on a labelled list (``corpus/eval/doctypes.tsv``)."""

@@ -269,10 +269,27 @@ def set_places(
 
 
 def refresh_gazetteer_entities(store: Store, entities: Iterable[Any]) -> None:
-    """Drop entities nothing mentions; refresh the names, aliases and places of gazetteer entities."""
+    """Drop entities nothing mentions; refresh the names, types, aliases and places of gazetteer entities.
+
+    The origin is set too: a name NER found before the gazetteer listed it has the id the new entry
+    takes ("Amapá" -> ``place:amapa``), and must read as a gazetteer entity as after a fresh ingest.
+    """
     db = store.db
     db.execute("DELETE FROM entities WHERE id NOT IN (SELECT DISTINCT entity_id FROM mentions)")
     db.executemany(
-        "UPDATE entities SET name=?, aliases=?, lat=?, lon=?, region=? WHERE id=?",
-        [(e.name, json.dumps(list(e.aliases), ensure_ascii=False), e.lat, e.lon, e.region, e.id) for e in entities],
+        "UPDATE entities SET name=?, type=?, aliases=?, countries=?, lat=?, lon=?, region=?, origin='gazetteer' "
+        "WHERE id=?",
+        [
+            (
+                e.name,
+                e.type,
+                json.dumps(list(e.aliases), ensure_ascii=False),
+                json.dumps(list(e.countries)),
+                e.lat,
+                e.lon,
+                e.region,
+                e.id,
+            )
+            for e in entities
+        ],
     )

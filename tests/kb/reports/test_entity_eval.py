@@ -92,8 +92,19 @@ def test_ner_entities_match_by_folded_name_and_gazetteer_ones_by_id() -> None:
     assert not matches(ner, "PERSON", "person:Ana Pérez Soto")
     gaz = {"type": "ORG", "origin": "gazetteer", "name": "National Police of Peru", "entity_id": "org:pnp"}
     assert matches(gaz, "ORG", "org:pnp")
-    assert not matches(gaz, "ORG", "org:National Police of Peru")
+    assert not matches(gaz, "ORG", "org:National Police of Peru", by_name=False)
     assert not matches({**ner, "origin": "ner", "name": "PNP"}, "PERSON", "org:pnp")
+
+
+def test_a_gazetteer_entity_matches_a_gold_key_made_of_its_name_unless_ids_only() -> None:
+    gaz = {"type": "PLACE", "origin": "gazetteer", "name": "Latin America", "entity_id": "place:latin-america"}
+    assert matches(gaz, "PLACE", "place:Latin America")
+    assert not matches(gaz, "PLACE", "place:Latin America", by_name=False)
+    assert not matches(gaz, "ORG", "org:Latin America")
+    assert not matches(gaz, "PLACE", "place:latin-america-2")  # another gazetteer id: never by name
+    amazonas = {**gaz, "name": "Amazonas (Colombia)", "entity_id": "place:amazonas-co"}
+    assert matches(amazonas, "PLACE", "place:Amazonas (Colombia)") and matches(amazonas, "PLACE", "place:Amazonas")
+    assert not matches(amazonas, "PLACE", "place:Amazonas (Brasil)")
 
 
 def test_a_truncated_person_name_is_found_but_not_complete() -> None:

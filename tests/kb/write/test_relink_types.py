@@ -25,3 +25,18 @@ def test_relink_reclassifies_and_keeps_an_override(tmp_path: Path) -> None:
         assert types == {"a.md": "minutes", "b.md": "report"}
     finally:
         kb.close()
+
+
+def test_relink_makes_an_entity_the_gazetteer_now_lists_a_gazetteer_entity(tmp_path: Path) -> None:
+    """A name NER found before the gazetteer listed it has the id the new entry takes: after relink it reads as
+    the gazetteer's (type, name, origin), as after a fresh ingest."""
+    kb = fake_kb(tmp_path, {"a.md": "# Nota\n\nReunión con la PNP en la frontera.\n"})
+    try:
+        db = kb.store.db
+        db.execute("UPDATE entities SET origin='ner', type='PLACE', name='Pnp' WHERE id='org:pnp'")
+        db.commit()
+        kb.relink()
+        row = db.execute("SELECT name, type, origin FROM entities WHERE id='org:pnp'").fetchone()
+        assert tuple(row) == ("National Police of Peru", "ORG", "gazetteer")
+    finally:
+        kb.close()
