@@ -46,7 +46,6 @@ class QueryBatcher:
         self._lock = threading.Lock()
         self._queue: list[_Job] = []
         self._running = False
-        self.runs = 0  # encoder runs so far (tests and benchmarks read it)
 
     def embed(self, text: str) -> np.ndarray:
         """The ``(1, dim)`` vector of ``text``, as the wrapped function returns it for ``[text]``."""
@@ -83,7 +82,6 @@ class QueryBatcher:
             for j in batch:
                 j.error = exc
         finally:
-            self.runs += 1
             with self._lock:
                 if self._queue:
                     self._queue[0].lead = True
