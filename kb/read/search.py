@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,11 +66,12 @@ def resolve_country(ctx: ReadContext, value: str) -> str:
     return value.upper()
 
 
-def expand_query(ctx: ReadContext, text: str) -> str:
-    """Add the aliases (other languages, acronyms) of the gazetteer entities named in the query."""
+def expand_query(ctx: ReadContext, text: str, named: Sequence[Any] | None = None) -> str:
+    """Add the aliases (other languages, acronyms) of the gazetteer entities named in the query
+    (``named``: the gazetteer's matches in ``text``, when the caller has them already)."""
     gaz = ctx.gazetteer
     extra: list[str] = []
-    for _start, _end, ent in gaz.find(text):
+    for _start, _end, ent in gaz.find(text) if named is None else named:
         extra.extend(a for a in gaz.aliases_in_other_languages(ent.id) if a.lower() not in text.lower())
     return text if not extra else text + " " + " ".join(dict.fromkeys(extra))
 
@@ -146,8 +148,9 @@ def _rank(ctx: ReadContext, text: str, qlang: str | None, mode: str, n: int, all
         dscores, dense_ids = merge_topk(flat, n) if flat else (np.zeros(0), dense_ids)
         dense_scores = {int(i): float(s) for s, i in zip(dscores, dense_ids, strict=False) if i >= 0}
         dense_ids = dense_ids[dense_ids >= 0]
+    named = ctx.gazetteer.find(text) if mode != "dense" else []  # once: BM25 expansion and fusion both use it
     if mode in ("hybrid", "sparse"):
-        sq = expand_query(ctx, text)
+        sq = expand_query(ctx, text, named)
         extra = glossary_expansion(text, qlang, cfg.glossary_weight).terms + feedback_terms(
             ctx, dense_ids, qlang, passages=cfg.feedback_passages, terms=cfg.feedback_terms, weight=cfg.feedback_weight
         )
@@ -162,15 +165,22 @@ def _rank(ctx: ReadContext, text: str, qlang: str | None, mode: str, n: int, all
         return [(int(i), dense_scores[int(i)]) for i in dense_ids]
     if mode == "sparse":
         return [(int(i), float(s)) for s, i in zip(scores, sparse_ids, strict=False)]
-    return _fuse(ctx, text, qlang, dense_ids, sparse_ids)
+    return _fuse(ctx, text, qlang, dense_ids, sparse_ids, named)
 
 
-def _fuse(ctx: ReadContext, text: str, qlang: str | None, dense_ids: np.ndarray, sparse_ids: np.ndarray) -> Ranked:
+def _fuse(
+    ctx: ReadContext,
+    text: str,
+    qlang: str | None,
+    dense_ids: np.ndarray,
+    sparse_ids: np.ndarray,
+    matches: Sequence[Any],
+) -> Ranked:
     """The dense and BM25 rankings fused, by passage or (``document_fusion``) by document."""
     cfg = ctx.config
     found = [int(i) for i in np.union1d(dense_ids, sparse_ids)]
     langs = reads.chunk_column(ctx.db, "lang", found)
-    named = names_specific_entity(ctx, text)
+    named = names_specific_entity(ctx, text, matches)
     weights = {"dense_weight": cfg.dense_weight, "sparse_weight": fusion_sparse_weight(ctx, text, named)}
     best = cfg.foreign_name_rank and named
     if cfg.document_fusion:
@@ -183,10 +193,12 @@ def _fuse(ctx: ReadContext, text: str, qlang: str | None, dense_ids: np.ndarray,
     return [(int(i), float(s)) for i, s in zip(ids, fused, strict=True)]
 
 
-def names_specific_entity(ctx: ReadContext, text: str) -> bool:
+def names_specific_entity(ctx: ReadContext, text: str, found: Sequence[Any] | None = None) -> bool:
     """Whether the query names a gazetteer entity other than a country, a place or an organisation
-    (:data:`BROAD_TYPES`): a crossing, a programme, a legal instrument, a crime type."""
-    return any(e.type not in BROAD_TYPES for _, _, e in ctx.gazetteer.find(text))
+    (:data:`BROAD_TYPES`): a crossing, a programme, a legal instrument, a crime type. ``found``: the
+    gazetteer's matches in ``text``, when the caller has them already."""
+    matches = ctx.gazetteer.find(text) if found is None else found
+    return any(e.type not in BROAD_TYPES for _, _, e in matches)
 
 
 def fusion_sparse_weight(ctx: ReadContext, text: str, named: bool | None = None) -> float:
