@@ -152,16 +152,7 @@ TEAM_PASSWORDS = {"admin": "admin-password-1", "alice": "alice-password-1", "bob
 
 def team_kb(root: Path) -> Any:
     """A multi-user knowledge base under ``root`` with :data:`TEAM_DOCS`, its users and their grants."""
-    from kb.service import KnowledgeBase
-
-    kb = KnowledgeBase.open(root / "kb", embedder_impl=FakeEmbedder(), use_ner=False)
-    for collection, documents in TEAM_DOCS.items():
-        folder = root / "docs" / collection
-        folder.mkdir(parents=True)
-        for name, text in documents.items():
-            (folder / name).write_text(text, encoding="utf-8")
-        report = kb.ingest([folder], collection=collection)
-        assert report.count("ingested") == len(documents), report.rows
+    kb = collections_kb(root, TEAM_DOCS)
     for name, password in TEAM_PASSWORDS.items():
         kb.add_user(name, password, admin=name == "admin")
     kb.grant("alice", "border", "read")
