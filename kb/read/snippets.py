@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from index.analyze import fold, tokenize
+
 WORD = re.compile(r"\w[\w'’-]*", re.UNICODE)
 
 
 @lru_cache(maxsize=200_000)
 def _analysed(word: str, lang: str | None) -> tuple[str, ...]:
-    from index.analyze import tokenize
-
     return tuple(tokenize(word, lang))
 
 
@@ -30,8 +30,6 @@ class Highlighter:
     """
 
     def __init__(self, terms: set[str], phrases: Iterable[str] = ()) -> None:
-        from index.analyze import fold
-
         self.terms = frozenset(terms)
         self.phrases = [p for p in (fold(ph).strip() for ph in phrases) if p]
         self._seen: dict[str | None, set[str]] = {}
@@ -39,8 +37,6 @@ class Highlighter:
 
     def spans(self, text: str, lang: str | None) -> list[tuple[int, int]]:
         """Merged character spans of the matching words and quoted phrases of ``text``."""
-        from index.analyze import fold
-
         spans: list[tuple[int, int]] = []
         if self.terms:
             words = set(WORD.findall(text))
