@@ -57,7 +57,9 @@ def _selector(allowed: np.ndarray | None, exclude: np.ndarray | None) -> Any:
         # set, 3 ms instead of 60 for half a million ids
         bits = id_bitmap(allowed, exclude)
         packed = np.packbits(bits, bitorder="little")
-        sel = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(packed))
+        # FAISS's ``n`` is the bitmap's length in *bytes*: an id past it is not a member. Given the bit
+        # count, ids above the largest allowed one read past the array and passed the filter at random.
+        sel = faiss.IDSelectorBitmap(len(packed), faiss.swig_ptr(packed))
         sel._keep = packed  # type: ignore[attr-defined]
         return sel
     if allowed is not None:

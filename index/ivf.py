@@ -187,7 +187,7 @@ class IVFDenseIndex:
             if nprobe >= nlist // 4 and count <= EXACT_MAX:
                 return self._exact(queries, k, self._ids[bits[self._ids]])
             packed = np.packbits(bits, bitorder="little")
-            sel = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(packed))
+            sel = faiss.IDSelectorBitmap(len(packed), faiss.swig_ptr(packed))  # n in bytes
             params = faiss.SearchParametersIVF(sel=sel, nprobe=int(nprobe))  # type: ignore[call-arg]
             params._keep = packed, sel  # the selector points into ``packed``: keep both alive
         scores, ids = self.index.search(queries, kk, params=params)

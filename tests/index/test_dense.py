@@ -171,3 +171,20 @@ def test_one_query_runs_faiss_single_threaded_and_puts_the_setting_back() -> Non
     index = DenseIndex.build(np.arange(3, dtype=np.int64), np.eye(3, dtype=np.float32))
     index.search(np.eye(3, dtype=np.float32)[0], 2)
     assert faiss.omp_get_max_threads() == 2
+
+
+@pytest.mark.parametrize("top", [5, 63, 130])
+def test_bitmap_filter_never_admits_ids_above_the_largest_allowed(top: int) -> None:
+    """Small ids take the bitmap selector; ids past the largest allowed one must stay out (FAISS sizes
+    the bitmap in bytes: sized in bits, it read past the array and admitted ids at random)."""
+    from index.dense import _selector
+
+    rng = np.random.default_rng(top)
+    ids = np.arange(2000, dtype=np.int64)
+    x = _unit(rng, 2000)
+    allowed = np.concatenate([rng.choice(top, size=min(top, 4), replace=False), [top]]).astype(np.int64)
+    sel = _selector(allowed, None)
+    members = {i for i in range(2000) if sel.is_member(i)}
+    assert members == set(allowed.tolist())
+    _, got = DenseIndex.build(ids, x).search(_unit(rng, 20), 10, allowed=allowed)
+    assert set(got[got >= 0].tolist()) <= set(allowed.tolist())

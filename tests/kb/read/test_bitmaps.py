@@ -133,6 +133,25 @@ def test_random_filters_agree_with_sql(kb: Any) -> None:
     check_random(kb, 120)
 
 
+@pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
+def test_searches_return_only_allowed_passages(kb: Any, mode: str) -> None:
+    """What the filter allows is what every ranking may return, in every segment: a segment whose ids all
+    lie above the largest allowed id once let the dense search through unfiltered."""
+    values = pools(kb)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(filters(values), st.sampled_from(["contrabando", "joint patrols", "frontera Desaguadero", "police"]))
+    def only_allowed(f: Filters, query: str) -> None:
+        sql = set(both_ways(kb, f)[0])
+        got = {h.chunk_id for r in kb.search(query, k=20, filters=f, mode=mode, per_doc=20) for h in r.hits}
+        assert got <= sql, (f, got - sql)
+
+    only_allowed()
+    lang = pools(kb)["lang"][0]
+    hits = kb.search("contrabando", k=20, filters={"lang": [lang]}, mode=mode, per_doc=20)
+    assert hits and all(h.lang == lang for r in hits for h in r.hits)
+
+
 def test_metadata_edits_removal_compaction_and_relink_keep_them_right(tmp_path: Path) -> None:
     kb = _build(tmp_path)
     db = kb.store.db
