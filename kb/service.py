@@ -60,6 +60,7 @@ class KnowledgeBase(
         self._qcache: dict[str, np.ndarray] = {}
         self._query_embedder: Any = None
         self._batcher: tuple[Any, Any] | None = None  # (encoder, QueryBatcher of it)
+        self._encoder_lock = threading.RLock()
         self.timings: dict[str, float] = {}  # seconds per ingest stage, summed over this process
         self._base: KnowledgeBase | None = None  # set on a principal's view: the instance that loads things
         if not migrating:

@@ -20,6 +20,7 @@ class QueryVerbs:
     _query_embedder: Any
     _qcache: dict[str, np.ndarray]
     _batcher: tuple[Any, Any] | None
+    _encoder_lock: Any  # a threading.RLock: the first concurrent searches build one encoder, not one each
 
     @property
     def embedder(self) -> Any:
@@ -35,6 +36,10 @@ class QueryVerbs:
         """
         if self._base is not None:
             return self._base.query_embedder
+        with self._encoder_lock:
+            return self._pick_query_embedder()
+
+    def _pick_query_embedder(self) -> Any:
         if self.config.embedder == "e5" and self.config.query_int8:  # chosen over the full model: measured
             if self._query_embedder is None:
                 from index.e5onnx import ready_query_encoder
@@ -75,8 +80,11 @@ class QueryVerbs:
         encoder = base.query_embedder
         held = base._batcher
         if held is None or held[0] is not encoder:
-            int8 = "int8" in str(getattr(getattr(encoder, "info", None), "runtime", ""))
-            size = 0 if int8 else self.config.query_batch
-            held = (encoder, QueryBatcher(lambda texts: encoder.embed(texts, "query"), max_batch=size))
-            base._batcher = held
+            with base._encoder_lock:
+                held = base._batcher
+                if held is None or held[0] is not encoder:
+                    int8 = "int8" in str(getattr(getattr(encoder, "info", None), "runtime", ""))
+                    size = 0 if int8 else self.config.query_batch
+                    held = (encoder, QueryBatcher(lambda texts: encoder.embed(texts, "query"), max_batch=size))
+                    base._batcher = held
         return held[1]

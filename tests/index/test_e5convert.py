@@ -427,3 +427,41 @@ def test_query_int8_picks_the_int8_copy_even_with_the_full_model_loaded(
     monkeypatch.setattr(KnowledgeBase, "embedder", property(lambda self: "full"))
     assert kb.query_embedder == "full"  # not exported: the configured embedder
     kb.close()
+
+
+def test_concurrent_first_searches_build_one_query_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fast tier: a server's first requests arrive together; they must share one encoder (each building
+    its own ONNX session cost seconds of CPU on two cores), and one batcher."""
+    import threading
+    import time
+
+    from index import e5onnx
+    from kb.service import KnowledgeBase
+
+    built: list[object] = []
+
+    class Slow:
+        def embed(self, texts: list[str], kind: object) -> np.ndarray:
+            return np.ones((len(texts), 4), np.float32)
+
+    def ready(cache_dir: object = None, *, int8: bool = False, threads: int | None = None) -> object:
+        time.sleep(0.05)  # a session takes a while to build: the other threads arrive meanwhile
+        built.append(Slow())
+        return built[-1]
+
+    monkeypatch.setattr(e5onnx, "ready_query_encoder", ready)
+    kb = KnowledgeBase.open(tmp_path / "kb")
+    start = threading.Barrier(8)
+    seen: list[tuple[object, object]] = []
+
+    def first_search() -> None:
+        start.wait()
+        seen.append((kb.query_embedder, kb._query_batcher()))
+
+    threads = [threading.Thread(target=first_search) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and len({id(e) for e, _ in seen}) == 1 and len({id(b) for _, b in seen}) == 1
+    kb.close()
