@@ -71,7 +71,7 @@ def level(search: Callable[[str], int], users: int, seconds: float, queries: lis
     def user() -> None:
         while time.perf_counter() < stop:
             i = next(counter)
-            q = queries[i % len(queries)] + " " * (i % 997 + 1)  # distinct text, same words
+            q = queries[i % len(queries)] + " " * (i // len(queries) + 1)  # distinct text (one more space a round)
             t0 = time.perf_counter()
             try:
                 search(q)

@@ -219,9 +219,9 @@ class KnowledgeBase(
     ) -> list[SearchResult]:
         """Search what the principal may read; results grouped by document, best passage first.
 
-        ``snippets="best"`` builds highlighted snippets for each document's best passage only (the
-        others keep their first 200 characters): what the REST API and the CLI show, at a quarter of
-        the work.
+        ``snippets="best"`` builds highlighted snippets and entity lists for each document's best
+        passage only (the others keep their first 200 characters, no entities): what the REST API and
+        the CLI show, at a fraction of the work.
 
         Raises:
             ValueError: ``k`` or ``per_doc`` is not in 1..:data:`kb.types.MAX_K`.

@@ -24,14 +24,18 @@ def build_hits(
     snippets: bool = True,
     only: set[int] | None = None,
 ) -> dict[int, Hit]:
-    """A hit per ranked chunk still stored; ``terms`` and ``phrases`` are highlighted in its snippet
-    (with ``only``, in the snippets of those chunks alone)."""
+    """A hit per ranked chunk still stored; ``terms`` and ``phrases`` are highlighted in its snippet.
+
+    With ``only``, just those chunks get a highlighted snippet and their entities; the others keep
+    their first 200 characters and no entity list (what a results page shows of a document's further
+    passages: a count). On a page of ten documents that halves the work of building hits.
+    """
     if not ranked:
         return {}
     ids = [c for c, _ in ranked]
     rows = reads.hit_rows(db, ids)
     ents: dict[int, list[EntityRef]] = {}
-    for cid, eid, name, etype in reads.hit_entities(db, ids):
+    for cid, eid, name, etype in reads.hit_entities(db, ids if only is None else [c for c in ids if c in only]):
         ents.setdefault(cid, []).append(EntityRef(eid, name, etype))
     hits: dict[int, Hit] = {}
     marker = Highlighter(terms, phrases)
@@ -39,11 +43,11 @@ def build_hits(
         r = rows.get(cid)
         if r is None:  # purged by a compaction since this reader's generation
             continue
-        text = " ".join(r["text"].split())
         if snippets and (only is None or cid in only):
+            text = " ".join(r["text"].split())
             snippet, highlights = make_snippet(text, marker.spans(text, r["lang"]))
         else:
-            snippet, highlights = text[:200], ()
+            snippet, highlights = _opening(r["text"]), ()
         chunk_ents = sorted(
             ents.get(cid, []), key=lambda e: (SHOWN_TYPES.index(e.type) if e.type in SHOWN_TYPES else 99, e.name)
         )
@@ -65,6 +69,13 @@ def build_hits(
             region=r["region"],
         )
     return hits
+
+
+def _opening(text: str, width: int = 200) -> str:
+    """The first ``width`` characters of ``text`` with its whitespace runs made single spaces, without
+    normalising the whole passage."""
+    head = " ".join(text[: width * 5].split())
+    return (head if len(head) > width or len(text) <= width * 5 else " ".join(text.split()))[:width]
 
 
 def hit_json(hit: Hit, *, passages: int = 1) -> dict[str, Any]:

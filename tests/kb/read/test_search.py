@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kb.service import KnowledgeBase
 
@@ -96,4 +98,14 @@ def test_best_snippets_mark_only_each_documents_best_passage(many: KnowledgeBase
         assert (b.best.snippet, b.best.highlights) == (f.best.snippet, f.best.highlights)
         assert b.best.highlights, "the best passage names the query's words"
         assert len(b.hits) == len(f.hits) > 1
-        assert all(h.highlights == () and h.snippet == h.text[:200] for h in b.hits[1:])
+        assert all(h.highlights == () and h.snippet == " ".join(h.text.split())[:200] for h in b.hits[1:])
+        assert b.best.entities == f.best.entities  # the best passage's entities as in a full search
+        assert all(h.entities == () for h in b.hits[1:])  # the others are counted, not shown
+
+
+@given(st.text(alphabet=st.sampled_from("ab \n\t\u00a0é"), max_size=2500), st.integers(1, 300))
+def test_a_plain_snippet_is_the_normalised_opening(text: str, width: int) -> None:
+    """Without normalising a whole passage, the same first characters as normalising it."""
+    from kb.read.hits import _opening
+
+    assert _opening(text, width) == " ".join(text.split())[:width]
