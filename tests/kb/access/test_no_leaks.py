@@ -289,3 +289,23 @@ def test_a_copy_of_a_hidden_document_is_stored_not_called_a_duplicate(shared: di
     assert (dup.status, dup.doc_id) == ("duplicate", row.doc_id)  # within B it is one document
     assert alice.document(row.doc_id) is not None and alice.document(hidden) is None
     assert alice.remove(row.doc_id)
+
+
+def test_a_ranking_that_ignores_the_filter_still_shows_nothing_hidden(
+    shared: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defence in depth: should an index return passages outside the permission filter (as the dense
+    bitmap selector once did for ids above the largest allowed one), the scoped connection has no row
+    for them, so they are dropped before any hit is built, and the user still gets what she may read."""
+    from index.dense import DenseIndex
+
+    kb: KnowledgeBase = shared["kb"]
+    _apply(kb, [("carol", "C", "read")], set())
+    unfiltered = DenseIndex.search
+    monkeypatch.setattr(DenseIndex, "search", lambda self, q, k, allowed=None, exclude=None: unfiltered(self, q, k))
+    carol = kb.as_user("carol")
+    for mode in ("dense", "hybrid"):
+        hits = carol.search("patrulla Desaguadero combustible", k=20, mode=mode)
+        assert hits and {shared["docs"][r.doc_id][0] for r in hits} == {"C"}
+    owner = kb.search("patrulla Desaguadero combustible", k=20, mode="dense", filters={"collection": ["C"]})
+    assert {shared["docs"][r.doc_id][0] for r in owner} != {"C"}  # the owner's filter alone is not enough
