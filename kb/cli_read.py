@@ -117,6 +117,10 @@ def search(
     if not results:
         click.echo("No results. Try fewer filters, other words, or a question in another language.")
         return
+    unmatched = kb.unmatched_phrases(query, filters)
+    if unmatched:
+        quoted = ", ".join(f'"{p}"' for p in unmatched)
+        click.echo(click.style(f"no passage holds {quoted} exactly: ranked on its words instead", fg="yellow"))
     also = kb.also_searched(query)
     if also:
         click.echo(click.style("also searched: " + ", ".join(also), dim=True))

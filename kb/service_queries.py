@@ -58,6 +58,16 @@ class QueryVerbs:
                 return self.embedder
         return self._query_embedder
 
+    def unmatched_phrases(self, query: str, filters: Any = None) -> tuple[str, ...]:
+        """The "quoted phrases" of ``query`` that no passage you may read (within ``filters``) holds: a
+        search then ranks on their words instead, and a front end should say so."""
+        from kb.read.search import unmatched_phrases
+        from kb.types import Filters
+
+        f = filters if isinstance(filters, Filters) else Filters.from_mapping(filters)
+        scoped = self._scoped(f)  # type: ignore[attr-defined]
+        return () if scoped is None else unmatched_phrases(self._reading(), query, scoped)  # type: ignore[attr-defined]
+
     def query_vector(self, text: str) -> np.ndarray:
         """The query's embedding, remembered for repeated queries (facet clicks, modes, eval)."""
         vec = self._qcache.get(text)

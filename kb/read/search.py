@@ -97,6 +97,16 @@ def allowed_ids(ctx: ReadContext, f: Filters, phrases: Sequence[str]) -> np.ndar
     return np.array(ids, dtype=np.int64)
 
 
+def unmatched_phrases(ctx: ReadContext, query: str, f: Filters) -> tuple[str, ...]:
+    """The query's quoted phrases when no passage passing ``f`` holds them all (then :func:`search` ranks
+    on their words instead), else ``()``."""
+    text, phrases = parse_query(query)
+    if not phrases:
+        return ()
+    allowed = allowed_ids(ctx, f, phrases)
+    return tuple(phrases) if allowed is not None and len(allowed) == 0 else ()
+
+
 def search(
     ctx: ReadContext,
     query: str,
@@ -120,6 +130,11 @@ def search(
         return []
     qlang = query_language(text)
     allowed = allowed_ids(ctx, f, phrases)
+    if phrases and allowed is not None and len(allowed) == 0:
+        # no passage holds the quoted phrases exactly (a translation never does): rank on their words,
+        # as a web search does; the front ends say so (:func:`unmatched_phrases`)
+        phrases = []
+        allowed = allowed_ids(ctx, f, phrases)
     if allowed is not None and len(allowed) == 0:
         return []
     n = max(ctx.config.candidates, k * per_doc * 2)

@@ -67,6 +67,12 @@ _ROWS: dict[str, tuple[str, str, str, str]] = {
     "region": ("Region", "Región", "Região", "Région"),
     "results": ("documents", "documentos", "documentos", "documents"),
     "also_searched": ("also searched", "también se buscó", "também pesquisado", "également recherché"),
+    "unmatched_phrases": (
+        "no passage holds it exactly, ranked on its words instead",
+        "ningún pasaje lo contiene literalmente; se ordenó por sus palabras",
+        "nenhum trecho o contém literalmente; ordenado pelas suas palavras",
+        "aucun passage ne le contient tel quel ; classé selon ses mots",
+    ),
     "no_results": (
         "No results. Try other or fewer words, or a question in another language — kb searches across Spanish, English, Portuguese and French.",
         "Sin resultados. Pruebe otras palabras o menos palabras, o una pregunta en otro idioma: kb busca en español, inglés, portugués y francés.",

@@ -101,6 +101,9 @@ def page_search(kb: KnowledgeBase) -> None:
     if not results:
         st.warning(esc(empty_help(query, bool(chosen))))
         return
+    unmatched = kb.unmatched_phrases(query, to_filters(chosen))
+    if unmatched:
+        st.info(esc(", ".join(f"“{p}”" for p in unmatched)) + ": " + L("unmatched_phrases"))
     also = kb.also_searched(query)
     st.caption(f"{len(results)} {L('results')}" + (f" · {L('also_searched')}: {esc(', '.join(also))}" if also else ""))
     show_results(results, query, qlang)

@@ -63,11 +63,20 @@ def test_quoted_phrase_matches_exactly(app_kb: KnowledgeBase) -> None:
     assert len(found) == 1 and "Acta de la reunión" in found[0]
 
 
-def test_empty_results_explain_what_to_try(app_kb: KnowledgeBase) -> None:
-    at = run_app(app_kb, q='"no such phrase anywhere"')
-    assert not cards(at)
-    text = " ".join(w.value for w in at.warning)
-    assert "another language" in text and "remove the quotes" in text
+def test_a_phrase_no_passage_holds_is_said_and_searched_as_words(app_kb: KnowledgeBase) -> None:
+    at = run_app(app_kb, q='"binacionales patrullajes" Desaguadero')
+    found = cards(at)
+    assert found and "Acta de la reunión" in found[0]  # ranked on the words
+    notice = " ".join(i.value for i in at.info)
+    assert "“binacionales patrullajes”" in notice and "no passage holds it exactly" in notice
+
+
+def test_empty_results_explain_what_to_try() -> None:
+    from kb.ui.pages_search import empty_help
+
+    text = empty_help('"no such phrase anywhere"', True)
+    assert "another language" in text and "remove the quotes" in text and "filter" in text
+    assert "remove the quotes" not in empty_help("no such words", False)
 
 
 def test_exports_carry_citations(app_kb: KnowledgeBase) -> None:

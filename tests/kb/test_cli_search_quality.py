@@ -25,6 +25,19 @@ def test_search_says_what_else_it_searched_for(tmp_path: Path) -> None:
         kb.close()
 
 
+def test_search_says_when_a_quoted_phrase_matched_nothing(tmp_path: Path) -> None:
+    kb = fake_kb(tmp_path, {"acta.md": "# Acta\n\nSe reforzó el control fronterizo en el puente de Desaguadero."})
+    try:
+        run = lambda q: CliRunner().invoke(cli, ["--kb", str(kb.root), "search", q], obj={"kb": kb})  # noqa: E731
+        out = run('"puente fronterizo" Desaguadero')
+        assert out.exit_code == 0, out.output
+        assert 'no passage holds "puente fronterizo" exactly' in out.output and "Acta" in out.output
+        held = run('"control fronterizo"')
+        assert "Acta" in held.output and "no passage holds" not in held.output
+    finally:
+        kb.close()
+
+
 def test_evaluate_one_half_needs_a_split_file(tmp_path: Path) -> None:
     kb = fake_kb(tmp_path, {"a.md": "# A\n\nUn documento.", "b.md": "# B\n\nOtro documento."})
     try:

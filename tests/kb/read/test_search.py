@@ -109,3 +109,19 @@ def test_a_plain_snippet_is_the_normalised_opening(text: str, width: int) -> Non
     from kb.read.hits import _opening
 
     assert _opening(text, width) == " ".join(text.split())[:width]
+
+
+def test_a_quoted_phrase_no_passage_holds_is_searched_as_words(many: KnowledgeBase) -> None:
+    """A quoted phrase filters to the passages that hold it; when none does (within the filters), the search
+    ranks on its words instead of answering nothing, and ``unmatched_phrases`` says so."""
+    held = many.search('"informe 7 sobre"', k=30, per_doc=5)
+    assert held and {r.doc_id for r in held} == {r.doc_id for r in held if "informe-7" in r.best.source}
+    assert many.unmatched_phrases('"informe 7 sobre"') == ()
+    absent = '"policial cooperación del informe 7"'  # its words are everywhere, in another order
+    assert many.unmatched_phrases(absent) == ("policial cooperación del informe 7",)
+    words = many.search(absent, k=5)
+    assert words and [r.doc_id for r in words] == [r.doc_id for r in many.search(absent.strip('"'), k=5)]
+    # within a filter that the phrase does match, it still filters
+    assert many.unmatched_phrases('"informe 7 sobre"', {"collection": ["kept"]}) == ("informe 7 sobre",)
+    assert many.unmatched_phrases('"informe 100 sobre"', {"collection": ["kept"]}) == ()
+    assert {r.best.source.split("/")[-1] for r in many.search('"informe 100 sobre"', k=5)} == {"guardado-0.txt"}
