@@ -35,6 +35,7 @@ SETTINGS: dict[str, str] = {
     "candidates": "candidates taken from each ranking before fusion",
     "document_fusion": "fuse document ranks (each document at its best passage per ranking) rather than passage ranks",
     "foreign_name_rank": "query names a specific entity: a passage in another language counts its better rank twice",
+    "foreign_unseen_offset": "a foreign passage BM25 did not find: its dense rank plus this stands in for BM25",
     "title_weight": "weight of BM25's title field (the document's title, for passages that lack it; 0: body only)",
     "entity_sparse_weight": "weight of the BM25 ranking in fusion when the query names a known (gazetteer) entity",
     "feedback_passages": "other-language dense hits feeding terms back into the BM25 query (0, the default: none)",
@@ -79,6 +80,7 @@ class Config:
     document_fusion: bool = False
     title_weight: float = 1.0
     foreign_name_rank: bool = True
+    foreign_unseen_offset: int = 3
     compact_segments: int = 8
     ivf_threshold: int = 200_000
     fast_queries: bool = True

@@ -196,7 +196,11 @@ def _fuse(
     found = [int(i) for i in np.union1d(dense_ids, sparse_ids)]
     langs = reads.chunk_column(ctx.db, "lang", found)
     named = names_specific_entity(ctx, text, matches)
-    weights = {"dense_weight": cfg.dense_weight, "sparse_weight": fusion_sparse_weight(ctx, text, named)}
+    weights = {
+        "dense_weight": cfg.dense_weight,
+        "sparse_weight": fusion_sparse_weight(ctx, text, named),
+        "unseen_offset": cfg.foreign_unseen_offset,
+    }
     best = cfg.foreign_name_rank and named
     if cfg.document_fusion:
         doc_of = reads.chunk_column(ctx.db, "doc_id", found)

@@ -100,3 +100,21 @@ def test_foreign_best_lets_a_name_matched_foreign_passage_count_its_bm25_rank_fo
     # documents alike
     doc_ids, _ = fuse_documents(dense, sparse, {1: "a", 2: "b", 5: "c"}, langs, "en", foreign_best=True)
     assert doc_ids.tolist() == [5, 1, 2]
+
+
+def test_a_foreign_passage_bm25_found_outranks_one_it_did_not_with_the_unseen_offset() -> None:
+    """All candidates in another language (a search filtered to it): without the offset the dense first
+    leads whatever BM25 says (it stands in 1/61 twice); with it, the passage BM25 ranked first (through a
+    name) and dense second leads, while a same-language passage is untouched."""
+    dense, sparse = np.array([1, 2, 3]), np.array([2])
+    langs = {1: "es", 2: "es", 3: "es"}
+    assert fuse(dense, sparse, langs, "en")[0].tolist() == [1, 2, 3]
+    ids, scores = fuse(dense, sparse, langs, "en", unseen_offset=5)
+    assert ids.tolist() == [2, 1, 3]
+    np.testing.assert_allclose(scores, [1 / 62 + 1 / 61, 1 / 61 + 1 / 66, 1 / 63 + 1 / 68], rtol=1e-6)
+    # same language: BM25's missing rank is missing evidence, offset or not
+    same = {1: "en", 2: "en", 3: "en"}
+    assert fuse(dense, sparse, same, "en", unseen_offset=5)[1].tolist() == fuse(dense, sparse, same, "en")[1].tolist()
+    # document fusion takes it too
+    doc_ids, _ = fuse_documents(dense, sparse, {1: "a", 2: "b", 3: "c"}, langs, "en", unseen_offset=5)
+    assert doc_ids.tolist()[0] == 2
