@@ -7,7 +7,7 @@ Each user sends the gold questions one after another, the next as soon as the pr
 (closed loop: the offered load follows the service's speed), ``k=10``, hybrid. In-process, the
 users are threads sharing one ``KnowledgeBase`` (the facade a server holds); with ``--url`` they
 call ``GET /api/v1/search?q=...&k=10`` with a bearer token. Every request is a distinct string
-(trailing spaces: the same words, the same vectors) so the facade's query-vector cache never
+(trailing spaces: the same words; the tokenizer adds one whitespace token) so the facade's query-vector cache never
 answers for the embedder. The 1-user level is the baseline the others are compared with.
 Writes ``bench/results/load[_url].json``.
 """

@@ -167,6 +167,10 @@ def test_save_load_round_trip(tmp_path: Path, mmap: bool) -> None:
         a, b = idx.search(query, lang, 5, **kw), back.search(query, lang, 5, **kw)
         np.testing.assert_array_equal(a[1], b[1])
         np.testing.assert_array_equal(a[0], b[0])
+    if mmap:  # mapped, not read into memory, but as plain arrays: slicing a memmap runs Python hooks
+        arrays = [back.ids_, *(v for v in back.model.scores.values() if isinstance(v, np.ndarray))]
+        assert arrays and not any(isinstance(a, np.memmap) for a in arrays)
+        assert all(isinstance(a.base, np.memmap) and not a.flags.writeable for a in arrays)
     names = {p.name for p in (tmp_path / "sparse").iterdir()}
     assert names == {"bm25", "ids.npy", "meta.json"}
     assert not list(tmp_path.glob(".*"))  # no temporary left beside
