@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 #: Languages with a stop list and a stemmer.
@@ -196,6 +196,11 @@ def query_terms(text: str, lang: str | None) -> list[str]:
         Distinct terms, in first-seen order. Distinct because a term repeated by several
         analyses must not count twice in the BM25 sum.
     """
+    return list(_query_terms(text, lang))  # a search analyses its query three times: BM25, expansion, highlights
+
+
+@lru_cache(maxsize=2048)
+def _query_terms(text: str, lang: str | None) -> tuple[str, ...]:
     if lang in LANGS:
         terms = tokenize(text, lang)
         names = _name_like(text)
@@ -203,12 +208,12 @@ def query_terms(text: str, lang: str | None) -> list[str]:
             for other in LANGS:
                 if other != lang:
                     terms += tokenize(names, other)
-        return _dedupe(terms)
+        return tuple(_dedupe(terms))
     terms = []
     for code in LANGS:
         terms += tokenize(text, code)
     terms += tokenize(text, None, stem=False)
-    return _dedupe(terms)
+    return tuple(_dedupe(terms))
 
 
 def phrases(query: str) -> list[str]:
