@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
 from kb.api.auth import Caller
@@ -28,6 +28,7 @@ from kb.types import DOC_TYPES, ENTITY_TYPES, LANGUAGES, MAX_K, REGIONS
 router = APIRouter()
 
 MAX_QUERY = 2000  # characters of a query (a pasted paragraph fits)
+QUOTES = re.compile('["“”«»]')
 MAX_VALUE = 200  # characters of one filter value
 Values = Annotated[list[str], Query(max_length=20)]  # at most 20 values per filter
 DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -99,15 +100,23 @@ def search(
     since: Annotated[str | None, Query(max_length=10)] = None,
     until: Annotated[str | None, Query(max_length=10)] = None,
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid",
+    response: Response = None,  # type: ignore[assignment]  # FastAPI passes the response to set headers on
 ) -> list[dict[str, Any]]:
     """Search what you may read: the same list of hit objects as ``kb search --json``.
 
     Repeat a filter to give several values (``?lang=es&lang=pt``); "quoted phrases" match exactly.
+    When no passage you may read (within the filters) holds the quoted phrases, the search ranks on
+    their words instead, and the ``X-KB-Unmatched-Phrases`` header lists them (percent-encoded,
+    comma-separated).
     """
     filters = filters_of(
         kb, lang=lang, doc_type=doc_type, region=region, country=country, crossing=crossing,
         entity=entity, collection=collection, since=since, until=until,
     )  # fmt: skip
+    if response is not None and QUOTES.search(q):
+        unmatched = kb.unmatched_phrases(q, filters)
+        if unmatched:
+            response.headers["X-KB-Unmatched-Phrases"] = ",".join(quote(p, safe="") for p in unmatched)
     results = kb.search(q, k=k, filters=filters, mode=mode, snippets="best")
     return [kb.hit_json(r.best, passages=len(r.hits)) for r in results]
 

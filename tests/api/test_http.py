@@ -141,6 +141,19 @@ def test_search_returns_the_cli_json_objects(site: Site) -> None:
         assert r.status_code == 422 and r.json()["error"] == "invalid", since
 
 
+def test_a_quoted_phrase_nobody_may_read_is_named_in_a_header_and_searched_as_words(site: Site) -> None:
+    """Only in a document of "police": for alice (public only) no passage holds it, as if it did not exist."""
+    alice, bob = site.client("alice"), site.client("bob")
+    r = alice.get("/search", params={"q": '"zorblax" patrulla'})
+    assert r.status_code == 200 and r.json() and "zorblax" not in r.text  # ranked on the words she may read
+    assert r.headers["x-kb-unmatched-phrases"] == "zorblax"
+    held = bob.get("/search", params={"q": '"zorblax" patrulla'})
+    assert "x-kb-unmatched-phrases" not in held.headers and held.json()[0]["doc_id"] == site.secret
+    two = alice.get("/search", params={"q": "“año cero” «sin, coma»"})
+    assert two.headers["x-kb-unmatched-phrases"] == "a%C3%B1o%20cero,sin%2C%20coma"
+    assert "x-kb-unmatched-phrases" not in alice.get("/search", params={"q": "patrulla"}).headers
+
+
 def test_a_document_as_kb_show_with_a_download_link(site: Site) -> None:
     c = site.client("bob")
     doc = c.get(f"/documents/{site.secret}").json()
