@@ -2,8 +2,10 @@
 
 A row is a query (a name, a question, a plate) with optional filter columns. A row that cannot
 run (an empty query, a misspelt language, an unknown collection) gets its reason in the
-``error`` column and the run goes on: a list of thousands of names must not stop at row 812.
-Built on the facade only (``search``, ``unknown_filter_values``), passed in as ``kb``.
+``error`` column and the run goes on: a list of thousands of names must not stop at row 812. So
+does a row whose "quoted" name no passage holds exactly: a look-up is exact where the user quoted
+(a search would rank on the words instead). Built on the facade only (``search``,
+``unknown_filter_values``, ``unmatched_phrases``), passed in as ``kb``.
 
 The table written is CSV, one output row per input row (so it lines up with the list it came
 from), encoded UTF-8 with a byte-order mark so that spreadsheet programs show accents right, and
@@ -86,7 +88,11 @@ def run_batch(
         try:
             if not query:
                 raise ValueError("empty query")
-            results = kb.search(query, k=k, filters=row_filters(kb, row))
+            filters = row_filters(kb, row)
+            unmatched = kb.unmatched_phrases(query, filters)
+            if unmatched:  # a quoted look-up is an exact one: no near matches in its place (a search shows them)
+                raise ValueError("no passage holds " + ", ".join(f'"{p}"' for p in unmatched) + " exactly")
+            results = kb.search(query, k=k, filters=filters)
             out["hits"] = [kb.hit_json(r.best, passages=len(r.hits)) for r in results]
         except (ValueError, KBError) as exc:
             out["error"] = str(exc)

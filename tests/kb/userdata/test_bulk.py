@@ -37,6 +37,20 @@ def test_each_row_gets_its_hits_or_its_error(two_collections: dict[str, Any]) ->
     assert lines[1][6] == "fuela.md" and lines[1][5] == str(len(names)) and lines[3][4].startswith("lang")
 
 
+def test_a_quoted_look_up_is_exact(two_collections: dict[str, Any]) -> None:
+    """A quoted name no passage holds is reported, not replaced by near matches (a search would rank words)."""
+    kb = two_collections["kb"]
+    out = list(
+        kb.batch(
+            [{"query": '"Rumichaca"'}, {"query": '"Rumichaca" '}, {"query": '"Rumichaca"', "collection": "A"}], k=3
+        )
+    )
+    assert out[0]["error"] is None and {Path(h["source"]).name for h in out[0]["hits"]} <= {"fuelb.md", "comiteb.md"}
+    assert out[0]["hits"] and out[1]["hits"] == out[0]["hits"]
+    assert out[2]["hits"] == [] and out[2]["error"] == 'no passage holds "Rumichaca" exactly'
+    assert kb.search('"Rumichaca"', k=3, filters={"collection": ["A"]})  # where a search shows near matches
+
+
 def test_a_table_without_a_query_column_is_refused(two_collections: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="'query' column"):
         two_collections["kb"].batch_rows("name,lang\nx,es\n")
