@@ -89,6 +89,7 @@ def search(
 ) -> None:
     """Search in any of the four languages; "quoted phrases" match exactly.
 
+    When no passage holds the quoted phrases, their words are ranked instead, and a line says so.
     Every filter value is checked: a misspelt language, type, date, country, crossing, entity or
     collection is an error (exit 2) with the nearest known values, never a silent empty answer.
     """
