@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from index.dense import BITMAP_MAX_ID, bitmap_selector, id_bitmap, one_query_thread
+
 FORMAT = 1  # the same meta.json layout as index.dense; ``kind`` tells the loader which class to use
 #: Probes must beat the recall target by this much. At 1M chunks, 8-word probes at 0.99 meant 0.984 on the
 #: gold questions (nprobe 64); full-sentence probes at 0.986 meant only 0.963 (nprobe 24).
@@ -40,7 +42,6 @@ EXACT_MAX = 12_000
 #: vectors only); 0.5 saves 10-40% dense time at 1M with recall ≥ 0.987 but a small cluster-following
 #: index falls to 0.92 (bench/study_filtered_scan.py, tests/index/test_ivf.py)
 FILTERED_SCAN = 1.0
-BITMAP_MAX_ID = 1 << 27  # a filter builds one byte per id up to the largest: beyond, use id lists
 
 
 def _ids_and_lists(index: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -133,15 +134,7 @@ class IVFDenseIndex:
         One scatter and one count: cheaper at a million ids than sorting or hashing the lists.
         """
         top = int(self._ids[-1]) + 1
-        if allowed is None:
-            bits = np.ones(top, dtype=bool)
-        else:
-            bits = np.zeros(top, dtype=bool)
-            a = np.asarray(allowed, dtype=np.int64)
-            bits[a[(a >= 0) & (a < top)]] = True
-        if exclude is not None and len(exclude):
-            e = np.asarray(exclude, dtype=np.int64)
-            bits[e[(e >= 0) & (e < top)]] = False
+        bits = id_bitmap(allowed, exclude, size=top)
         lo = int(self._ids[0])
         if top - lo == len(self._ids):  # contiguous ids (the usual case): count a slice
             return bits, int(np.count_nonzero(bits[lo:]))
@@ -159,8 +152,6 @@ class IVFDenseIndex:
         costs more than probing the lists). One query runs on the calling thread alone
         (:func:`index.dense.one_query_thread`).
         """
-        from index.dense import one_query_thread
-
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         with one_query_thread(len(queries)):
             return self._search(queries, k, allowed, exclude)
@@ -186,10 +177,9 @@ class IVFDenseIndex:
             nprobe = self._filtered_nprobe(queries, bits, nlist, n)
             if nprobe >= nlist // 4 and count <= EXACT_MAX:
                 return self._exact(queries, k, self._ids[bits[self._ids]])
-            packed = np.packbits(bits, bitorder="little")
-            sel = faiss.IDSelectorBitmap(len(packed), faiss.swig_ptr(packed))  # n in bytes
+            sel = bitmap_selector(bits)
             params = faiss.SearchParametersIVF(sel=sel, nprobe=int(nprobe))  # type: ignore[call-arg]
-            params._keep = packed, sel  # the selector points into ``packed``: keep both alive
+            params._keep = sel  # the parameters only point at the selector: keep it alive
         scores, ids = self.index.search(queries, kk, params=params)
         return np.where(ids < 0, -np.inf, scores).astype(np.float32), ids.astype(np.int64)
 

@@ -45,6 +45,7 @@ import numpy as np
 
 from index.analyze import ANALYZER_VERSION, query_terms, tokenize
 from index.atomic import building_directory
+from index.dense import BITMAP_MAX_ID, id_bitmap
 
 FORMAT = 1
 K1 = 1.5
@@ -171,16 +172,11 @@ class SparseIndex:
         if allowed is None and (exclude is None or not len(exclude)):
             return None
         ids = self.ids_ if rows is None else self.ids_[rows]
-        if allowed is None:
-            keep = np.ones(len(ids), dtype=bool)
-        elif len(allowed) and len(self.ids_) and 0 <= int(np.min(allowed)) and self._max_id() < (1 << 27):
-            top = self._max_id() + 1  # a scatter and a gather: five times cheaper than isin at 1M ids
-            bits = np.zeros(top, dtype=bool)
-            a = np.asarray(allowed, dtype=np.int64)
-            bits[a[a < top]] = True
-            keep = bits[ids]
-        else:
-            keep = np.isin(ids, allowed)
+        small = len(self.ids_) and self._max_id() < BITMAP_MAX_ID
+        if allowed is not None and len(allowed) and small and 0 <= int(np.min(allowed)):
+            # a scatter and a gather: five times cheaper than isin at 1M ids
+            return id_bitmap(allowed, exclude, size=self._max_id() + 1)[ids]
+        keep = np.ones(len(ids), dtype=bool) if allowed is None else np.isin(ids, allowed)
         if exclude is not None and len(exclude):
             keep &= ~np.isin(ids, exclude)
         return keep
@@ -310,17 +306,14 @@ class SparseIndex:
         return cls(model, ids, title)
 
 
-def _plain(a: np.ndarray) -> np.ndarray:
-    """A memory-mapped array as a plain ndarray over the same pages (nothing is read or copied).
+def _plain_views(scores: dict[str, Any]) -> None:
+    """Replace the memory-mapped arrays of a bm25s score dict by plain ndarrays over the same pages
+    (nothing is read or copied).
 
     Every slice of an ``np.memmap`` is another memmap, built through Python-level hooks; a search
     slices the score arrays per query term, and those hooks cost more than the slicing (a tenth of a
-    served search's time). The view keeps the map open through its ``base``.
+    served search's time). Each view keeps the map open through its ``base``.
     """
-    return np.asarray(a) if isinstance(a, np.memmap) else a
-
-
-def _plain_views(scores: dict[str, Any]) -> None:
     for key, value in scores.items():
         if isinstance(value, np.memmap):
-            scores[key] = _plain(value)
+            scores[key] = np.asarray(value)
