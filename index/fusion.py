@@ -7,6 +7,7 @@ whatever order the segments were visited in.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,39 +50,47 @@ def merge_topk(parts: Sequence[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[
 # treated as language-neutral (plain fusion, the caller passes no query language).
 
 
+@dataclass(frozen=True)
+class Fusion:
+    """How two rankings are fused (the search settings ``rrf_k``, ``dense_weight``, ``sparse_weight``...).
+
+    ``foreign_best``: a foreign item's better rank also stands in for its dense rank (the caller sets
+    it when the query names a specific entity). ``unseen_offset``: a foreign item BM25 did not find at
+    all stands in its dense rank plus this, so that one BM25 found (through a name, a number, an
+    expansion) keeps a little lexical evidence over it.
+    """
+
+    k: int = 60
+    dense_weight: float = 1.0
+    sparse_weight: float = 1.0
+    foreign_best: bool = False
+    unseen_offset: float = 0
+
+
 def _rrf(
-    dense_rank: Mapping[Any, int],
-    sparse_rank: Mapping[Any, int],
-    foreign: Callable[[Any], bool],
-    k: int,
-    dense_weight: float,
-    sparse_weight: float,
-    foreign_best: bool = False,
-    unseen_offset: float = 0,
+    dense_rank: Mapping[Any, int], sparse_rank: Mapping[Any, int], foreign: Callable[[Any], bool], how: Fusion
 ) -> dict[Any, float]:
     """Language-aware RRF scores of ranked items (passages or documents); ``foreign(item)`` says
-    whether the item is written in another language than the query. With ``foreign_best`` a foreign
-    item's better rank also stands in for its dense rank. A foreign item BM25 did not find at all
-    stands in its dense rank plus ``unseen_offset``: one BM25 found (through a name, a number, an
-    expansion) keeps a little lexical evidence over it."""
+    whether the item is written in another language than the query."""
+    k, dw, sw = how.k, how.dense_weight, how.sparse_weight
     scores: dict[Any, float] = {}
     for item in dense_rank.keys() | sparse_rank.keys():
         s = 0.0
         rd = dense_rank.get(item)
         rs = sparse_rank.get(item)
-        if foreign_best and foreign(item):
+        if how.foreign_best and foreign(item):
             best = min(r for r in (rd, rs) if r is not None)
-            scores[item] = (dense_weight + sparse_weight) / (k + best + 1)
+            scores[item] = (dw + sw) / (k + best + 1)
             continue
         if rd is not None:
-            s += dense_weight / (k + rd + 1)
+            s += dw / (k + rd + 1)
         if rd is not None and foreign(item):
             # no sparse evidence is possible in another language: stand in the dense rank (a little
             # worse when BM25 found nothing at all, not even a shared name or number)
-            stand_in: float = rd + unseen_offset if rs is None else min(rd, rs)
-            s += sparse_weight / (k + stand_in + 1)
+            stand_in: float = rd + how.unseen_offset if rs is None else min(rd, rs)
+            s += sw / (k + stand_in + 1)
         elif rs is not None:
-            s += sparse_weight / (k + rs + 1)
+            s += sw / (k + rs + 1)
         scores[item] = s
     return scores
 
@@ -91,23 +100,13 @@ def fuse(
     sparse_ids: np.ndarray,
     chunk_lang: Mapping[int, str],
     query_lang: str | None,
-    *,
-    k: int = 60,
-    dense_weight: float = 1.0,
-    sparse_weight: float = 1.0,
-    foreign_best: bool = False,
-    unseen_offset: float = 0,
+    how: Fusion = Fusion(),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Language-aware reciprocal-rank fusion; returns ``(ids, scores)`` best first.
-
-    ``foreign_best``: a passage in another language counts its better rank in both terms (see
-    :func:`_rrf`); the caller sets it when the query names a specific entity. ``unseen_offset``: added
-    to the dense rank that stands in for a foreign passage BM25 did not find (see :func:`_rrf`).
-    """
+    """Language-aware reciprocal-rank fusion (see :class:`Fusion`); returns ``(ids, scores)`` best first."""
     dense_rank = {int(i): r for r, i in enumerate(dense_ids)}
     sparse_rank = {int(i): r for r, i in enumerate(sparse_ids)}
     foreign = lambda cid: query_lang is not None and chunk_lang.get(cid, query_lang) != query_lang  # noqa: E731
-    scores = _rrf(dense_rank, sparse_rank, foreign, k, dense_weight, sparse_weight, foreign_best, unseen_offset)
+    scores = _rrf(dense_rank, sparse_rank, foreign, how)
     if not scores:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     ids = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
@@ -132,12 +131,7 @@ def fuse_documents(
     doc_of: Mapping[int, str],
     chunk_lang: Mapping[int, str],
     query_lang: str | None,
-    *,
-    k: int = 60,
-    dense_weight: float = 1.0,
-    sparse_weight: float = 1.0,
-    foreign_best: bool = False,
-    unseen_offset: float = 0,
+    how: Fusion = Fusion(),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Language-aware reciprocal-rank fusion of document ranks; returns a passage ranking ``(ids, scores)``.
 
@@ -146,10 +140,9 @@ def fuse_documents(
     score, ties (common: ranks are few) in the order of their best passages' fused scores
     (:func:`fuse`, what passage fusion would show); inside one, its passages keep that order.
     Every passage's score is its document's, so scores never rise down the list. Passages without
-    a document in ``doc_of`` are dropped. ``foreign_best`` and ``unseen_offset`` as in :func:`fuse`, for both.
+    a document in ``doc_of`` are dropped. ``how`` applies to both fusions.
     """
-    weights = {"dense_weight": dense_weight, "sparse_weight": sparse_weight, "unseen_offset": unseen_offset}
-    pids, _ = fuse(dense_ids, sparse_ids, chunk_lang, query_lang, k=k, foreign_best=foreign_best, **weights)
+    pids, _ = fuse(dense_ids, sparse_ids, chunk_lang, query_lang, how)
     dense_rank, sparse_rank = _document_ranks(dense_ids, doc_of), _document_ranks(sparse_ids, doc_of)
     lang: dict[str, str] = {}
     for cid in (*dense_ids.tolist(), *sparse_ids.tolist()):
@@ -157,7 +150,7 @@ def fuse_documents(
         if doc is not None and doc not in lang and int(cid) in chunk_lang:
             lang[doc] = chunk_lang[int(cid)]
     foreign = lambda doc: query_lang is not None and lang.get(doc, query_lang) != query_lang  # noqa: E731
-    scores = _rrf(dense_rank, sparse_rank, foreign, k, dense_weight, sparse_weight, foreign_best, unseen_offset)
+    scores = _rrf(dense_rank, sparse_rank, foreign, how)
     kept = [(n, int(cid), doc_of[int(cid)]) for n, cid in enumerate(pids) if int(cid) in doc_of]
     first: dict[str, int] = {}
     for n, _, doc in kept:

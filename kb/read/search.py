@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from index.fusion import fuse, fuse_documents, group_by_document, merge_topk
+from index.fusion import Fusion, fuse, fuse_documents, group_by_document, merge_topk
 from kb.faults import checkpoint
 from kb.read.context import ReadContext
 from kb.read.expand import glossary_expansion
@@ -196,19 +196,18 @@ def _fuse(
     found = [int(i) for i in np.union1d(dense_ids, sparse_ids)]
     langs = reads.chunk_column(ctx.db, "lang", found)
     named = names_specific_entity(ctx, text, matches)
-    weights = {
-        "dense_weight": cfg.dense_weight,
-        "sparse_weight": fusion_sparse_weight(ctx, text, named),
-        "unseen_offset": cfg.foreign_unseen_offset,
-    }
-    best = cfg.foreign_name_rank and named
+    how = Fusion(
+        k=cfg.rrf_k,
+        dense_weight=cfg.dense_weight,
+        sparse_weight=fusion_sparse_weight(ctx, text, named),
+        foreign_best=cfg.foreign_name_rank and named,
+        unseen_offset=cfg.foreign_unseen_offset,
+    )
     if cfg.document_fusion:
         doc_of = reads.chunk_column(ctx.db, "doc_id", found)
-        ids, fused = fuse_documents(
-            dense_ids, sparse_ids, doc_of, langs, qlang, k=cfg.rrf_k, foreign_best=best, **weights
-        )
+        ids, fused = fuse_documents(dense_ids, sparse_ids, doc_of, langs, qlang, how)
     else:
-        ids, fused = fuse(dense_ids, sparse_ids, langs, qlang, k=cfg.rrf_k, foreign_best=best, **weights)
+        ids, fused = fuse(dense_ids, sparse_ids, langs, qlang, how)
     return [(int(i), float(s)) for i, s in zip(ids, fused, strict=True)]
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.fusion import fuse, fuse_documents, group_by_document
+from index.fusion import Fusion, fuse, fuse_documents, group_by_document
 
 
 def test_plain_rrf_when_query_language_unknown() -> None:
     dense = np.array([1, 2, 3])
     sparse = np.array([2, 1])
-    ids, scores = fuse(dense, sparse, {1: "es", 2: "en", 3: "en"}, None, k=60)
+    ids, scores = fuse(dense, sparse, {1: "es", 2: "en", 3: "en"}, None, Fusion(k=60))
     # 1 and 2 tie at 1/61 + 1/62: the tie goes to the better dense rank (1), then 3 with 1/63 alone
     assert ids.tolist() == [1, 2, 3]
     np.testing.assert_allclose(scores, [1 / 61 + 1 / 62, 1 / 62 + 1 / 61, 1 / 63], rtol=1e-6)
     # the same tie with the dense order swapped: dense rank decides, not the id
-    ids, _ = fuse(np.array([2, 1, 3]), np.array([1, 2]), {}, None, k=60)
+    ids, _ = fuse(np.array([2, 1, 3]), np.array([1, 2]), {}, None, Fusion(k=60))
     assert ids.tolist() == [2, 1, 3]
 
 
@@ -90,15 +90,15 @@ def test_foreign_best_lets_a_name_matched_foreign_passage_count_its_bm25_rank_fo
     langs = {1: "en", 2: "en", 5: "es", 6: "es"}
     ids, scores = fuse(dense, sparse, langs, "en")
     assert ids.tolist() == [1, 5, 2]  # 1/61 + 1/62 beats 1/63 + 1/61
-    ids, scores = fuse(dense, sparse, langs, "en", foreign_best=True)
+    ids, scores = fuse(dense, sparse, langs, "en", Fusion(foreign_best=True))
     assert ids.tolist() == [5, 1, 2]  # 5 takes its better rank (BM25's first) in both terms: 2/61
     np.testing.assert_allclose(scores, [2 / 61, 1 / 61 + 1 / 62, 1 / 62], rtol=1e-6)
     # a foreign passage only BM25 found counts its rank twice; same-language passages are unchanged
-    ids, scores = fuse(np.array([1]), np.array([6, 1]), langs, "en", foreign_best=True)
+    ids, scores = fuse(np.array([1]), np.array([6, 1]), langs, "en", Fusion(foreign_best=True))
     assert ids.tolist() == [6, 1]
     np.testing.assert_allclose(scores, [2 / 61, 1 / 61 + 1 / 62], rtol=1e-6)
     # documents alike
-    doc_ids, _ = fuse_documents(dense, sparse, {1: "a", 2: "b", 5: "c"}, langs, "en", foreign_best=True)
+    doc_ids, _ = fuse_documents(dense, sparse, {1: "a", 2: "b", 5: "c"}, langs, "en", Fusion(foreign_best=True))
     assert doc_ids.tolist() == [5, 1, 2]
 
 
@@ -109,12 +109,15 @@ def test_a_foreign_passage_bm25_found_outranks_one_it_did_not_with_the_unseen_of
     dense, sparse = np.array([1, 2, 3]), np.array([2])
     langs = {1: "es", 2: "es", 3: "es"}
     assert fuse(dense, sparse, langs, "en")[0].tolist() == [1, 2, 3]
-    ids, scores = fuse(dense, sparse, langs, "en", unseen_offset=5)
+    ids, scores = fuse(dense, sparse, langs, "en", Fusion(unseen_offset=5))
     assert ids.tolist() == [2, 1, 3]
     np.testing.assert_allclose(scores, [1 / 62 + 1 / 61, 1 / 61 + 1 / 66, 1 / 63 + 1 / 68], rtol=1e-6)
     # same language: BM25's missing rank is missing evidence, offset or not
     same = {1: "en", 2: "en", 3: "en"}
-    assert fuse(dense, sparse, same, "en", unseen_offset=5)[1].tolist() == fuse(dense, sparse, same, "en")[1].tolist()
+    assert (
+        fuse(dense, sparse, same, "en", Fusion(unseen_offset=5))[1].tolist()
+        == fuse(dense, sparse, same, "en")[1].tolist()
+    )
     # document fusion takes it too
-    doc_ids, _ = fuse_documents(dense, sparse, {1: "a", 2: "b", 3: "c"}, langs, "en", unseen_offset=5)
+    doc_ids, _ = fuse_documents(dense, sparse, {1: "a", 2: "b", 3: "c"}, langs, "en", Fusion(unseen_offset=5))
     assert doc_ids.tolist()[0] == 2
