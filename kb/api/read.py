@@ -28,7 +28,6 @@ from kb.types import DOC_TYPES, ENTITY_TYPES, LANGUAGES, MAX_K, REGIONS
 router = APIRouter()
 
 MAX_QUERY = 2000  # characters of a query (a pasted paragraph fits)
-QUOTES = re.compile('["“”«»]')
 MAX_VALUE = 200  # characters of one filter value
 Values = Annotated[list[str], Query(max_length=20)]  # at most 20 values per filter
 DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -88,6 +87,7 @@ def filters_of(kb: Any, **given: Any) -> dict[str, Any]:
 @router.get("/search", tags=["search"], responses=error_responses(401, 422))
 def search(
     kb: Caller,
+    response: Response,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY)],
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 10,
     lang: Values = [],  # noqa: B006 - FastAPI copies defaults per request
@@ -100,7 +100,6 @@ def search(
     since: Annotated[str | None, Query(max_length=10)] = None,
     until: Annotated[str | None, Query(max_length=10)] = None,
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid",
-    response: Response = None,  # type: ignore[assignment]  # FastAPI passes the response to set headers on
 ) -> list[dict[str, Any]]:
     """Search what you may read: the same list of hit objects as ``kb search --json``.
 
@@ -113,10 +112,9 @@ def search(
         kb, lang=lang, doc_type=doc_type, region=region, country=country, crossing=crossing,
         entity=entity, collection=collection, since=since, until=until,
     )  # fmt: skip
-    if response is not None and QUOTES.search(q):
-        unmatched = kb.unmatched_phrases(q, filters)
-        if unmatched:
-            response.headers["X-KB-Unmatched-Phrases"] = ",".join(quote(p, safe="") for p in unmatched)
+    unmatched = kb.unmatched_phrases(q, filters)
+    if unmatched:
+        response.headers["X-KB-Unmatched-Phrases"] = ",".join(quote(p, safe="") for p in unmatched)
     results = kb.search(q, k=k, filters=filters, mode=mode, snippets="best")
     return [kb.hit_json(r.best, passages=len(r.hits)) for r in results]
 

@@ -97,14 +97,20 @@ def allowed_ids(ctx: ReadContext, f: Filters, phrases: Sequence[str]) -> np.ndar
     return np.array(ids, dtype=np.int64)
 
 
-def unmatched_phrases(ctx: ReadContext, query: str, f: Filters) -> tuple[str, ...]:
-    """The query's quoted phrases when no passage passing ``f`` holds them all (then :func:`search` ranks
-    on their words instead), else ``()``."""
-    text, phrases = parse_query(query)
-    if not phrases:
-        return ()
+def phrase_scope(ctx: ReadContext, f: Filters, phrases: Sequence[str]) -> tuple[np.ndarray | None, list[str]]:
+    """The allowed ids and the phrases they were restricted to: ``phrases`` when some passage passing ``f``
+    holds them all, else none — no passage holds them exactly (a translation never does), so the search
+    ranks on their words instead, as a web search does, and the front ends say so (:func:`unmatched_phrases`)."""
     allowed = allowed_ids(ctx, f, phrases)
-    return tuple(phrases) if allowed is not None and len(allowed) == 0 else ()
+    if phrases and allowed is not None and len(allowed) == 0:
+        return allowed_ids(ctx, f, []), []
+    return allowed, list(phrases)
+
+
+def unmatched_phrases(ctx: ReadContext, query: str, f: Filters) -> tuple[str, ...]:
+    """The query's quoted phrases when no passage passing ``f`` holds them all (:func:`phrase_scope`), else ``()``."""
+    _, phrases = parse_query(query)
+    return tuple(phrases) if phrases and not phrase_scope(ctx, f, phrases)[1] else ()
 
 
 def search(
@@ -129,12 +135,7 @@ def search(
     if not text.strip() and not phrases:
         return []
     qlang = query_language(text)
-    allowed = allowed_ids(ctx, f, phrases)
-    if phrases and allowed is not None and len(allowed) == 0:
-        # no passage holds the quoted phrases exactly (a translation never does): rank on their words,
-        # as a web search does; the front ends say so (:func:`unmatched_phrases`)
-        phrases = []
-        allowed = allowed_ids(ctx, f, phrases)
+    allowed, phrases = phrase_scope(ctx, f, phrases)
     if allowed is not None and len(allowed) == 0:
         return []
     n = max(ctx.config.candidates, k * per_doc * 2)
