@@ -53,13 +53,14 @@ def check_binding(kb: Any, host: str) -> None:
 
 def app_from_env() -> FastAPI:
     """The app factory of a worker process: open the knowledge base named in the environment."""
-    from kb.config import Config
+    from dataclasses import replace
+
     from kb.service import KnowledgeBase
 
-    path = Path(os.environ[PATH_ENV])
-    chosen = Config.load(path).query_threads  # a setting of the user's (kb.toml, KB_QUERY_THREADS) wins
-    threads = None if chosen else worker_threads(int(os.environ.get(WORKERS_ENV, "1")))
-    kb = KnowledgeBase.open(path, embedder=os.environ.get(EMBEDDER_ENV) or None, query_threads=threads)
+    kb = KnowledgeBase.open(os.environ[PATH_ENV], embedder=os.environ.get(EMBEDDER_ENV) or None)
+    if not kb.config.query_threads:  # a setting of the user's (kb.toml, KB_QUERY_THREADS) wins
+        threads = worker_threads(int(os.environ.get(WORKERS_ENV, "1")))  # the encoder loads on the first query
+        kb.config = replace(kb.config, query_threads=threads or 0)
     return create_app(kb)
 
 
