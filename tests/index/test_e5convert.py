@@ -367,14 +367,21 @@ def test_onnx_batch_companions_change_vectors_only_slightly(onnx_model) -> None:
 # ---------------------------------------------------------------- slow: fp32 ONNX query encoder
 
 
-@pytest.mark.slow
-def test_onnx_fp32_query_encoder_gives_the_same_vectors(folder: Path, st_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The fast query path must not change results: same family, cosine >= 0.9999 to sentence-transformers."""
+@pytest.fixture(scope="module")
+def fp32_copy(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("onnxruntime")
+    from index import e5onnx
+
+    return e5onnx.export_fp32(folder, e5onnx.fp32_folder(tmp_path_factory.mktemp("fp32") / folder.name))
+
+
+@pytest.mark.slow
+def test_onnx_fp32_query_encoder_gives_the_same_vectors(fp32_copy: Path, st_model) -> None:  # type: ignore[no-untyped-def]
+    """The fast query path must not change results: same family, cosine >= 0.9999 to sentence-transformers."""
     from index import e5onnx
     from index.embed import E5_FAMILY
 
-    out = e5onnx.export_fp32(folder, e5onnx.fp32_folder(tmp_path / folder.name))
+    out = fp32_copy
     assert sorted(p.name for p in out.iterdir()) == ["model_fp32.onnx", "onnx_e5.json", "tokenizer.json"]
     encoder = e5onnx.OnnxE5QueryEncoder(out)
     assert encoder.info.family == E5_FAMILY
@@ -384,13 +391,34 @@ def test_onnx_fp32_query_encoder_gives_the_same_vectors(folder: Path, st_model, 
         assert np.sum(ours * theirs, axis=1).min() >= 0.9999, kind
 
 
+@pytest.mark.slow
+def test_block_copy_gives_the_same_vectors_alone_or_batched(fp32_copy: Path, st_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The block copy (the package's own 4-bit weights, int8 activations in blocks of 32, as the engine) is
+    the e5 family: cosine >= 0.9998 to sentence-transformers for queries and passages; and a row's
+    rounding does not depend on its batch, so a batched query gets its lone vector."""
+    from index import e5nbits, e5onnx
+    from index.embed import E5_FAMILY
+
+    out = e5nbits.build_nbits(fp32_copy, tmp_path / "nbits")
+    assert sorted(p.name for p in out.iterdir()) == ["model_nbits.onnx", "onnx_e5.json", "tokenizer.json"]
+    encoder = e5onnx.OnnxE5QueryEncoder(out)
+    assert (encoder.info.family, encoder.info.runtime) == (E5_FAMILY, "onnx-nbits")
+    for kind in ("query", "passage"):
+        ours = encoder.embed(SENTENCES, kind)
+        theirs = st_model.encode(SENTENCES, prompt_name=kind, normalize_embeddings=True, batch_size=32)
+        assert np.sum(ours * theirs, axis=1).min() >= 0.9998, kind
+    alone = encoder.embed(SENTENCES[:1], "query")
+    padded = encoder.embed([SENTENCES[0], " ".join(SENTENCES[:6])], "query")[:1]
+    assert float(np.sum(alone * padded)) > 0.99999
+
+
 def test_queries_use_the_onnx_copy_only_when_it_is_ready(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Fast tier: the service picks the copy when present, else the configured embedder; never exports."""
     from index import e5onnx
     from kb.service import KnowledgeBase
 
     sentinel = object()
-    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None, threads=None: sentinel)
+    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None, nbits=False, threads=None: sentinel)
     kb = KnowledgeBase.open(tmp_path / "kb")
     assert kb.query_embedder is sentinel and kb._embedder is None  # torch never imported for a query
     kb.close()
@@ -398,7 +426,7 @@ def test_queries_use_the_onnx_copy_only_when_it_is_ready(tmp_path: Path, monkeyp
     monkeypatch.setattr(KnowledgeBase, "embedder", property(lambda self: "full"))
     assert kb.query_embedder == "full"
     kb.close()
-    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None, threads=None: None)
+    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None, nbits=False, threads=None: None)
     kb = KnowledgeBase.open(tmp_path / "kb")
     assert kb.query_embedder == "full"
     kb.close()
@@ -413,7 +441,9 @@ def test_query_int8_picks_the_int8_copy_even_with_the_full_model_loaded(
 
     asked: list[bool] = []
 
-    def ready(cache_dir: object = None, *, int8: bool = False, threads: int | None = None) -> object:
+    def ready(
+        cache_dir: object = None, *, int8: bool = False, nbits: bool = False, threads: int | None = None
+    ) -> object:
         asked.append(int8)
         return "int8" if int8 else "fp32"
 
@@ -422,7 +452,9 @@ def test_query_int8_picks_the_int8_copy_even_with_the_full_model_loaded(
     kb._embedder = "full"  # an ingest ran in this process
     assert kb.query_embedder == "int8" and asked == [True]
     kb.close()
-    monkeypatch.setattr(e5onnx, "ready_query_encoder", lambda cache_dir=None, *, int8=False, threads=None: None)
+    monkeypatch.setattr(
+        e5onnx, "ready_query_encoder", lambda cache_dir=None, *, int8=False, nbits=False, threads=None: None
+    )
     kb = KnowledgeBase.open(tmp_path / "kb", query_int8=True)
     monkeypatch.setattr(KnowledgeBase, "embedder", property(lambda self: "full"))
     assert kb.query_embedder == "full"  # not exported: the configured embedder
@@ -444,7 +476,9 @@ def test_concurrent_first_searches_build_one_query_encoder(tmp_path: Path, monke
         def embed(self, texts: list[str], kind: object) -> np.ndarray:
             return np.ones((len(texts), 4), np.float32)
 
-    def ready(cache_dir: object = None, *, int8: bool = False, threads: int | None = None) -> object:
+    def ready(
+        cache_dir: object = None, *, int8: bool = False, nbits: bool = False, threads: int | None = None
+    ) -> object:
         time.sleep(0.05)  # a session takes a while to build: the other threads arrive meanwhile
         built.append(Slow())
         return built[-1]
