@@ -62,6 +62,7 @@ def _guess_headings(text: str, continues: bool) -> list[tuple[int, str]]:
     """
     out = []
     lines = list(re.finditer(r"^[^\n]+$", text, re.MULTILINE))
+    width = max((len(m.group(0).rstrip()) for m in lines), default=0)
     for i, m in enumerate(lines):
         line = m.group(0).strip()
         if not line:
@@ -80,11 +81,19 @@ def _guess_headings(text: str, continues: bool) -> list[tuple[int, str]]:
         if words[-1].lower() in _FUNCTION_WORDS:
             continue
         nxt = lines[i + 1].group(0).lstrip() if i + 1 < len(lines) else ""
-        if nxt and nxt[0].islower() and lines[i + 1].start() == m.end() + 1:
+        runs_on = bool(nxt) and lines[i + 1].start() == m.end() + 1
+        if runs_on and (nxt[0].islower() or _wrapped(line, nxt, width)):
             continue
         if line[0].isupper() or re.match(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]+\.)\s+\w", line):
             out.append((m.start(), line.rstrip(":")))
     return out
+
+
+def _wrapped(line: str, nxt: str, width: int) -> bool:
+    """A line as long as the page's lines get, run straight into the next one, is the first line of a
+    hard-wrapped paragraph (plain text wrapped at ~75 columns), whatever case the next line starts
+    with ("... et la Superintendencia / Nacional de Migraciones ..."). A setext underline is no text."""
+    return len(line) >= max(40, 0.8 * width) and any(c.isalnum() for c in nxt)
 
 
 def _breaks(text: str, heads: Sequence[tuple[int, str]]) -> list[int]:
@@ -117,6 +126,9 @@ def _units(doc: RawDocument) -> list[_Unit]:
             last_end = e
             title = head_at[starting[-1]] if starting else ""
             is_heading = bool(starting) and (e - s) <= len(title) + 12
+            # a heading's underline or rule ("=====", "-----") belongs to it, not to the text after
+            if not starting and units and units[-1].is_heading and not any(c.isalnum() for c in text[s:e]):
+                is_heading = True
             if starting:
                 section += 1
                 heading = title
@@ -248,7 +260,8 @@ def _merge_tiny_tails(groups: Sequence[list[_Unit]], max_words: int, max_chars: 
 
 
 def _join_lone_headings(groups: Sequence[list[_Unit]], max_words: int, max_chars: int) -> list[list[_Unit]]:
-    """A window of headings only joins the text that follows it (when that fits)."""
+    """A window of headings only joins the text that follows it, or at the end the text before it (when
+    that fits)."""
     final: list[list[_Unit]] = []
     for g in groups:
         lone = final and all(u.is_heading for u in final[-1])
@@ -256,6 +269,13 @@ def _join_lone_headings(groups: Sequence[list[_Unit]], max_words: int, max_chars
             final[-1] = final[-1] + g
         else:
             final.append(g)
+    # Headings-only at the very end have no text to join: a signature's role line ("L'attaché de sécurité
+    # intérieure adjoint") or an empty last section. Alone, such a chunk of a few words sits near every
+    # query in embedding space and took first places from real passages; it closes the chunk before it.
+    if len(final) > 1 and all(u.is_heading for u in final[-1]):
+        last, before = final[-1], final[-2]
+        if _words(before) + _words(last) <= max_words and last[-1].end - before[0].start <= max_chars:
+            final[-2:] = [before + last]
     return final
 
 
@@ -268,9 +288,17 @@ def _chunk(ordinal: int, group: Sequence[_Unit], text: str, lang: str) -> Chunk:
         group[-1].end,
         min(pages) if pages else None,
         max(pages) if pages else None,
-        group[-1].heading if group[0].is_heading else group[0].heading,
+        _heading(group),
         lang,
     )
+
+
+def _heading(group: Sequence[_Unit]) -> str | None:
+    """The section of the chunk's text: a chunk that opens with headings is under the last of them
+    (its text's section), and trailing headings (a signature line joined at the end) do not count."""
+    if not group[0].is_heading:
+        return group[0].heading
+    return next((u.heading for u in reversed(group) if not u.is_heading), group[-1].heading)
 
 
 def _default_detect(texts: Sequence[str]) -> list[str]:

@@ -264,3 +264,35 @@ def test_short_chunk_in_a_foreign_language_takes_the_majority() -> None:
 
     assert [c.lang for c in chunk_document(doc, detect_lang=detect)] == ["es", "es"]
     assert [c.lang for c in chunk_document(doc2, detect_lang=detect)] == ["es", "de"]
+
+
+def test_a_signature_line_at_the_end_closes_the_last_chunk() -> None:
+    """A role line under a signature looks like a heading; alone it made a chunk of five words that
+    dense search put first for unrelated questions. It joins the text before it."""
+    text = "Objet\n\n" + paragraph(4) + "\n\nL'attaché de sécurité intérieure adjoint"
+    doc = RawDocument("n.txt", "text", (Page(None, text),))
+    chunks = chunk_document(doc, detect_lang=fixed("es"))
+    assert len(chunks) == 1 and chunks[0].text.endswith("adjoint") and chunks[0].heading == "Objet"
+
+
+def test_a_setext_underline_belongs_to_its_heading() -> None:
+    """ "Title\\n=====" is one heading: the rule does not make the title's lone chunk, nor start the text."""
+    text = "La réponse des autorités\n========================\n\n" + paragraph(3)
+    doc = RawDocument("a.txt", "text", (Page(None, text),))
+    chunks = chunk_document(doc, detect_lang=fixed("es"))
+    assert len(chunks) == 1 and chunks[0].heading == "La réponse des autorités"
+
+
+def test_the_first_line_of_a_hard_wrapped_paragraph_is_not_a_heading() -> None:
+    """Plain text wrapped at ~75 columns: a paragraph's first line runs straight into the next, which
+    may start with a capital ("Superintendencia / Nacional"); it is no heading."""
+    body = (
+        "Côté péruvien, la Policía Nacional del Perú (PNP) et la Superintendencia\n"
+        "Nacional de Migraciones ont renforcé les contrôles dans les terminaux de\n"
+        "Tacna et sur la route vers la frontière, avec des patrouilles conjointes.\n"
+    )
+    text = "La réponse des autorités\n========================\n\n" + body + "\nAgenda\n1. Horarios del CEBAF.\n"
+    doc = RawDocument("a.txt", "text", (Page(None, text),))
+    chunks = chunk_document(doc, detect_lang=fixed("fr"))
+    assert [c.heading for c in chunks] == ["La réponse des autorités", "Agenda"]
+    assert "Superintendencia\nNacional" in chunks[0].text
