@@ -35,6 +35,7 @@ SETTINGS: dict[str, str] = {
     "candidates": "candidates taken from each ranking before fusion",
     "document_fusion": "fuse document ranks (each document at its best passage per ranking) rather than passage ranks",
     "foreign_name_rank": "query names a specific entity: a passage in another language counts its better rank twice",
+    "language_centring": "share of the query language's mean passage vector taken out of dense scores (0: none)",
     "foreign_unseen_offset": "a foreign passage BM25 did not find: its dense rank plus this stands in for BM25",
     "title_weight": "weight of BM25's title field (the document's title, for passages that lack it; 0: body only)",
     "entity_sparse_weight": "weight of the BM25 ranking in fusion when the query names a known (gazetteer) entity",
@@ -48,6 +49,7 @@ SETTINGS: dict[str, str] = {
     "session_hours": "hours a login session (app or REST API) lasts before the user signs in again",
     "query_threads": "threads of the ONNX query encoder (0: one per core; kb serve --workers N shares the cores out)",
     "query_batch": "queries of overlapping searches embedded in one encoder run, at most this many (0: each alone)",
+    "query_nbits": "embed queries with the block copy of e5 (4-bit weights, int8 activations; same vectors) if built",
     "query_int8": "embed queries (not documents) with the int8 ONNX copy of e5 when exported (faster; see README)",
     "watch_hook_hosts": "hosts a watched search's webhook may call, comma-separated (* for any); loopback by default",
     "watch_min_similarity": "a new passage also matches a watch when its dense similarity reaches this (0: words only)",
@@ -81,11 +83,13 @@ class Config:
     title_weight: float = 1.0
     foreign_name_rank: bool = True
     foreign_unseen_offset: int = 3
+    language_centring: float = 0.3
     compact_segments: int = 8
     ivf_threshold: int = 200_000
     fast_queries: bool = True
     session_hours: float = 12.0
     query_int8: bool = False
+    query_nbits: bool = True
     query_batch: int = 16
     query_threads: int = 0
     watch_hook_hosts: str = "127.0.0.1,localhost,::1"

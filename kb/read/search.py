@@ -26,6 +26,7 @@ import numpy as np
 from index.fusion import Fusion, fuse, fuse_documents, group_by_document, merge_topk
 from kb.faults import checkpoint
 from kb.read.context import ReadContext
+from kb.read.dense_rank import dense_ranking
 from kb.read.expand import glossary_expansion
 from kb.read.feedback import feedback_terms
 from kb.read.hits import build_hits
@@ -157,13 +158,7 @@ def _rank(ctx: ReadContext, text: str, qlang: str | None, mode: str, n: int, all
     dense_scores: dict[int, float] = {}
     scores: np.ndarray = np.zeros(0)
     if mode in ("hybrid", "dense"):
-        assert ctx.query_vector is not None
-        qv = ctx.query_vector(text)
-        parts = [seg.dense.search(qv, n, allowed=allowed, exclude=exclude) for seg in segments]
-        flat = [(s[0], i[0]) for s, i in parts]
-        dscores, dense_ids = merge_topk(flat, n) if flat else (np.zeros(0), dense_ids)
-        dense_scores = {int(i): float(s) for s, i in zip(dscores, dense_ids, strict=False) if i >= 0}
-        dense_ids = dense_ids[dense_ids >= 0]
+        dense_ids, dense_scores = dense_ranking(ctx, text, qlang, n, allowed, exclude)
     named = ctx.gazetteer.find(text) if mode != "dense" else []  # once: BM25 expansion and fusion both use it
     if mode in ("hybrid", "sparse"):
         sq = expand_query(ctx, text, named)

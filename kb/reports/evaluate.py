@@ -63,6 +63,11 @@ def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
     return {k: round(sum(r[k] for r in rows) / len(rows), 4) for k in rows[0]} | {"n": len(rows)}
 
 
+#: bumped when what ingest writes changes in a way scores depend on (2: chunker's signature and underline
+#: rules, segments with language centroids), so that a cached evaluation corpus is built afresh
+EVAL_CACHE_VERSION = 2
+
+
 def has_corpus(directory: Path) -> bool:
     """Whether the set brings its own documents (``corpus.jsonl``)."""
     return (directory / "corpus.jsonl").exists()
@@ -74,7 +79,8 @@ def corpus_kb(directory: Path, embedder: str | None, open_kb: Callable[..., Any]
 
     corpus = directory / "corpus.jsonl"
     digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:12]
-    root = Path(user_cache_dir("kb", appauthor=False)) / "eval" / f"{directory.name}-{embedder or 'e5'}-{digest}"
+    name = f"{directory.name}-{embedder or 'e5'}-{digest}-v{EVAL_CACHE_VERSION}"
+    root = Path(user_cache_dir("kb", appauthor=False)) / "eval" / name
     docs = root / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     with open(corpus, encoding="utf-8") as fh:

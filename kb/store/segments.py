@@ -29,6 +29,8 @@ class Segment:
     id: int
     dense: object  # index.dense.DenseIndex (imported lazily: faiss is heavy)
     sparse: object  # index.sparse.SparseIndex
+    #: per language, the sum of its passage vectors and their count (index.centring); empty for older segments
+    centroids: Mapping[str, tuple[np.ndarray, int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.dense)  # type: ignore[arg-type]
@@ -52,6 +54,7 @@ def write_segment(
     chunk's document title) make BM25's title field (:func:`index.sparse.passage_titles`).
     """
     from index.atomic import replace_directory
+    from index.centring import CENTROIDS_FILE, language_sums, sums_bytes
     from index.ivf import choose_dense_index, probe_texts
     from index.sparse import SparseIndex
 
@@ -64,6 +67,7 @@ def write_segment(
     dense.save(tmp / "dense")
     sparse = SparseIndex.build(ids, texts, langs, titles)
     sparse.save(tmp / "sparse")
+    atomic_write(tmp / CENTROIDS_FILE, sums_bytes(language_sums(vectors, langs)))
     params: dict[str, object] = {"n": int(len(ids)), "dense": getattr(dense, "kind", "flat")}
     if getattr(dense, "params", None):
         params["dense_params"] = dict(dense.params)
@@ -76,13 +80,14 @@ def write_segment(
 def load_segment(seg_id: int, directory: Path, mmap: bool = True) -> Segment:
     """Open a segment; ``mmap`` (the default: segments never change) maps its vectors and BM25 arrays read-only,
     so every process serving the same knowledge base shares one copy of them in the page cache."""
+    from index.centring import load_sums
     from index.ivf import load_dense_index
     from index.sparse import SparseIndex
 
     if not (directory / "segment.json").exists():
         raise FileNotFoundError(f"segment {seg_id} is missing or incomplete at {directory}")
     dense = load_dense_index(directory / "dense", mmap=mmap)
-    return Segment(seg_id, dense, SparseIndex.load(directory / "sparse", mmap=mmap))
+    return Segment(seg_id, dense, SparseIndex.load(directory / "sparse", mmap=mmap), load_sums(directory))
 
 
 @dataclass(frozen=True)
