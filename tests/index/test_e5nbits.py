@@ -131,3 +131,24 @@ def test_the_service_asks_for_the_block_copy_unless_told_not(tmp_path: Path, mon
         assert kb.query_embedder == "encoder"
         kb.close()
     assert asked == [True, False]
+
+
+def test_a_block_copy_the_runtime_cannot_load_falls_back_to_fp32(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older ONNX Runtime without 8-bit MatMulNBits: the session fails, queries go through the fp32 copy."""
+    from index import e5convert, e5onnx
+
+    st = tmp_path / "models" / "e5"
+    monkeypatch.setattr(e5convert, "converted_folder", lambda cache_dir=None: st)
+
+    def encoder(folder: Path, threads: int | None = None) -> str:
+        if folder.name.endswith("-nbits"):
+            raise RuntimeError("Could not find an implementation for MatMulNBits")
+        return folder.name
+
+    monkeypatch.setattr(e5onnx, "OnnxE5QueryEncoder", encoder)
+    for folder, name in ((e5onnx.fp32_folder(st), e5onnx.FLOAT_FILE), (e5onnx.nbits_folder(st), e5onnx.NBITS_FILE)):
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(b"")
+    assert e5onnx.ready_query_encoder(nbits=True) == "e5-onnx-fp32"
