@@ -71,13 +71,15 @@ def filter_arrays(workdir: Path, langs: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def query_encoder(name: str) -> Any:
-    """What kb embeds queries with: for e5 the fp32 ONNX copy when exported (``Config.fast_queries``)."""
+    """What kb embeds queries with: for e5 its ONNX copy when exported (``Config.fast_queries``), the block
+    copy when built (``Config.query_nbits``, the default), else the fp32 one."""
     from index.models import load_embedder
+    from kb.config import Config
 
     if name == "e5":
         from index.e5onnx import ready_query_encoder
 
-        enc = ready_query_encoder()
+        enc = ready_query_encoder(nbits=Config().query_nbits)
         if enc is not None:
             return enc
     return load_embedder(name)
