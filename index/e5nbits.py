@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from index.atomic import building_directory
-from index.e5onnx import FLOAT_FILE, NBITS_FILE, OnnxE5, ensure_fp32, nbits_folder
+from index.e5onnx import FLOAT_FILE, NBITS_FILE, OnnxE5, built, fp32_copy, nbits_folder
 
 BLOCK = 32  # weights per Q4_0 block along a matrix's input dimension
 ACCURACY_LEVEL = 4  # MatMulNBits: int8 activations (per row, per block), int32 sums
@@ -134,16 +134,9 @@ def ensure_nbits(cache_dir: Path | None = None) -> Path:
     """Export the fp32 copy (if needed, with torch) and build the block copy from it (if needed)."""
     from index import e5convert
 
-    fp32 = ensure_fp32(cache_dir)
-    out_dir = nbits_folder(e5convert.ensure_converted(cache_dir))
-    if (out_dir / NBITS_FILE).is_file():
-        return out_dir
-    try:
-        return build_nbits(fp32, out_dir)
-    except OSError:
-        if (out_dir / NBITS_FILE).is_file():  # a concurrent build finished first
-            return out_dir
-        raise
+    st_folder = e5convert.ensure_converted(cache_dir)
+    fp32 = fp32_copy(st_folder)
+    return built(nbits_folder(st_folder), NBITS_FILE, lambda out: build_nbits(fp32, out))
 
 
 __all__ = ["BlockError", "build_nbits", "ensure_nbits", "q4_blocks", "to_nbits"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -153,40 +153,48 @@ class OnnxE5:
         return vectors / np.maximum(norms, 1e-12)
 
 
+def built(out_dir: Path, model_file: str, build: Callable[[Path], Path]) -> Path:
+    """``out_dir`` holding ``model_file``: built by ``build(out_dir)`` unless it is there already.
+
+    A build writes beside and renames into place; when the rename fails because a concurrent build
+    (another process, the same install) finished first, that one's folder is the answer.
+    """
+    if (out_dir / model_file).is_file():
+        return out_dir
+    try:
+        return build(out_dir)
+    except OSError:
+        if (out_dir / model_file).is_file():
+            return out_dir
+        raise
+
+
 def ensure_int8(cache_dir: Path | None = None) -> Path:
     """Convert (if needed) and export (if needed) the int8 model; returns its folder."""
     from index import e5convert
 
     st_folder = e5convert.ensure_converted(cache_dir)
-    out_dir = st_folder.parent / f"{st_folder.name}-onnx-int8"
-    if (out_dir / MODEL_FILE).is_file():
-        return out_dir
-    try:
-        return export_int8(st_folder, out_dir)
-    except OSError:
-        if (out_dir / MODEL_FILE).is_file():  # a concurrent export finished first
-            return out_dir
-        raise
+    return built(int8_folder(st_folder), MODEL_FILE, lambda out: export_int8(st_folder, out))
 
 
 def ensure_fp32(cache_dir: Path | None = None) -> Path:
     """Convert (if needed) and export (if needed) the fp32 query encoder; returns its folder."""
     from index import e5convert
 
-    st_folder = e5convert.ensure_converted(cache_dir)
-    out_dir = fp32_folder(st_folder)
-    if (out_dir / FLOAT_FILE).is_file():
-        return out_dir
-    try:
-        return export_fp32(st_folder, out_dir)
-    except OSError:
-        if (out_dir / FLOAT_FILE).is_file():
-            return out_dir
-        raise
+    return fp32_copy(e5convert.ensure_converted(cache_dir))
+
+
+def fp32_copy(st_folder: Path) -> Path:
+    """The fp32 query encoder of the converted folder ``st_folder``, exported (with torch) if needed."""
+    return built(fp32_folder(st_folder), FLOAT_FILE, lambda out: export_fp32(st_folder, out))
 
 
 def fp32_folder(st_folder: Path) -> Path:
     return st_folder.parent / f"{st_folder.name}-onnx-fp32"
+
+
+def int8_folder(st_folder: Path) -> Path:
+    return st_folder.parent / f"{st_folder.name}-onnx-int8"
 
 
 def nbits_folder(st_folder: Path) -> Path:
@@ -207,7 +215,7 @@ def ready_query_encoder(
     try:
         st_folder = e5convert.converted_folder(cache_dir)
         if int8:
-            choices = [(st_folder.parent / f"{st_folder.name}-onnx-int8", MODEL_FILE)]
+            choices = [(int8_folder(st_folder), MODEL_FILE)]
         else:
             choices = [(nbits_folder(st_folder), NBITS_FILE)] if nbits else []
             choices.append((fp32_folder(st_folder), FLOAT_FILE))
