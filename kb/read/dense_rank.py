@@ -22,24 +22,27 @@ def dense_ranking(
     n: int,
     allowed: np.ndarray | None,
     exclude: np.ndarray | None,
-) -> tuple[np.ndarray, dict[int, float]]:
-    """The ``n`` best chunk ids for ``text`` by dense score (best first) and their scores."""
+) -> tuple[np.ndarray, dict[int, float], dict[int, str]]:
+    """The ``n`` best chunk ids for ``text`` by dense score (best first), their scores, and the languages
+    of those it had to look up for centring (empty when it did not: the fusion looks up the rest)."""
     assert ctx.query_vector is not None
     segments = list(ctx.view.segments.values())
     query = ctx.query_vector(text)
     alpha = ctx.config.language_centring
-    means = combine(getattr(seg, "centroids", {}) for seg in segments) if alpha > 0 else None
+    means = combine(seg.centroids for seg in segments) if alpha > 0 else None
     shifted = means.shifted_query(query, qlang, alpha) if means is not None else None
-    vector = query if shifted is None else shifted
-    parts = [seg.dense.search(vector, n, allowed=allowed, exclude=exclude) for seg in segments]
+    parts = [
+        seg.dense.search(query if shifted is None else shifted, n, allowed=allowed, exclude=exclude) for seg in segments
+    ]
     if not parts:
-        return np.zeros(0, dtype=np.int64), {}
+        return np.zeros(0, dtype=np.int64), {}, {}
     scores, ids = merge_topk([(s[0], i[0]) for s, i in parts], n)
     keep = ids >= 0
     scores, ids = np.asarray(scores[keep], dtype=np.float32), ids[keep]
+    langs: dict[int, str] = {}
     if shifted is not None and means is not None and qlang is not None and len(ids):
         langs = reads.chunk_column(ctx.db, "lang", [int(i) for i in ids])
         scores = scores + means.offsets(qlang, [langs.get(int(i)) or "" for i in ids], alpha)
         order = np.argsort(-scores, kind="stable")
         scores, ids = scores[order], ids[order]
-    return ids, {int(i): float(s) for s, i in zip(scores, ids, strict=True)}
+    return ids, {int(i): float(s) for s, i in zip(scores, ids, strict=True)}, langs

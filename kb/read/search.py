@@ -156,9 +156,10 @@ def _rank(ctx: ReadContext, text: str, qlang: str | None, mode: str, n: int, all
     segments = list(view.segments.values())
     dense_ids = sparse_ids = np.zeros(0, dtype=np.int64)
     dense_scores: dict[int, float] = {}
+    langs: dict[int, str] = {}  # passage languages the dense ranking read (for centring); the fusion reads the rest
     scores: np.ndarray = np.zeros(0)
     if mode in ("hybrid", "dense"):
-        dense_ids, dense_scores = dense_ranking(ctx, text, qlang, n, allowed, exclude)
+        dense_ids, dense_scores, langs = dense_ranking(ctx, text, qlang, n, allowed, exclude)
     named = ctx.gazetteer.find(text) if mode != "dense" else []  # once: BM25 expansion and fusion both use it
     if mode in ("hybrid", "sparse"):
         sq = expand_query(ctx, text, named)
@@ -176,7 +177,7 @@ def _rank(ctx: ReadContext, text: str, qlang: str | None, mode: str, n: int, all
         return [(int(i), dense_scores[int(i)]) for i in dense_ids]
     if mode == "sparse":
         return [(int(i), float(s)) for s, i in zip(scores, sparse_ids, strict=False)]
-    return _fuse(ctx, text, qlang, dense_ids, sparse_ids, named)
+    return _fuse(ctx, text, qlang, dense_ids, sparse_ids, named, langs)
 
 
 def _fuse(
@@ -186,11 +187,13 @@ def _fuse(
     dense_ids: np.ndarray,
     sparse_ids: np.ndarray,
     matches: Sequence[Any],
+    known_langs: Mapping[int, str],
 ) -> Ranked:
-    """The dense and BM25 rankings fused, by passage or (``document_fusion``) by document."""
+    """The dense and BM25 rankings fused, by passage or (``document_fusion``) by document; ``known_langs``:
+    passage languages the dense ranking already read."""
     cfg = ctx.config
     found = [int(i) for i in np.union1d(dense_ids, sparse_ids)]
-    langs = reads.chunk_column(ctx.db, "lang", found)
+    langs = {**known_langs, **reads.chunk_column(ctx.db, "lang", [i for i in found if i not in known_langs])}
     named = names_specific_entity(ctx, text, matches)
     how = Fusion(
         k=cfg.rrf_k,

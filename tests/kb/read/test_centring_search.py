@@ -63,7 +63,7 @@ def test_the_dense_ranking_is_the_centred_score(kb: Any, alpha: float, monkeypat
     ctx = replace(ctx, config=replace(ctx.config, language_centring=alpha))
     text = "patrullajes binacionales contra el contrabando en Desaguadero"
     qlang = query_language(text)
-    ids, scores = dense_rank.dense_ranking(ctx, text, qlang, len(vecs), None, None)
+    ids, scores, _ = dense_rank.dense_ranking(ctx, text, qlang, len(vecs), None, None)
     q = np.ravel(kb.query_vector(text))
     by_lang: dict[str, list[np.ndarray]] = {}
     for i, v in vecs.items():
@@ -88,8 +88,8 @@ def test_segments_written_before_centring_search_as_before(kb: Any, monkeypatch:
     segments = {sid: replace(seg, centroids={}) for sid, seg in ctx.view.segments.items()}
     old = replace(ctx, view=replace(ctx.view, segments=segments))
     text = "joint patrols against fuel smuggling"
-    ids, scores = dense_rank.dense_ranking(old, text, "en", 50, None, None)
-    plain, plain_scores = dense_rank.dense_ranking(
+    ids, scores, _ = dense_rank.dense_ranking(old, text, "en", 50, None, None)
+    plain, plain_scores, _ = dense_rank.dense_ranking(
         replace(ctx, config=replace(ctx.config, language_centring=0.0)), text, "en", 50, None, None
     )
     assert list(ids) == list(plain) and scores == plain_scores
