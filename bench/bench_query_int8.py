@@ -19,35 +19,20 @@ copy instead (``KB_QUERY_NBITS=0``), under the same rule; it writes ``bench/resu
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, gold_queries, log, summary_ms, table, write_result
+from common import ROOT, gold_queries, kb_eval_json, log, summary_ms, table, write_result
 
 TOLERANCE = 0.005
 
 
 def kb_eval(directory: Path, kb_dir: Path | None, copy: str, limit: int | None, modes: str) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "kb.cli"]
-    if kb_dir is not None:
-        cmd += ["--kb", str(kb_dir)]
-    cmd += ["eval", str(directory), "--json", "--modes", modes]
-    if limit:
-        cmd += ["--limit", str(limit)]
-    env = {
-        **os.environ,
-        "KB_QUERY_INT8": "1" if copy == "int8" else "0",
-        "KB_QUERY_NBITS": "1" if copy == "nbits" else "0",
-    }
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr[-3000:])
-    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+    args = ["--kb", str(kb_dir)] if kb_dir is not None else []
+    args += ["eval", str(directory), "--modes", modes, *(["--limit", str(limit)] if limit else [])]
+    env = {"KB_QUERY_INT8": "1" if copy == "int8" else "0", "KB_QUERY_NBITS": "1" if copy == "nbits" else "0"}
+    return kb_eval_json(args, env)
 
 
 def latency(copy: str) -> dict[str, Any]:

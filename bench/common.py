@@ -153,6 +153,23 @@ def corpus_chunks() -> list[tuple[str, str]]:
     return chunks
 
 
+def kb_eval_json(args: Sequence[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+    """``kb <args> --json`` (an ``eval``) in a fresh process with ``env`` on top of ours: settings through their
+    ``KB_*`` variables, nothing cached between runs; its JSON, or exit with its error."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "kb.cli", *args, "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-3000:])
+    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 

@@ -13,27 +13,14 @@ writes ``bench/results/sweep_<setting>.json``. Settings are chosen on the dev ha
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, log, table, write_result
+from common import ROOT, kb_eval_json, log, table, write_result
 
 
 def kb_eval(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "kb.cli", *args, "--json", "--modes", "dense,hybrid"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        cwd=ROOT,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr[-3000:])
-    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+    return kb_eval_json([*args, "--modes", "dense,hybrid"], env)
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ It is built from the fp32 ONNX copy with ``onnx`` and numpy only (no torch), in 
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -123,7 +122,7 @@ def build_nbits(fp32_dir: Path, out_dir: Path) -> Path:
         for name in ("tokenizer.json", "onnx_e5.json"):
             shutil.copyfile(fp32_dir / name, tmp / name)
         ours, theirs = OnnxE5(tmp, threads=1), OnnxE5(fp32_dir, threads=1)
-        prompt = json.loads((fp32_dir / "onnx_e5.json").read_text(encoding="utf-8"))["prompts"].get("query", "")
+        prompt = theirs.prompts.get("query", "")
         cosine = float(np.min(np.sum(ours.encode(CHECK_TEXTS, prompt) * theirs.encode(CHECK_TEXTS, prompt), axis=1)))
         if cosine < MIN_COSINE:
             raise BlockError(f"the block copy's vectors drift from the fp32 copy's (cosine {cosine:.5f})")
