@@ -23,8 +23,17 @@ from kb.cli_read import open_kb
     show_default=True,
     help="Worker processes; each loads the models and the index itself.",
 )
+@click.option(
+    "--worker-requests",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="With several workers: requests each answers at once. A worker takes a new connection only below "
+    "this, so waiting requests go to whichever worker frees first; raise it if slow requests (uploads, "
+    "briefs) are common.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, workers: int, worker_requests: int) -> None:
     """Serve the REST API (/api/v1, OpenAPI docs at /docs) on this knowledge base."""
     from kb.api import server
 
@@ -33,4 +42,4 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
         server.serve(open_kb(ctx), host, port)
         return
     obj = ctx.ensure_object(dict)
-    server.serve_workers(obj["path"], obj.get("embedder"), host, port, workers)
+    server.serve_workers(obj["path"], obj.get("embedder"), host, port, workers, worker_requests=worker_requests)

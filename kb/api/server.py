@@ -1,7 +1,8 @@
 """Running the API with uvicorn: one process, or ``workers`` processes that each open the knowledge base.
 
-With one worker the open ``KnowledgeBase`` is served directly. With more, uvicorn starts worker
-processes that build the app with :func:`app_from_env` (an app factory): each opens the
+With one worker the open ``KnowledgeBase`` is served directly. With more, worker processes
+(:mod:`kb.api.gate`: each takes a connection only when it has room, so a request goes to the
+first idle one) build the app with :func:`app_from_env` (an app factory): each opens the
 knowledge base itself, from the path and embedder passed in ``KB_SERVE_PATH`` and
 ``KB_SERVE_EMBEDDER`` (SQLite and the segment files are shared safely between processes; the
 writer lock keeps ingests one at a time).
@@ -84,11 +85,20 @@ def serve(kb: Any, host: str = "127.0.0.1", port: int = 8000, *, log_level: str 
 
 
 def serve_workers(
-    path: Path, embedder: str | None, host: str, port: int, workers: int, *, log_level: str = "info"
+    path: Path,
+    embedder: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    worker_requests: int = 1,
+    log_level: str = "info",
 ) -> None:
-    """Serve with ``workers`` processes, each opening the knowledge base at ``path`` itself."""
+    """Serve with ``workers`` processes, each opening the knowledge base at ``path`` itself and answering at most
+    ``worker_requests`` requests at once; a waiting request goes to the first worker with room (:mod:`kb.api.gate`)."""
     import uvicorn
 
+    from kb.api.gate import run_workers
     from kb.service import KnowledgeBase
 
     with KnowledgeBase.open(path, embedder=embedder) as kb:  # fail here, once, rather than in every worker
@@ -97,7 +107,7 @@ def serve_workers(
     os.environ[WORKERS_ENV] = str(workers)
     if embedder:
         os.environ[EMBEDDER_ENV] = embedder
-    uvicorn.run(
+    config = uvicorn.Config(
         "kb.api.server:app_from_env",
         factory=True,
         host=host,
@@ -106,3 +116,4 @@ def serve_workers(
         log_level=log_level,
         server_header=False,
     )
+    run_workers(config, worker_requests)
