@@ -115,6 +115,9 @@ class OnnxE5:
         folder = Path(folder)
         meta = json.loads((folder / "onnx_e5.json").read_text(encoding="utf-8"))
         self.prompts: dict[str, str] = dict(meta["prompts"])
+        # a copy that rounds activations per run (index.e5smooth) encodes one text per run, so that a
+        # text's vector does not depend on the texts beside it
+        self._rows = int(meta.get("rows_per_run", BATCH_SIZE))
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(int(meta["max_seq_length"]))
         pad_id = self._tokenizer.token_to_id("<pad>")
@@ -133,13 +136,14 @@ class OnnxE5:
         """Return ``(len(texts), 384)`` L2-normalised float32 vectors of ``prompt + text``.
 
         Texts are batched by length, which saves padding work. Dynamic int8 quantisation scales
-        activations per batch, so a vector can shift slightly with its batch companions.
+        activations per batch, so a vector can shift slightly with its batch companions; a copy whose
+        metadata says ``rows_per_run: 1`` (the block copy) is run one text at a time instead.
         """
         vectors = np.zeros((len(texts), 384), dtype=np.float32)
         encodings = self._tokenizer.encode_batch([prompt + t for t in texts])
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), BATCH_SIZE):
-            rows = order[start : start + BATCH_SIZE]
+        for start in range(0, len(order), self._rows):
+            rows = order[start : start + self._rows]
             width = max(len(encodings[i].ids) for i in rows)
             ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -198,7 +202,7 @@ def int8_folder(st_folder: Path) -> Path:
 
 
 def nbits_folder(st_folder: Path) -> Path:
-    return st_folder.parent / f"{st_folder.name}-onnx-nbits"
+    return st_folder.parent / f"{st_folder.name}-onnx-nbits2"  # 2: attention in int8 (index.e5smooth)
 
 
 def ready_query_encoder(

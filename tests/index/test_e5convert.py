@@ -393,14 +393,20 @@ def test_onnx_fp32_query_encoder_gives_the_same_vectors(fp32_copy: Path, st_mode
 
 @pytest.mark.slow
 def test_block_copy_gives_the_same_vectors_alone_or_batched(fp32_copy: Path, st_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The block copy (the package's own 4-bit weights, int8 activations in blocks of 32, as the engine) is
-    the e5 family: cosine >= 0.9998 to sentence-transformers for queries and passages; and a row's
-    rounding does not depend on its batch, so a batched query gets its lone vector."""
+    """The block copy (feed-forward: the package's own 4-bit weights, int8 activations in blocks of 32, as the
+    engine; attention: calibrated int8) is the e5 family: cosine >= 0.9998 to sentence-transformers for
+    queries and passages; and a text is encoded alone, so a batched query gets its lone vector."""
+    import collections
+
+    import onnx
+
     from index import e5nbits, e5onnx
     from index.embed import E5_FAMILY
 
     out = e5nbits.build_nbits(fp32_copy, tmp_path / "nbits")
     assert sorted(p.name for p in out.iterdir()) == ["model_nbits.onnx", "onnx_e5.json", "tokenizer.json"]
+    ops = collections.Counter(n.op_type for n in onnx.load(str(out / "model_nbits.onnx")).graph.node)
+    assert (ops["DynamicQuantizeMatMul"], ops["MatMulNBits"]) == (48, 24)  # 12 layers: q, k, v, o | two feed-forward
     encoder = e5onnx.OnnxE5QueryEncoder(out)
     assert (encoder.info.family, encoder.info.runtime) == (E5_FAMILY, "onnx-nbits")
     for kind in ("query", "passage"):

@@ -110,7 +110,7 @@ def test_ready_query_encoder_prefers_the_block_copy_then_fp32(tmp_path: Path, mo
     for folder, name in ((e5onnx.fp32_folder(st), e5onnx.FLOAT_FILE), (e5onnx.nbits_folder(st), e5onnx.NBITS_FILE)):
         folder.mkdir(parents=True)
         (folder / name).write_bytes(b"")
-    assert e5onnx.ready_query_encoder(nbits=True) == "e5-onnx-nbits"
+    assert e5onnx.ready_query_encoder(nbits=True) == "e5-onnx-nbits2"
     assert e5onnx.ready_query_encoder(nbits=False) == "e5-onnx-fp32"
     assert e5onnx.ready_query_encoder(int8=True, nbits=True) is None
 
@@ -143,7 +143,7 @@ def test_a_block_copy_the_runtime_cannot_load_falls_back_to_fp32(
     monkeypatch.setattr(e5convert, "converted_folder", lambda cache_dir=None: st)
 
     def encoder(folder: Path, threads: int | None = None) -> str:
-        if folder.name.endswith("-nbits"):
+        if folder == e5onnx.nbits_folder(st):
             raise RuntimeError("Could not find an implementation for MatMulNBits")
         return folder.name
 
