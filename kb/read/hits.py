@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from kb.read.snippets import Highlighter, make_snippet
+from kb.read.snippets import Highlighter, flat, make_snippet
 from kb.store import reads
 from kb.types import EntityRef, Hit
 
@@ -44,7 +44,7 @@ def build_hits(
         if r is None:  # purged by a compaction since this reader's generation
             continue
         if snippets and (only is None or cid in only):
-            text = " ".join(r["text"].split())
+            text = flat(r["text"])
             snippet, highlights = make_snippet(text, marker.spans(text, r["lang"]))
         else:
             snippet, highlights = _opening(r["text"]), ()

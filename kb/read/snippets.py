@@ -16,6 +16,26 @@ def _analysed(word: str, lang: str | None) -> tuple[str, ...]:
     return tuple(tokenize(word, lang))
 
 
+#: passages whose words and their places are remembered (a few hundred KB each at most: ~30 KB for a
+#: typical passage); the best passages of one page recur across the questions asked of a collection
+PASSAGES_REMEMBERED = 512
+
+
+@lru_cache(maxsize=PASSAGES_REMEMBERED)
+def _places(text: str) -> tuple[frozenset[str], dict[str, tuple[tuple[int, int], ...]]]:
+    """The distinct words of ``text`` and where each occurs (character spans), in one scan."""
+    where: dict[str, list[tuple[int, int]]] = {}
+    for m in WORD.finditer(text):
+        where.setdefault(m.group(0), []).append(m.span())
+    return frozenset(where), {w: tuple(spans) for w, spans in where.items()}
+
+
+@lru_cache(maxsize=PASSAGES_REMEMBERED)
+def flat(text: str) -> str:
+    """``text`` with every run of whitespace made one space (what snippets and highlights are cut from)."""
+    return " ".join(text.split())
+
+
 def match_spans(text: str, terms: set[str], lang: str | None, phrases: Iterable[str] = ()) -> list[tuple[int, int]]:
     """Spans of words in ``text`` whose analysed form is one of the analysed query ``terms``."""
     return Highlighter(terms, phrases).spans(text, lang)
@@ -26,7 +46,10 @@ class Highlighter:
 
     The passages of a page share most of their vocabulary, so each distinct word is analysed
     and checked once per language for the whole page; a passage then costs two set operations
-    and one scan for the places of the words that matched (snippets were a third of a search).
+    and a look-up of where its matching words are (snippets were a third of a search). A
+    passage's words and their places are found in one scan and remembered for the next pages
+    (:func:`_places`): the passages that answer recur across questions, and the scan was most of
+    a page's highlighting.
     """
 
     def __init__(self, terms: set[str], phrases: Iterable[str] = ()) -> None:
@@ -39,15 +62,14 @@ class Highlighter:
         """Merged character spans of the matching words and quoted phrases of ``text``."""
         spans: list[tuple[int, int]] = []
         if self.terms:
-            words = set(WORD.findall(text))
+            words, where = _places(text)
             seen, hits = self._seen.setdefault(lang, set()), self._hits.setdefault(lang, set())
             for w in words - seen:
                 if not self.terms.isdisjoint(_analysed(w, lang)):
                     hits.add(w)
             seen |= words
-            hit = words & hits
-            if hit:
-                spans.extend(m.span() for m in WORD.finditer(text) if m.group(0) in hit)
+            for w in words & hits:
+                spans.extend(where[w])
         folded = fold(text) if self.phrases else ""
         for p in self.phrases:
             start = folded.find(p)

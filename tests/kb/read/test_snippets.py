@@ -43,3 +43,37 @@ def test_one_highlighter_for_a_page_marks_each_passage_in_its_own_language() -> 
     for text, lang in ((es, "es"), (en, "en"), (es, "es")):
         assert marker.spans(text, lang) == match_spans(text, terms, lang)
     assert [es[s:e] for s, e in marker.spans(es, "es")] == ["controles", "migratorios", "control"]
+
+
+_VOCAB = ["control", "controles", "Frontera", "frontera's", "co-operación", "l'aduana", "’puente"]
+_VOCAB += ["-", " ", "  ", ", ", "\n"]
+
+
+def _reference(text: str, terms: set[str], lang: str | None) -> list[tuple[int, int]]:
+    """The definition: every word of the passage whose analysed form meets the query's terms, in one scan."""
+    from index.analyze import tokenize
+    from kb.read.snippets import WORD
+
+    return merge_spans([m.span() for m in WORD.finditer(text) if not set(tokenize(m.group(0), lang)).isdisjoint(terms)])
+
+
+def test_remembered_word_places_give_the_spans_of_a_fresh_scan() -> None:
+    """Highlighting looks up where a passage's words are (remembered per passage text): the same spans as
+    scanning the passage for each matching word, for passages met again and passages met once."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from index.analyze import query_terms
+    from kb.read.snippets import Highlighter
+
+    terms = set(query_terms("control frontera aduana", "es"))
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(st.sampled_from(_VOCAB), max_size=30), st.sampled_from(["es", "en", None]))
+    def check(parts: list[str], lang: str | None) -> None:
+        text = "".join(parts)
+        marker = Highlighter(terms)
+        assert marker.spans(text, lang) == _reference(text, terms, lang)
+        assert marker.spans(text, lang) == _reference(text, terms, lang)  # again, from memory
+
+    check()
