@@ -72,3 +72,43 @@ def test_workers_share_the_cores_out_unless_the_user_chose(tmp_path: Path, monke
     assert app.state.kb.config.query_threads == 1
     (kb_dir / "kb.toml").write_text("query_threads = 3\n", encoding="utf-8")
     assert server.app_from_env().state.kb.config.query_threads == 3
+
+
+def _workers(parent: int) -> list[int]:
+    """The worker processes ``kb serve --workers N`` (pid ``parent``) started (multiprocessing's spawned children)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if ppid == parent and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
+def test_a_worker_that_dies_is_replaced_and_stopping_stops_them_all(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    server = _serve(_kb(tmp_path / "kb", admin=False), "--workers", "2")
+    try:
+        first = _workers(server.proc.pid)
+        assert len(first) == 2
+        os.kill(first[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (len(now := _workers(server.proc.pid)) == 2 and first[0] not in now):
+            time.sleep(0.2)
+        assert len(_workers(server.proc.pid)) == 2 and first[0] not in _workers(server.proc.pid)
+        for _ in range(6):
+            assert httpx.get(server.url + "/api/v1/health", timeout=30).status_code == 200
+        alive = _workers(server.proc.pid)
+    finally:
+        out = server.stop()
+    assert f"worker {first[0]} exited" in out and "starting another" in out
+    assert "Traceback" not in out, out
+    assert not [pid for pid in alive if Path(f"/proc/{pid}").exists()]  # stopped with the server
