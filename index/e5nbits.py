@@ -27,6 +27,7 @@ import numpy as np
 
 from index.atomic import building_directory
 from index.e5onnx import FLOAT_FILE, NBITS_FILE, OnnxE5, built, fp32_copy, nbits_folder
+from index.onnxrewrite import Replacement, replace_products
 
 BLOCK = 32  # weights per Q4_0 block along a matrix's input dimension
 ACCURACY_LEVEL = 4  # MatMulNBits: int8 activations (per row, per block), int32 sums
@@ -67,45 +68,28 @@ def q4_blocks(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def to_nbits(model: Any) -> int:
     """Rewrite, in place, every ``MatMul`` of an ONNX model whose right operand is a 2-D weight into
     ``MatMulNBits`` over that weight's blocks; returns how many were rewritten."""
-    from onnx import helper, numpy_helper
+    from onnx import helper
 
-    graph = model.graph
-    weights = {init.name: init for init in graph.initializer}
-    nodes, dropped = [], set()
-    for node in graph.node:
-        init = weights.get(node.input[1]) if node.op_type == "MatMul" and len(node.input) == 2 else None
-        array = numpy_helper.to_array(init) if init is not None else None
-        if array is None or array.ndim != 2 or array.dtype != np.float32:
-            nodes.append(node)
-            continue
-        k, n = array.shape
-        codes, scale = q4_blocks(array)
+    def blocks(node: Any, weight: np.ndarray) -> Replacement:
+        k, n = weight.shape
+        codes, scale = q4_blocks(weight)
         stored = codes.astype(np.uint8) + np.uint8(120)  # code - 8 + 128: 8-bit blocks, zero point 128
         name = node.input[1]
-        graph.initializer.append(numpy_helper.from_array(stored, f"{name}_blocks"))
-        graph.initializer.append(numpy_helper.from_array(scale, f"{name}_scales"))
-        dropped.add(name)
-        nodes.append(
-            helper.make_node(
-                "MatMulNBits",
-                [node.input[0], f"{name}_blocks", f"{name}_scales"],
-                list(node.output),
-                name=f"{node.name}_nbits",
-                domain="com.microsoft",
-                K=k,
-                N=n,
-                bits=8,
-                block_size=BLOCK,
-                accuracy_level=ACCURACY_LEVEL,
-            )
+        product = helper.make_node(
+            "MatMulNBits",
+            [node.input[0], f"{name}_blocks", f"{name}_scales"],
+            list(node.output),
+            name=f"{node.name}_nbits",
+            domain="com.microsoft",
+            K=k,
+            N=n,
+            bits=8,
+            block_size=BLOCK,
+            accuracy_level=ACCURACY_LEVEL,
         )
-    kept = [init for init in graph.initializer if init.name not in dropped]
-    del graph.node[:], graph.initializer[:]
-    graph.node.extend(nodes)
-    graph.initializer.extend(kept)
-    if not any(op.domain == "com.microsoft" for op in model.opset_import):
-        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    return len(dropped)
+        return [(f"{name}_blocks", stored), (f"{name}_scales", scale)], [product]
+
+    return replace_products(model, blocks)
 
 
 def build_nbits(fp32_dir: Path, out_dir: Path) -> Path:
@@ -116,29 +100,23 @@ def build_nbits(fp32_dir: Path, out_dir: Path) -> Path:
     import json
 
     import onnx
-    from tokenizers import Tokenizer
 
     from index.e5smooth import calibration_texts, smooth_attention
 
     fp32_dir, out_dir = Path(fp32_dir), Path(out_dir)
-    meta = json.loads((fp32_dir / "onnx_e5.json").read_text(encoding="utf-8"))
-    tokenizer = Tokenizer.from_file(str(fp32_dir / "tokenizer.json"))
-    prompt = meta["prompts"].get("query", "")
-
-    def feed(text: str) -> dict[str, np.ndarray]:
-        ids = np.array([tokenizer.encode(prompt + text).ids], dtype=np.int64)
-        return {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-
+    theirs = OnnxE5(fp32_dir, threads=1)  # calibration inputs, the query prompt, and the vectors to match
+    prompt = theirs.prompts.get("query", "")
     with building_directory(out_dir) as tmp:
         model = onnx.load(str(fp32_dir / FLOAT_FILE))
-        smooth_attention(model, feed, calibration_texts())
+        smooth_attention(model, lambda text: theirs.feed([text], prompt), calibration_texts())
         if to_nbits(model) == 0:
             raise BlockError("the fp32 copy has no weight matrix to rewrite")
         onnx.save(model, str(tmp / NBITS_FILE))
         del model
         shutil.copyfile(fp32_dir / "tokenizer.json", tmp / "tokenizer.json")
+        meta = json.loads((fp32_dir / "onnx_e5.json").read_text(encoding="utf-8"))
         (tmp / "onnx_e5.json").write_text(json.dumps({**meta, "rows_per_run": 1}, indent=1), encoding="utf-8")
-        ours, theirs = OnnxE5(tmp, threads=1), OnnxE5(fp32_dir, threads=1)
+        ours = OnnxE5(tmp, threads=1)
         cosine = float(np.min(np.sum(ours.encode(CHECK_TEXTS, prompt) * theirs.encode(CHECK_TEXTS, prompt), axis=1)))
         if cosine < MIN_COSINE:
             raise BlockError(f"the block copy's vectors drift from the fp32 copy's (cosine {cosine:.5f})")

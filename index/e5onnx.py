@@ -132,6 +132,19 @@ class OnnxE5:
         model = next((folder / f for f in (MODEL_FILE, NBITS_FILE) if (folder / f).is_file()), folder / FLOAT_FILE)
         self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
+    def feed(self, texts: Sequence[str], prompt: str = "") -> dict[str, np.ndarray]:
+        """The model's inputs for ``prompt + text`` of each text (token ids and mask, padded to the longest)."""
+        return self._inputs([e.ids for e in self._tokenizer.encode_batch([prompt + t for t in texts])])
+
+    def _inputs(self, token_ids: Sequence[Sequence[int]]) -> dict[str, np.ndarray]:
+        width = max(len(ids) for ids in token_ids)
+        ids = np.full((len(token_ids), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(token_ids), width), dtype=np.int64)
+        for r, row in enumerate(token_ids):
+            ids[r, : len(row)] = row
+            mask[r, : len(row)] = 1
+        return {"input_ids": ids, "attention_mask": mask}
+
     def encode(self, texts: Sequence[str], prompt: str = "") -> np.ndarray:
         """Return ``(len(texts), 384)`` L2-normalised float32 vectors of ``prompt + text``.
 
@@ -144,14 +157,9 @@ class OnnxE5:
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         for start in range(0, len(order), self._rows):
             rows = order[start : start + self._rows]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                ids[r, : len(encodings[i].ids)] = encodings[i].ids
-                mask[r, : len(encodings[i].ids)] = 1
-            (hidden,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
-            weights = mask[:, :, None].astype(np.float32)
+            inputs = self._inputs([encodings[i].ids for i in rows])
+            (hidden,) = self._session.run(None, inputs)
+            weights = inputs["attention_mask"][:, :, None].astype(np.float32)
             vectors[rows] = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.maximum(norms, 1e-12)

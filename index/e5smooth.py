@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from index.onnxrewrite import Replacement, replace_products
+
 ALPHA = 0.7  # how much of an outlier moves into the weights (SmoothQuant's migration strength)
 CALIBRATION = Path(__file__).resolve().parent / "data" / "calibration.txt"
 
@@ -79,38 +81,27 @@ def smoothed_int8(weight: np.ndarray, peak: np.ndarray, alpha: float = ALPHA) ->
 def smooth_attention(model: Any, encode: Any, texts: Sequence[str], alpha: float = ALPHA) -> int:
     """Rewrite, in place, attention's projections into ``Mul(1/s)`` + ``DynamicQuantizeMatMul``, calibrated on
     ``texts``; returns how many were rewritten."""
-    from onnx import helper, numpy_helper
+    from onnx import helper
 
-    graph = model.graph
-    targets = {id(node): node for node in attention_products(model)}
-    if not targets:
+    products = attention_products(model)
+    if not products:
         return 0
-    peaks = activation_peaks(model, sorted({n.input[0] for n in targets.values()}), encode, texts)
-    weights = {init.name: init for init in graph.initializer}
-    nodes, dropped = [], set()
-    for node in graph.node:
+    targets = {id(node) for node in products}
+    peaks = activation_peaks(model, sorted({node.input[0] for node in products}), encode, texts)
+
+    def smoothed(node: Any, weight: np.ndarray) -> Replacement | None:
         if id(node) not in targets:
-            nodes.append(node)
-            continue
+            return None
         name, x = node.input[1], node.input[0]
-        inverse, q, scales = smoothed_int8(numpy_helper.to_array(weights[name]), peaks[x], alpha)
-        for array, suffix in ((inverse, "inv"), (q, "q"), (scales, "qscale")):
-            graph.initializer.append(numpy_helper.from_array(array, f"{name}_{suffix}"))
-        dropped.add(name)
-        nodes.append(helper.make_node("Mul", [x, f"{name}_inv"], [f"{name}_smoothed"], name=f"{node.name}_smooth"))
-        nodes.append(
-            helper.make_node(
-                "DynamicQuantizeMatMul",
-                [f"{name}_smoothed", f"{name}_q", f"{name}_qscale"],
-                list(node.output),
-                name=f"{node.name}_int8",
-                domain="com.microsoft",
-            )
+        inverse, q, scales = smoothed_int8(weight, peaks[x], alpha)
+        mul = helper.make_node("Mul", [x, f"{name}_inv"], [f"{name}_smoothed"], name=f"{node.name}_smooth")
+        product = helper.make_node(
+            "DynamicQuantizeMatMul",
+            [f"{name}_smoothed", f"{name}_q", f"{name}_qscale"],
+            list(node.output),
+            name=f"{node.name}_int8",
+            domain="com.microsoft",
         )
-    kept = [init for init in graph.initializer if init.name not in dropped]
-    del graph.node[:], graph.initializer[:]
-    graph.node.extend(nodes)
-    graph.initializer.extend(kept)
-    if not any(op.domain == "com.microsoft" for op in model.opset_import):
-        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    return len(dropped)
+        return [(f"{name}_inv", inverse), (f"{name}_q", q), (f"{name}_qscale", scales)], [mul, product]
+
+    return replace_products(model, smoothed)
