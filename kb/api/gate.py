@@ -67,9 +67,8 @@ class Gate:
 
     def started(self, conn: Connection | None) -> None:
         """A request starts (on ``conn``, when it came through :meth:`serve`)."""
-        if conn is not None and conn.fresh:
-            conn.fresh = False
-            self.fresh -= 1
+        if conn is not None:
+            self._settled(conn)
         self.working += 1
 
     def ended(self) -> None:
@@ -78,10 +77,14 @@ class Gate:
 
     def closed(self, conn: Connection) -> None:
         """``conn`` closed; if no request ever started on it, its room is free again."""
-        if conn.fresh:
-            conn.fresh = False
-            self.fresh -= 1
+        if self._settled(conn):
             self._changed.set()
+
+    def _settled(self, conn: Connection) -> bool:
+        """``conn`` stops counting as fresh (once); whether it did until now."""
+        was, conn.fresh = conn.fresh, False
+        self.fresh -= was
+        return was
 
     async def room(self) -> None:
         """Return once this worker may take another connection."""
