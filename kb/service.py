@@ -53,6 +53,7 @@ class KnowledgeBase(
         self.config = config
         self.store = Store(root)
         self._embedder: Any = embedder  # an Embedder object overrides config.embedder (tests, notebooks)
+        self._given_embedder = embedder is not None  # then it embeds queries too, never an ONNX copy of e5
         self._analyser: Any = None
         self._cache: Any = None
         self._view: Any = None  # kb.store.segments.Snapshot, replaced whole (threads read it without a lock)

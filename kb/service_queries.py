@@ -18,6 +18,7 @@ class QueryVerbs:
     _base: Any
     _embedder: Any
     _query_embedder: Any
+    _given_embedder: bool
     _qcache: dict[str, np.ndarray]
     _batcher: tuple[Any, Any] | None
     _encoder_lock: Any  # a threading.RLock: the first concurrent searches build one encoder, not one each
@@ -29,11 +30,15 @@ class QueryVerbs:
     @property
     def query_embedder(self) -> Any:
         """What embeds queries: the embedder itself, or for ``e5`` its ONNX copy when exported (the
-        block copy of :mod:`index.e5nbits` when built and ``query_nbits``, else the fp32 one).
+        block copy of :mod:`index.e5nbits` when built and ``query_nbits``, else the fp32 one; the int8
+        copy with ``query_int8``).
 
         The copy gives the same vectors (cosine >= 0.9998) without importing torch and
         sentence-transformers, so a search in a fresh process (the CLI, a restarted app) answers
-        in seconds. Once the full embedder is loaded (an ingest ran here), it serves queries too.
+        in seconds. It serves queries even where the full embedder is loaded (an ingest ran here):
+        hybrid scores are made of the dense scores' values, not only their order, so one query must
+        get one vector in every process, or a search right after an ingest would score differently
+        from the same search after a restart.
         """
         if self._base is not None:
             return self._base.query_embedder
@@ -41,25 +46,17 @@ class QueryVerbs:
             return self._pick_query_embedder()
 
     def _pick_query_embedder(self) -> Any:
-        if self.config.embedder == "e5" and self.config.query_int8:  # chosen over the full model: measured
-            if self._query_embedder is None:
-                from index.e5onnx import ready_query_encoder
-
-                self._query_embedder = ready_query_encoder(int8=True, threads=self.config.query_threads or None)
-            if self._query_embedder is not None:
-                return self._query_embedder
-        if self._embedder is not None:
+        if self._given_embedder:
             return self._embedder
-        if self._query_embedder is None:
-            if self.config.embedder == "e5" and self.config.fast_queries:
-                from index.e5onnx import ready_query_encoder
+        if self._query_embedder is None and self.config.embedder == "e5":
+            from index.e5onnx import ready_query_encoder
 
-                self._query_embedder = ready_query_encoder(
-                    nbits=self.config.query_nbits, threads=self.config.query_threads or None
-                )
-            if self._query_embedder is None:
-                return self.embedder
-        return self._query_embedder
+            threads = self.config.query_threads or None
+            if self.config.query_int8:  # chosen over the full model: measured
+                self._query_embedder = ready_query_encoder(int8=True, threads=threads)
+            if self._query_embedder is None and self.config.fast_queries:
+                self._query_embedder = ready_query_encoder(nbits=self.config.query_nbits, threads=threads)
+        return self._query_embedder if self._query_embedder is not None else self.embedder
 
     def unmatched_phrases(self, query: str, filters: Any = None) -> tuple[str, ...]:
         """The "quoted phrases" of ``query`` that no passage you may read (within ``filters``) holds: a

@@ -428,6 +428,10 @@ def test_queries_use_the_onnx_copy_only_when_it_is_ready(tmp_path: Path, monkeyp
     kb = KnowledgeBase.open(tmp_path / "kb")
     assert kb.query_embedder is sentinel and kb._embedder is None  # torch never imported for a query
     kb.close()
+    kb = KnowledgeBase.open(tmp_path / "kb")
+    kb._embedder = "full"  # an ingest ran in this process: queries still get the copy's vectors
+    assert kb.query_embedder is sentinel
+    kb.close()
     kb = KnowledgeBase.open(tmp_path / "kb", fast_queries=False)
     monkeypatch.setattr(KnowledgeBase, "embedder", property(lambda self: "full"))
     assert kb.query_embedder == "full"
