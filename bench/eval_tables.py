@@ -35,7 +35,7 @@ COLS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
 GOLD = ROOT / "corpus" / "eval"
 #: The search settings of before issue 17 (no glossary expansion, no feedback, one BM25 fusion weight, no BM25
 #: title field, no better-rank stand-in for foreign passages, no offset for foreign passages BM25 did not find,
-#: no language centring).
+#: no language centring, rank fusion for every query).
 BEFORE_17 = {
     "glossary_weight": 0.0,
     "feedback_passages": 0,
@@ -44,6 +44,7 @@ BEFORE_17 = {
     "foreign_name_rank": False,
     "foreign_unseen_offset": 0,
     "language_centring": 0.0,
+    "score_fusion": False,
 }
 
 

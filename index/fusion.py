@@ -57,7 +57,8 @@ class Fusion:
     ``foreign_best``: a foreign item's better rank also stands in for its dense rank (the caller sets
     it when the query names a specific entity). ``unseen_offset``: a foreign item BM25 did not find at
     all stands in its dense rank plus this, so that one BM25 found (through a name, a number, an
-    expansion) keeps a little lexical evidence over it.
+    expansion) keeps a little lexical evidence over it. ``unseen_score`` and ``depth`` are the same
+    and the normalisation's reach for :func:`fuse_scores`.
     """
 
     k: int = 60
@@ -65,6 +66,8 @@ class Fusion:
     sparse_weight: float = 1.0
     foreign_best: bool = False
     unseen_offset: float = 0
+    unseen_score: float = 0.3
+    depth: int = 100
 
 
 def _rrf(
@@ -106,15 +109,60 @@ def fuse(
     dense_rank = {int(i): r for r, i in enumerate(dense_ids)}
     sparse_rank = {int(i): r for r, i in enumerate(sparse_ids)}
     foreign = lambda cid: query_lang is not None and chunk_lang.get(cid, query_lang) != query_lang  # noqa: E731
-    scores = _rrf(dense_rank, sparse_rank, foreign, how)
+    return _best_first(_rrf(dense_rank, sparse_rank, foreign, how), dense_rank)
+
+
+def _best_first(scores: Mapping[int, float], dense_rank: Mapping[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, scores)`` by descending score; ties broken by dense rank then id, so results are deterministic."""
     if not scores:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
     ids = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
     vals = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
-    # ties broken by dense rank then id, so results are deterministic
     tie = np.array([dense_rank.get(int(i), 10**9) for i in ids], dtype=np.int64)
     order = np.lexsort((ids, tie, -vals))
     return ids[order], vals[order].astype(np.float32)
+
+
+# Score fusion: reciprocal-rank fusion keeps only the order of each ranking, so a passage BM25 puts
+# far ahead of everything else (the query's rare words, a number, a name) counts no more than one
+# it ranks first by a hair, and the same for dense. A convex combination of normalised scores keeps
+# those margins (Bruch et al., "An analysis of fusion functions for hybrid retrieval", 2023). Dense
+# scores are scaled between the first and the ``depth``-th dense hit (not the last one fetched, so a
+# search that fetches more candidates scores the same), BM25 scores by the first one's. The language
+# rule is the rank fusion's: a foreign passage, which BM25 cannot match on its words, stands in its
+# dense score for the BM25 one (its BM25 score when higher; less ``unseen_score`` when BM25 did not
+# find it at all).
+
+
+def fuse_scores(
+    dense: tuple[np.ndarray, np.ndarray],
+    sparse: tuple[np.ndarray, np.ndarray],
+    chunk_lang: Mapping[int, str],
+    query_lang: str | None,
+    how: Fusion = Fusion(),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Language-aware convex combination of normalised scores; ``dense`` and ``sparse`` are ``(ids, scores)``,
+    best first. Returns ``(ids, scores)`` best first, ties by dense rank then id."""
+    (dense_ids, dense_scores), (sparse_ids, sparse_scores) = dense, sparse
+    total = how.dense_weight + how.sparse_weight
+    dw, sw = (how.dense_weight / total, how.sparse_weight / total) if total > 0 else (0.5, 0.5)
+    d = np.asarray(dense_scores, dtype=np.float64)
+    nd: dict[int, float] = {}
+    if len(d):
+        top, ref = d[0], d[min(len(d), how.depth) - 1]
+        scaled = np.clip((d - ref) / (top - ref), 0.0, 1.0) if top > ref else np.ones(len(d))
+        nd = dict(zip(np.asarray(dense_ids).tolist(), scaled.tolist(), strict=True))
+    s = np.asarray(sparse_scores, dtype=np.float64)
+    ns: dict[int, float] = {}
+    if len(s):
+        ns = dict(zip(np.asarray(sparse_ids).tolist(), (s / s[0] if s[0] > 0 else 0 * s).tolist(), strict=True))
+    scores: dict[int, float] = {}
+    for cid in nd.keys() | ns.keys():
+        sd, ss = nd.get(cid, 0.0), ns.get(cid)
+        if query_lang is not None and chunk_lang.get(cid, query_lang) != query_lang:
+            ss = sd - how.unseen_score if ss is None else max(sd, ss)
+        scores[cid] = dw * sd + sw * (ss or 0.0)
+    return _best_first(scores, {int(i): r for r, i in enumerate(dense_ids)})
 
 
 # Document-level fusion: search results are documents, and a document's evidence is often spread

@@ -37,6 +37,8 @@ SETTINGS: dict[str, str] = {
     "foreign_name_rank": "query names a specific entity: a passage in another language counts its better rank twice",
     "language_centring": "share of the query language's mean passage vector taken out of dense scores (0: none)",
     "foreign_unseen_offset": "a foreign passage BM25 did not find: its dense rank plus this stands in for BM25",
+    "score_fusion": "fuse normalised scores instead of ranks, unless the query names a specific entity",
+    "foreign_unseen_score": "score fusion: a foreign passage BM25 did not find stands in its dense score less this",
     "title_weight": "weight of BM25's title field (the document's title, for passages that lack it; 0: body only)",
     "entity_sparse_weight": "weight of the BM25 ranking in fusion when the query names a known (gazetteer) entity",
     "feedback_passages": "other-language dense hits feeding terms back into the BM25 query (0, the default: none)",
@@ -83,6 +85,8 @@ class Config:
     title_weight: float = 1.0
     foreign_name_rank: bool = True
     foreign_unseen_offset: int = 3
+    score_fusion: bool = True
+    foreign_unseen_score: float = 0.3
     language_centring: float = 0.3
     compact_segments: int = 8
     ivf_threshold: int = 200_000

@@ -4,9 +4,12 @@ Filters are applied first, as the set of chunk ids the retrievers may return. Ea
 is searched densely (FAISS) and sparsely (BM25, with the gazetteer aliases of the names in the
 query added, so that names match across languages, and the glossary terms of the concepts it names,
 weighted lower: :mod:`kb.read.expand`; each passage also matches its document's title, ``title_weight``);
-the per-segment lists are merged and fused with language-aware reciprocal-rank fusion of passage ranks
-(:func:`index.fusion.fuse`; document ranks with ``document_fusion``, :func:`index.fusion.fuse_documents`).
-When the query names a specific entity (:func:`names_specific_entity`), BM25 weighs more
+the per-segment lists are merged and fused: by a language-aware convex combination of normalised scores
+(:func:`index.fusion.fuse_scores`, ``score_fusion``), or, when the query names a specific entity, by
+language-aware reciprocal-rank fusion of passage ranks (:func:`index.fusion.fuse`; document ranks with
+``document_fusion``, :func:`index.fusion.fuse_documents`) — the rules below were built on ranks for those
+queries, and their BM25 scores carry the aliases of the name in every language, which scores would count as
+lexical certainty. When the query names a specific entity (:func:`names_specific_entity`), BM25 weighs more
 (:func:`fusion_sparse_weight`) and a passage in another language counts its better rank in both rankings
 (``foreign_name_rank``: BM25 found the name through its aliases, while the dense ranking favours passages
 in the query's language: on the gold dev half, Portuguese questions had their English answers at BM25 rank 1
@@ -23,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from index.fusion import Fusion, fuse, fuse_documents, group_by_document, merge_topk
+from index.fusion import Fusion, fuse, fuse_documents, fuse_scores, group_by_document, merge_topk
 from kb.faults import checkpoint
 from kb.read.context import ReadContext
 from kb.read.dense_rank import dense_ranking
@@ -177,21 +180,24 @@ def _rank(ctx: ReadContext, text: str, qlang: str | None, mode: str, n: int, all
         return [(int(i), dense_scores[int(i)]) for i in dense_ids]
     if mode == "sparse":
         return [(int(i), float(s)) for s, i in zip(scores, sparse_ids, strict=False)]
-    return _fuse(ctx, text, qlang, dense_ids, sparse_ids, named, langs)
+    dense = (dense_ids, np.array([dense_scores[int(i)] for i in dense_ids], dtype=np.float32))
+    return _fuse(ctx, text, qlang, dense, (sparse_ids, scores), named, langs)
 
 
 def _fuse(
     ctx: ReadContext,
     text: str,
     qlang: str | None,
-    dense_ids: np.ndarray,
-    sparse_ids: np.ndarray,
+    dense: tuple[np.ndarray, np.ndarray],
+    sparse: tuple[np.ndarray, np.ndarray],
     matches: Sequence[Any],
     known_langs: Mapping[int, str],
 ) -> Ranked:
-    """The dense and BM25 rankings fused, by passage or (``document_fusion``) by document; ``known_langs``:
-    passage languages the dense ranking already read."""
+    """The dense and BM25 rankings (``(ids, scores)``, best first) fused: by normalised scores
+    (``score_fusion``), unless the query names a specific entity; else by passage ranks or (``document_fusion``)
+    document ranks. ``known_langs``: passage languages the dense ranking already read."""
     cfg = ctx.config
+    dense_ids, sparse_ids = dense[0], sparse[0]
     found = [int(i) for i in np.union1d(dense_ids, sparse_ids)]
     langs = {**known_langs, **reads.chunk_column(ctx.db, "lang", [i for i in found if i not in known_langs])}
     named = names_specific_entity(ctx, text, matches)
@@ -201,8 +207,12 @@ def _fuse(
         sparse_weight=fusion_sparse_weight(ctx, text, named),
         foreign_best=cfg.foreign_name_rank and named,
         unseen_offset=cfg.foreign_unseen_offset,
+        unseen_score=cfg.foreign_unseen_score,
+        depth=cfg.candidates,
     )
-    if cfg.document_fusion:
+    if cfg.score_fusion and not named and not cfg.document_fusion:
+        ids, fused = fuse_scores(dense, sparse, langs, qlang, how)
+    elif cfg.document_fusion:
         doc_of = reads.chunk_column(ctx.db, "doc_id", found)
         ids, fused = fuse_documents(dense_ids, sparse_ids, doc_of, langs, qlang, how)
     else:
