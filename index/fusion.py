@@ -54,8 +54,9 @@ def merge_topk(parts: Sequence[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[
 class Fusion:
     """How two rankings are fused (the search settings ``rrf_k``, ``dense_weight``, ``sparse_weight``...).
 
-    ``foreign_best``: a foreign item's better rank also stands in for its dense rank (the caller sets
-    it when the query names a specific entity). ``unseen_offset``: a foreign item BM25 did not find at
+    ``foreign_best``: a foreign item BM25 found counts its better rank in both terms (the caller sets it
+    when the query names a specific entity: BM25 found the name through its aliases); one BM25 did not
+    find gets the usual stand-in. ``unseen_offset``: a foreign item BM25 did not find at
     all stands in its dense rank plus this, so that one BM25 found (through a name, a number, an
     expansion) keeps a little lexical evidence over it. ``unseen_score`` and ``depth`` are the same
     and the normalisation's reach for :func:`fuse_scores`.
@@ -81,8 +82,8 @@ def _rrf(
         s = 0.0
         rd = dense_rank.get(item)
         rs = sparse_rank.get(item)
-        if how.foreign_best and foreign(item):
-            best = min(r for r in (rd, rs) if r is not None)
+        if how.foreign_best and rs is not None and foreign(item):
+            best = rs if rd is None else min(rd, rs)
             scores[item] = (dw + sw) / (k + best + 1)
             continue
         if rd is not None:

@@ -34,7 +34,7 @@ SETTINGS: dict[str, str] = {
     "sparse_weight": "weight of the BM25 ranking in fusion when the query language matches the passage",
     "candidates": "candidates taken from each ranking before fusion",
     "document_fusion": "fuse document ranks (each document at its best passage per ranking) rather than passage ranks",
-    "foreign_name_rank": "query names a specific entity: a passage in another language counts its better rank twice",
+    "foreign_name_rank": "query names a specific entity: a foreign passage BM25 found counts its better rank twice",
     "language_centring": "share of the query language's mean passage vector taken out of dense scores (0: none)",
     "foreign_unseen_offset": "a foreign passage BM25 did not find: its dense rank plus this stands in for BM25",
     "score_fusion": "fuse normalised scores instead of ranks, unless the query names a specific entity",

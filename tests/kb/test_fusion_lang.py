@@ -102,6 +102,17 @@ def test_foreign_best_lets_a_name_matched_foreign_passage_count_its_bm25_rank_fo
     assert doc_ids.tolist() == [5, 1, 2]
 
 
+def test_foreign_best_needs_bm25_to_have_found_the_passage() -> None:
+    # the query names a crossing; BM25 found the Spanish report 5 (the name's aliases) and the English 1;
+    # dense ranks first a Spanish passage 7 without the name: it does not get the name's credit, only the
+    # usual stand-in (its dense rank, three worse), so the passage that holds the name leads
+    dense, sparse = np.array([7, 1, 5]), np.array([5, 1])
+    langs = {1: "en", 5: "es", 7: "es"}
+    ids, scores = fuse(dense, sparse, langs, "en", Fusion(foreign_best=True, unseen_offset=3))
+    assert ids.tolist() == [5, 1, 7]
+    np.testing.assert_allclose(scores, [2 / 61, 1 / 62 + 1 / 62, 1 / 61 + 1 / 64], rtol=1e-6)
+
+
 def test_a_foreign_passage_bm25_found_outranks_one_it_did_not_with_the_unseen_offset() -> None:
     """All candidates in another language (a search filtered to it): without the offset the dense first
     leads whatever BM25 says (it stands in 1/61 twice); with it, the passage BM25 ranked first (through a
