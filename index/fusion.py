@@ -109,8 +109,13 @@ def fuse(
     """Language-aware reciprocal-rank fusion (see :class:`Fusion`); returns ``(ids, scores)`` best first."""
     dense_rank = {int(i): r for r, i in enumerate(dense_ids)}
     sparse_rank = {int(i): r for r, i in enumerate(sparse_ids)}
-    foreign = lambda cid: query_lang is not None and chunk_lang.get(cid, query_lang) != query_lang  # noqa: E731
-    return _best_first(_rrf(dense_rank, sparse_rank, foreign, how), dense_rank)
+    return _best_first(_rrf(dense_rank, sparse_rank, _foreign(chunk_lang, query_lang), how), dense_rank)
+
+
+def _foreign(lang_of: Mapping[Any, str], query_lang: str | None) -> Callable[[Any], bool]:
+    """Whether an item (a passage or a document) is written in another language than the query; with no
+    query language (a short query) or no known language for the item, nothing is."""
+    return lambda item: query_lang is not None and lang_of.get(item, query_lang) != query_lang
 
 
 def _best_first(scores: Mapping[int, float], dense_rank: Mapping[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -157,10 +162,11 @@ def fuse_scores(
     ns: dict[int, float] = {}
     if len(s):
         ns = dict(zip(np.asarray(sparse_ids).tolist(), (s / s[0] if s[0] > 0 else 0 * s).tolist(), strict=True))
+    foreign = _foreign(chunk_lang, query_lang)
     scores: dict[int, float] = {}
     for cid in nd.keys() | ns.keys():
         sd, ss = nd.get(cid, 0.0), ns.get(cid)
-        if query_lang is not None and chunk_lang.get(cid, query_lang) != query_lang:
+        if foreign(cid):
             ss = sd - how.unseen_score if ss is None else max(sd, ss)
         scores[cid] = dw * sd + sw * (ss or 0.0)
     return _best_first(scores, {int(i): r for r, i in enumerate(dense_ids)})
@@ -198,8 +204,7 @@ def fuse_documents(
         doc = doc_of.get(int(cid))
         if doc is not None and doc not in lang and int(cid) in chunk_lang:
             lang[doc] = chunk_lang[int(cid)]
-    foreign = lambda doc: query_lang is not None and lang.get(doc, query_lang) != query_lang  # noqa: E731
-    scores = _rrf(dense_rank, sparse_rank, foreign, how)
+    scores = _rrf(dense_rank, sparse_rank, _foreign(lang, query_lang), how)
     kept = [(n, int(cid), doc_of[int(cid)]) for n, cid in enumerate(pids) if int(cid) in doc_of]
     first: dict[str, int] = {}
     for n, _, doc in kept:
