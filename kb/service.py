@@ -53,13 +53,12 @@ class KnowledgeBase(
         self.config = config
         self.store = Store(root)
         self._embedder: Any = embedder  # an Embedder object overrides config.embedder (tests, notebooks)
-        self._given_embedder = embedder is not None  # then it embeds queries too, never an ONNX copy of e5
         self._analyser: Any = None
         self._cache: Any = None
         self._view: Any = None  # kb.store.segments.Snapshot, replaced whole (threads read it without a lock)
         self._view_lock = threading.Lock()
         self._qcache: dict[str, np.ndarray] = {}
-        self._query_embedder: Any = None
+        self._query_embedder: Any = embedder  # a given embedder embeds its own queries, never an ONNX copy of e5
         self._batcher: tuple[Any, Any] | None = None  # (encoder, QueryBatcher of it)
         self._encoder_lock = threading.RLock()
         self.timings: dict[str, float] = {}  # seconds per ingest stage, summed over this process

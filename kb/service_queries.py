@@ -18,7 +18,6 @@ class QueryVerbs:
     _base: Any
     _embedder: Any
     _query_embedder: Any
-    _given_embedder: bool
     _qcache: dict[str, np.ndarray]
     _batcher: tuple[Any, Any] | None
     _encoder_lock: Any  # a threading.RLock: the first concurrent searches build one encoder, not one each
@@ -46,8 +45,6 @@ class QueryVerbs:
             return self._pick_query_embedder()
 
     def _pick_query_embedder(self) -> Any:
-        if self._given_embedder:
-            return self._embedder
         if self._query_embedder is None and self.config.embedder == "e5":
             from index.e5onnx import ready_query_encoder
 
