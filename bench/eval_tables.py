@@ -7,11 +7,12 @@ Three tables, every figure measured by this run (``kb eval``'s own code, ``Knowl
 1. XQuAD EN/ES (``../shared/data/xquad-en-es``; skipped with a note when absent): R@1/5/10, MRR@10,
    nDCG@10 for dense, BM25 and hybrid, same- and cross-language.
 2. The bundled gold set (``corpus/eval``) on the knowledge base ``--kb`` (default ``.kb/corpus``,
-   built by ``make run``), before and after pooling: "before" scores only the writers' judgments
-   (``qrels.tsv`` less the relevant pairs that pooling added, ``pooled.tsv``), "after" the whole
-   ``qrels.tsv``.
+   built by ``make run``), before pooling, after the first round and after the second: "before" scores
+   only the writers' judgments (``qrels.tsv`` less the relevant pairs that pooling added), "round 1" adds
+   ``pooled.tsv``'s, "round 2" is the whole ``qrels.tsv`` (``pooled-2.tsv`` too).
 3. The gold set's dev half (what the search was tuned on) and test half (only reported), hybrid, with
    the search settings of before issue 17 (``BEFORE_17``) and now.
+4. The same halves with today's search, after pooling round 1 → after round 2.
 
 The Markdown goes to stdout (paste it into the README as is); the raw results go to
 ``bench/results/eval_tables.json``.
@@ -33,6 +34,8 @@ from common import RESULTS, ROOT
 MODES = ("dense", "sparse", "hybrid")
 COLS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
 GOLD = ROOT / "corpus" / "eval"
+#: The pooling rounds' judgment files, in order (``corpus/eval/pool.py``'s ``POOLED``).
+POOLED = ("pooled.tsv", "pooled-2.tsv")
 #: The search settings of before issue 17 (no glossary expansion, no feedback, one BM25 fusion weight, no BM25
 #: title field, no better-rank stand-in for foreign passages, no offset for foreign passages BM25 did not find,
 #: no language centring, rank fusion for every query).
@@ -66,17 +69,19 @@ def _blocks(result: dict[str, Any], mode: str) -> list[str]:
     return ["all", "same", "cross", *sorted(k for k in block if k.startswith("lang:"))]
 
 
-def pooling_table(before: dict[str, Any], after: dict[str, Any]) -> str:
+def pooling_table(stages: list[dict[str, Any]]) -> str:
+    """One row per mode and split; each cell the figure at every stage (writers only → round 1 → round 2)."""
     cols = ("R@1", "R@5", "MRR@10", "nDCG@10")
-    lines = [
-        "| mode | split | " + " | ".join(f"{c} before → after" for c in cols) + " | questions |",
-        "|---" * (len(cols) + 3) + "|",
-    ]
+    arrow = " → ".join(("before", "round 1", "round 2")[: len(stages)])
+    lines = ["| mode | split | " + " | ".join(f"{c} {arrow}" for c in cols) + " | questions |"]
+    lines.append("|---" * (len(cols) + 3) + "|")
+    last = stages[-1]
     for mode in MODES:
-        for split in _blocks(after, mode):
-            b, a = before["modes"][mode].get(split) or {}, after["modes"][mode][split]
-            cells = " | ".join(f"{_f(b.get(c, 0.0))} → {_f(a[c])}" for c in cols)
-            lines.append(f"| {mode} | {split} | {cells} | {a['n']} |")
+        for split in _blocks(last, mode):
+            cells = " | ".join(
+                " → ".join(_f((s["modes"][mode].get(split) or {}).get(c, 0.0)) for s in stages) for c in cols
+            )
+            lines.append(f"| {mode} | {split} | {cells} | {last['modes'][mode][split]['n']} |")
     return "\n".join(lines)
 
 
@@ -95,10 +100,13 @@ def halves_table(halves: dict[str, tuple[dict[str, Any], dict[str, Any]]], mode:
     return "\n".join(lines)
 
 
-def writers_only(directory: Path, into: Path) -> Path:
-    """A copy of the gold set whose qrels hold only the writers' judgments (pooling's additions removed)."""
-    with open(directory / "pooled.tsv", encoding="utf-8") as fh:
-        added = {(r["query_id"], r["doc_id"]) for r in csv.DictReader(fh, delimiter="\t") if int(r["relevance"]) > 0}
+def without_pooled(directory: Path, into: Path, rounds: tuple[str, ...] = POOLED) -> Path:
+    """A copy of the gold set whose qrels lack what the pooling ``rounds`` added (all: the writers' alone)."""
+    added: set[tuple[str, str]] = set()
+    for name in rounds:
+        with open(directory / name, encoding="utf-8") as fh:
+            rows = csv.DictReader(fh, delimiter="\t")
+            added |= {(r["query_id"], r["doc_id"]) for r in rows if int(r["relevance"]) > 0}
     for name in ("queries.jsonl", "split.tsv"):
         shutil.copy(directory / name, into / name)
     with open(directory / "qrels.tsv", encoding="utf-8") as src, open(into / "qrels.tsv", "w", encoding="utf-8") as out:
@@ -127,8 +135,12 @@ def main() -> int:
         print(f"{args.kb} is not a knowledge base: build it with `make kb` or pass --kb", file=sys.stderr)
         return 2
     kb = KnowledgeBase.open(args.kb)
-    with tempfile.TemporaryDirectory() as tmp:
-        raw["gold_before"] = kb.evaluate(writers_only(GOLD, Path(tmp)), modes=MODES)
+    with tempfile.TemporaryDirectory() as writers, tempfile.TemporaryDirectory() as first:
+        raw["gold_before"] = kb.evaluate(without_pooled(GOLD, Path(writers)), modes=MODES)
+        round1 = without_pooled(GOLD, Path(first), POOLED[1:])
+        raw["gold_round1"] = kb.evaluate(round1, modes=MODES)
+        for half in ("dev", "test"):
+            raw[f"{half}_round1"] = kb.evaluate(round1, modes=("hybrid",), half=half)
     raw["gold"] = kb.evaluate(GOLD, modes=MODES)
     old = KnowledgeBase.open(args.kb, **BEFORE_17)
     for half in ("dev", "test"):
@@ -136,10 +148,14 @@ def main() -> int:
         raw[f"{half}_before_17"] = old.evaluate(GOLD, modes=("hybrid",), half=half)
     kb.close()
     old.close()
-    print(f"**Gold set before → after pooling** (`kb eval`)\n\n{pooling_table(raw['gold_before'], raw['gold'])}\n")
+    stages = [raw["gold_before"], raw["gold_round1"], raw["gold"]]
+    print(f"**Gold set before pooling → round 1 → round 2** (`kb eval`)\n\n{pooling_table(stages)}\n")
     halves = {h: (raw[f"{h}_before_17"], raw[h]) for h in ("dev", "test")}
     print("**Dev and test halves, hybrid, before issue 17's search → now** (`kb eval --split dev|test`)\n")
-    print(halves_table(halves))
+    print(halves_table(halves) + "\n")
+    print("**Dev and test halves, hybrid, today's search: judgments after round 1 → after round 2**\n")
+    rounds = {h: (raw[f"{h}_round1"], raw[h]) for h in ("dev", "test")}
+    print(halves_table(rounds).replace("before → now", "round 1 → round 2"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eval_tables.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -199,6 +199,37 @@ def test_cross_lingual_answers_are_in_another_language(sources: list) -> None:
                 assert lang_of[row["doc_id"]] != lang_of_query[row["query_id"]], row
 
 
+def test_qrels_are_the_parts_plus_every_pooling_round_judged_once() -> None:
+    """``qrels.tsv`` is what ``merge_parts.py`` makes of the writers' parts and the pooling rounds (no hand
+    edits), and no pooling round judges a pair the writers or an earlier round had judged."""
+    import importlib.util
+
+    if not (EVAL / "qrels.tsv").exists():
+        pytest.skip("gold set not merged")
+    spec = importlib.util.spec_from_file_location("pool", EVAL / "pool.py")
+    assert spec is not None and spec.loader is not None
+    pool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pool)
+    judged = pool.judged_pairs(*sorted((EVAL / "parts").glob("*.qrels.tsv")))
+    expected = set()
+    for part in sorted((EVAL / "parts").glob("*.qrels.tsv")):
+        expected |= {tuple(ln.split("\t")) for ln in part.read_text("utf-8").splitlines()[1:] if ln}
+    for name in pool.POOLED:
+        header, *lines = (EVAL / name).read_text("utf-8").splitlines()
+        assert header.split("\t") == ["query_id", "doc_id", "relevance", "page", "why"], name
+        rows = [ln.split("\t") for ln in lines if ln]
+        pairs = [(r[0], r[1]) for r in rows]
+        assert len(pairs) == len(set(pairs)), name
+        assert not set(pairs) & judged, (name, sorted(set(pairs) & judged)[:3])
+        assert all(r[2] in {"0", "1", "2"} and r[4].strip() for r in rows), name
+        judged |= set(pairs)
+        expected |= {(r[0], r[1], r[2], r[3]) for r in rows if r[2] != "0"}
+    lines = (EVAL / "qrels.tsv").read_text("utf-8").splitlines()[1:]
+    actual = [tuple(ln.split("\t")) for ln in lines if ln]
+    assert len(actual) == len(set(actual))
+    assert set(actual) == expected
+
+
 # --------------------------------------------------------------------------- renderer
 
 
