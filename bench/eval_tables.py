@@ -34,8 +34,10 @@ from common import RESULTS, ROOT
 MODES = ("dense", "sparse", "hybrid")
 COLS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
 GOLD = ROOT / "corpus" / "eval"
-#: The pooling rounds' judgment files, in order (``corpus/eval/pool.py``'s ``POOLED``).
-POOLED = ("pooled.tsv", "pooled-2.tsv")
+sys.path.insert(0, str(GOLD))  # the gold set's own scripts: its pooling rounds and how they become qrels
+from merge_parts import pooled_rows  # noqa: E402
+from pool import POOLED  # noqa: E402
+
 #: The search settings of before issue 17 (no glossary expansion, no feedback, one BM25 fusion weight, no BM25
 #: title field, no better-rank stand-in for foreign passages, no offset for foreign passages BM25 did not find,
 #: no language centring, rank fusion for every query).
@@ -85,11 +87,14 @@ def pooling_table(stages: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def halves_table(halves: dict[str, tuple[dict[str, Any], dict[str, Any]]], mode: str = "hybrid") -> str:
-    """``halves``: name -> (result with the settings of before issue 17, result now)."""
+def halves_table(
+    halves: dict[str, tuple[dict[str, Any], dict[str, Any]]], mode: str = "hybrid", arrow: str = "before → now"
+) -> str:
+    """``halves``: name -> (result before, result now): by default with the settings of before issue 17 and
+    today's; ``arrow`` names the two in the header."""
     cols = ("R@1", "R@5", "MRR@10", "nDCG@10")
     lines = [
-        "| half | split | " + " | ".join(f"{c} before → now" for c in cols) + " | questions |",
+        "| half | split | " + " | ".join(f"{c} {arrow}" for c in cols) + " | questions |",
         "|---" * (len(cols) + 3) + "|",
     ]
     for name, (before, now) in halves.items():
@@ -102,11 +107,7 @@ def halves_table(halves: dict[str, tuple[dict[str, Any], dict[str, Any]]], mode:
 
 def without_pooled(directory: Path, into: Path, rounds: tuple[str, ...] = POOLED) -> Path:
     """A copy of the gold set whose qrels lack what the pooling ``rounds`` added (all: the writers' alone)."""
-    added: set[tuple[str, str]] = set()
-    for name in rounds:
-        with open(directory / name, encoding="utf-8") as fh:
-            rows = csv.DictReader(fh, delimiter="\t")
-            added |= {(r["query_id"], r["doc_id"]) for r in rows if int(r["relevance"]) > 0}
+    added = {tuple(line.split("\t")[:2]) for name in rounds for line in pooled_rows(directory / name)}
     for name in ("queries.jsonl", "split.tsv"):
         shutil.copy(directory / name, into / name)
     with open(directory / "qrels.tsv", encoding="utf-8") as src, open(into / "qrels.tsv", "w", encoding="utf-8") as out:
@@ -155,7 +156,7 @@ def main() -> int:
     print(halves_table(halves) + "\n")
     print("**Dev and test halves, hybrid, today's search: judgments after round 1 → after round 2**\n")
     rounds = {h: (raw[f"{h}_round1"], raw[h]) for h in ("dev", "test")}
-    print(halves_table(rounds).replace("before → now", "round 1 → round 2"))
+    print(halves_table(rounds, arrow="round 1 → round 2"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eval_tables.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
